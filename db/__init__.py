@@ -1,0 +1,1 @@
+"""Data layer: models, engine and transactions, migrations, blob store, demo seed."""

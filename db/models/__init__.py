@@ -1,0 +1,25 @@
+"""All tables, importable from one place (Alembic reads Base.metadata from here)."""
+
+from db.base import Base
+from db.models.audit import AuditEvent
+from db.models.organisations import ACCOUNT_KINDS, Account, Provider, ProviderGroup
+from db.models.people import (
+    ACCOUNT_ROLES,
+    PROVIDER_ROLES,
+    STAFF_ROLES,
+    USER_STATUSES,
+    AccountMembership,
+    LoginSession,
+    Membership,
+    StaffRole,
+    Token,
+    User,
+)
+from db.models.reports import REPORT_STATUSES, REPORT_TYPES, Patient, Report, ReportRecipient
+
+__all__ = [
+    "ACCOUNT_KINDS", "ACCOUNT_ROLES", "PROVIDER_ROLES", "REPORT_STATUSES", "REPORT_TYPES",
+    "STAFF_ROLES", "USER_STATUSES", "Account", "AccountMembership", "AuditEvent", "Base",
+    "LoginSession", "Membership", "Patient", "Provider", "ProviderGroup", "Report",
+    "ReportRecipient", "StaffRole", "Token", "User",
+]

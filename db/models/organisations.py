@@ -1,0 +1,53 @@
+"""Client accounts (employers, payors, TPAs) and the provider side (groups and providers)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import CheckConstraint, ForeignKey, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from db.base import Base, UTCDateTime
+
+ACCOUNT_KINDS = ("employer", "payor", "tpa")
+
+
+class Account(Base):
+    """An employer, workers' compensation payor or TPA that receives reports."""
+
+    __tablename__ = "accounts"
+    __table_args__ = (CheckConstraint("kind IN ('employer', 'payor', 'tpa')", name="kind"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    kind: Mapped[str] = mapped_column(String(16), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class ProviderGroup(Base):
+    """A clinic organisation registered under its facility NPI."""
+
+    __tablename__ = "provider_groups"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    npi: Mapped[str] = mapped_column(String(10), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+    providers: Mapped[list[Provider]] = relationship(back_populates="group")
+
+
+class Provider(Base):
+    """One provider location (a medical center) inside a provider group."""
+
+    __tablename__ = "providers"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    group_id: Mapped[int] = mapped_column(ForeignKey("provider_groups.id"), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    npi: Mapped[str] = mapped_column(String(10), unique=True)
+    address: Mapped[str] = mapped_column(String(200), default="")
+    city: Mapped[str] = mapped_column(String(100), default="")
+    state: Mapped[str] = mapped_column(String(2), default="")
+
+    group: Mapped[ProviderGroup] = relationship(back_populates="providers")

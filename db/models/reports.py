@@ -1,0 +1,75 @@
+"""Patients, the PDF reports posted about them, and where each report is routed."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import Boolean, CheckConstraint, Date, ForeignKey, Index, Integer, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from db.base import Base, UTCDateTime
+
+# Report types named by the results-portal FAQ; state forms are added over time.
+REPORT_TYPES = {
+    "atf": "Alcohol testing form (ATF)",
+    "ccf": "Custody and control form (CCF)",
+    "injury_status": "Injury activity status report",
+    "referral": "Patient referral",
+    "no_show": "Employer no-show letter",
+    "transcription": "Transcription",
+    "transcription_summary": "Transcription summary",
+    "recheck_reminder": "Recheck appointment reminder letter",
+    "first_notice": "First notice of injury letter",
+    "state_wc_form": "State workers' compensation form",
+}
+REPORT_STATUSES = ("available", "archived", "withdrawn")
+
+
+class Patient(Base):
+    """A worker seen at a clinic; employer_account_id is the employer the visit is for."""
+
+    __tablename__ = "patients"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    first_name: Mapped[str] = mapped_column(String(100))
+    last_name: Mapped[str] = mapped_column(String(100))
+    date_of_birth: Mapped[date] = mapped_column(Date)
+    employee_id: Mapped[str] = mapped_column(String(40), index=True)
+    employer_account_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id"), index=True)
+
+
+class Report(Base):
+    """One posted PDF report; the bytes live in the blob store under file_sha256."""
+
+    __tablename__ = "reports"
+    __table_args__ = (
+        CheckConstraint("status IN ('available', 'archived', 'withdrawn')", name="status"),
+        Index("ix_reports_posted", "posted_at", "id"),
+        Index("ix_reports_provider_posted", "provider_id", "posted_at", "id"),
+        Index("ix_reports_type_posted", "report_type", "posted_at", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    report_type: Mapped[str] = mapped_column(String(32))
+    patient_id: Mapped[int] = mapped_column(ForeignKey("patients.id"), index=True)
+    provider_id: Mapped[int] = mapped_column(ForeignKey("providers.id"))
+    service_date: Mapped[date] = mapped_column(Date)
+    posted_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    status: Mapped[str] = mapped_column(String(16), default="available")
+    injury: Mapped[bool] = mapped_column(Boolean)
+    state: Mapped[str] = mapped_column(String(2))
+    claim_number: Mapped[str | None] = mapped_column(String(40))
+    file_sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    file_size: Mapped[int] = mapped_column(Integer)
+    page_count: Mapped[int] = mapped_column(Integer)
+
+
+class ReportRecipient(Base):
+    """Routing: the report is in this account's view while the row exists."""
+
+    __tablename__ = "report_recipients"
+    __table_args__ = (Index("ix_report_recipients_account", "account_id", "report_id"),)
+
+    report_id: Mapped[int] = mapped_column(ForeignKey("reports.id", ondelete="CASCADE"), primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"), primary_key=True)
+    routed_at: Mapped[datetime] = mapped_column(UTCDateTime())

@@ -1,0 +1,1 @@
+"""Screens. Modules here define functions only: app.py registers them with st.navigation."""

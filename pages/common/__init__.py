@@ -1,0 +1,1 @@
+"""What the screens share: the running app's database and session, navigation, small widgets."""

@@ -1,0 +1,39 @@
+"""Small pieces the screens share."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import streamlit as st
+
+from services import policy
+from services.policy import Action
+from services.principals import Principal
+
+
+def guard(principal: Principal | None, action: Action | None) -> Principal:
+    """Stop the page unless someone is signed in and holds the action (the services check again)."""
+    if principal is None or (action is not None and not principal.can(action)):
+        st.error("You do not have access to this page.")
+        st.stop()
+    return principal
+
+
+def who_may_see(action: Action | None) -> str:
+    if action is None:
+        return "Everyone who is signed in"
+    return ", ".join(policy.ROLE_LABELS[role] for role in policy.roles_allowed(action))
+
+
+def role_labels(principal: Principal) -> list[str]:
+    labels = [policy.ROLE_LABELS[r] for r in sorted(principal.staff_roles)]
+    for link in principal.provider_links:
+        where = link.provider_name or f"all providers of {link.group_name}"
+        labels.append(f"{policy.ROLE_LABELS[link.role]}: {where}")
+    for link in principal.account_links:
+        labels.append(f"{policy.ROLE_LABELS[link.role]}: {link.account_name} ({link.account_kind.upper() if link.account_kind == 'tpa' else link.account_kind})")
+    return labels
+
+
+def utc(moment: datetime | None) -> str:
+    return "" if moment is None else moment.strftime("%Y-%m-%d %H:%M UTC")

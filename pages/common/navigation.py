@@ -1,0 +1,84 @@
+"""Which screens each principal gets, built from the policy table."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import streamlit as st
+
+from pages.common import components, runtime
+from pages.screens import audit, home, my_account, roles, sign_in, users
+from pages.screens.coming_soon import placeholder
+from services import sessions
+from services.policy import Action
+from services.principals import Principal
+
+
+@dataclass(frozen=True)
+class Screen:
+    section: str
+    title: str
+    url_path: str
+    action: Action | None
+    render: Callable[[Principal], None]
+
+
+SCREENS = (
+    Screen("Portal", "Home", "home", None, home.render),
+    Screen("Reports", "Reports", "reports", Action.VIEW_REPORTS, placeholder(
+        "Reports", Action.VIEW_REPORTS, "Search, open and download the reports routed to you.")),
+    Screen("Reports", "Upload reports", "upload", Action.UPLOAD_REPORTS, placeholder(
+        "Upload reports", Action.UPLOAD_REPORTS, "Post PDF reports with their details.")),
+    Screen("Administration", "Users", "users", Action.MANAGE_USERS, users.render),
+    Screen("Administration", "Provider groups", "provider-groups", Action.MANAGE_PROVIDER_GROUPS, placeholder(
+        "Provider groups", Action.MANAGE_PROVIDER_GROUPS, "Provider groups, their providers and NPIs.")),
+    Screen("Administration", "Registration codes", "registration-codes", Action.ISSUE_REGISTRATION_CODES,
+           placeholder("Registration codes", Action.ISSUE_REGISTRATION_CODES,
+                       "Issue a registration code so a facility can register its provider group.")),
+    Screen("Administration", "Client accounts", "client-accounts", Action.MANAGE_CLIENT_ACCOUNTS, placeholder(
+        "Client accounts", Action.MANAGE_CLIENT_ACCOUNTS,
+        "Employer, payor and TPA accounts, their users and report routing.")),
+    Screen("Administration", "Roles", "roles", Action.VIEW_ROLES, roles.render),
+    Screen("Privacy", "HIPAA queue", "hipaa-queue", Action.TRIAGE_INCIDENTS, placeholder(
+        "HIPAA queue", Action.TRIAGE_INCIDENTS, "Reports received in error: removal, assessment, notification.")),
+    Screen("Privacy", "Audit trail", "audit", Action.REVIEW_AUDIT, audit.render),
+    Screen("Insight", "Dashboard", "dashboard", Action.VIEW_DASHBOARDS, placeholder(
+        "Dashboard", Action.VIEW_DASHBOARDS, "Report volume, turnaround and portal adoption.")),
+    Screen("Portal", "Settings", "settings", Action.MANAGE_SETTINGS, placeholder(
+        "Settings", Action.MANAGE_SETTINGS, "Portal-wide settings.")),
+    Screen("Portal", "My account", "my-account", None, my_account.render),
+)
+
+
+def screens_for(principal: Principal) -> list[Screen]:
+    return [s for s in SCREENS if s.action is None or principal.can(s.action)]
+
+
+def _page(screen: Screen, principal: Principal) -> st.Page:
+    return st.Page(lambda: screen.render(principal), title=screen.title, url_path=screen.url_path,
+                   default=screen.url_path == "home")
+
+
+def pages_for(principal: Principal | None) -> dict[str, list[st.Page]] | list[st.Page]:
+    if principal is None:
+        return [st.Page(sign_in.render, title="Sign in", url_path="sign-in", default=True)]
+    sections: dict[str, list[st.Page]] = {}
+    for screen in screens_for(principal):
+        sections.setdefault(screen.section, []).append(_page(screen, principal))
+    return sections
+
+
+def _sign_out() -> None:
+    token = st.session_state.get(runtime.TOKEN_KEY)
+    if token:
+        sessions.end(runtime.database(), token)
+    runtime.forget_session(token)
+    st.session_state[runtime.NOTICE_KEY] = "You have signed out."
+
+
+def sidebar(principal: Principal) -> None:
+    with st.sidebar:
+        st.write(f"**{principal.name}**")
+        st.caption(principal.email)
+        st.button("Sign out", on_click=_sign_out, key="sign_out")

@@ -1,0 +1,65 @@
+"""What every screen needs from the running app: the database and the signed-in principal."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from pages.common import session_cookie
+from services import sessions
+from services.startup import database_url, open_database
+from services.errors import SessionEnded
+from services.principals import Principal
+
+TOKEN_KEY = "session_token"
+NOTICE_KEY = "sign_in_notice"
+_DEAD_COOKIE_KEY = "ended_cookie_token"
+
+
+@st.cache_resource(show_spinner=False)
+def _database(url: str):
+    return open_database(url)
+
+
+def database():
+    """The shared engine for the configured URL (the only thing kept in st.cache_resource)."""
+    return _database(database_url())
+
+
+def _token_from_browser() -> str | None:
+    token = st.session_state.get(TOKEN_KEY)
+    if token:
+        return token
+    # A new tab or a refresh starts a new Streamlit session: the cookie carries the token over.
+    cookie = session_cookie.read()
+    if cookie and cookie != st.session_state.get(_DEAD_COOKIE_KEY):
+        return cookie
+    return None
+
+
+def current_principal() -> Principal | None:
+    """Resume the server-side session for this browser, or None when nobody is signed in."""
+    token = _token_from_browser()
+    if token is None:
+        return None
+    try:
+        principal = sessions.resume(database(), token)
+    except SessionEnded as ended:
+        forget_session(token)
+        if ended.reason in SessionEnded.MESSAGES:
+            st.session_state[NOTICE_KEY] = str(ended)
+        return None
+    st.session_state[TOKEN_KEY] = token
+    return principal
+
+
+def remember_session(token: str) -> None:
+    st.session_state[TOKEN_KEY] = token
+    st.session_state.pop(_DEAD_COOKIE_KEY, None)
+
+
+def forget_session(token: str | None) -> None:
+    """Drop the token from this browser session and its cookie (the server side is separate)."""
+    st.session_state.pop(TOKEN_KEY, None)
+    if token:
+        st.session_state[_DEAD_COOKIE_KEY] = token
+    session_cookie.schedule_clear()

@@ -1,0 +1,27 @@
+"""Home: who you are signed in as, what you can do here."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from pages.common import components
+from services import policy, settings
+from services.principals import Principal
+
+
+def render(principal: Principal) -> None:
+    components.guard(principal, None)
+    st.title(f"Welcome, {principal.name}")
+    st.write(f"Signed in as **{principal.email}**.")
+    left, right = st.columns(2)
+    with left:
+        st.subheader("Your roles")
+        labels = components.role_labels(principal)
+        st.markdown("\n".join(f"- {label}" for label in labels) if labels else "No roles yet: ask your administrator.")
+    with right:
+        st.subheader("What you can do")
+        actions = [policy.ACTION_LABELS[a] for a in policy.Action if principal.can(a)]
+        st.markdown("\n".join(f"- {label}" for label in actions) if actions else "Nothing yet.")
+    limits = settings.current()
+    st.caption(f"For your security you are signed out after {int(limits.session_idle.total_seconds() // 60)} "
+               f"minutes without activity and after {limits.session_absolute.total_seconds() / 3600:g} hours in all.")

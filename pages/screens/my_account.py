@@ -1,0 +1,27 @@
+"""My account: profile, roles and the user's own sessions."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from pages.common import components, runtime
+from services import sessions, users
+from services.principals import Principal
+
+
+def _sign_out_everywhere(principal: Principal) -> None:
+    users.end_sessions(runtime.database(), principal, user_id=principal.user_id)
+    runtime.forget_session(st.session_state.get(runtime.TOKEN_KEY))
+    st.session_state[runtime.NOTICE_KEY] = "You were signed out on every device."
+
+
+def render(principal: Principal) -> None:
+    components.guard(principal, None)
+    st.title("My account")
+    st.write(f"**Name:** {principal.name}")
+    st.write(f"**User ID (email):** {principal.email}")
+    st.write("**Roles:** " + ("; ".join(components.role_labels(principal)) or "none"))
+    st.subheader("Sessions")
+    count = sessions.open_count(runtime.database(), principal)
+    st.write(f"You are signed in on {count} {'device or tab' if count == 1 else 'devices or tabs'}.")
+    st.button("Sign out everywhere", on_click=_sign_out_everywhere, args=(principal,))

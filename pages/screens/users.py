@@ -1,0 +1,78 @@
+"""Users: unlock, deactivate, reactivate and sign out people in the acting admin's scope."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pandas as pd
+import streamlit as st
+
+from pages.common import components, runtime
+from services import users
+from services.errors import DomainError
+from services.policy import Action
+from services.principals import Principal
+
+_FOUND_KEY = "users_found_email"
+
+
+def _act(label: str, action: Callable[..., object], principal: Principal, user_id: int) -> None:
+    try:
+        action(runtime.database(), principal, user_id=user_id)
+    except DomainError as error:
+        st.session_state["users_message"] = ("error", str(error))
+    else:
+        st.session_state["users_message"] = ("success", f"{label}: done.")
+
+
+def _locked(principal: Principal) -> None:
+    st.subheader("Locked accounts")
+    locked = users.locked_users(runtime.database(), principal)
+    if not locked:
+        st.write("No locked accounts in your scope.")
+        return
+    st.dataframe(pd.DataFrame([{"Email": u.email, "Name": u.name, "Locked until": components.utc(u.locked_until)}
+                               for u in locked]), hide_index=True, width="stretch")
+    for summary in locked:
+        st.button(f"Unlock {summary.email}", key=f"unlock_{summary.id}", on_click=_act,
+                  args=("Unlock", users.unlock, principal, summary.id))
+
+
+def _lookup(principal: Principal) -> None:
+    st.subheader("Find a user")
+    with st.form("find_user"):
+        st.text_input("Email address", key="users_lookup_email")
+        if st.form_submit_button("Find"):
+            st.session_state[_FOUND_KEY] = st.session_state["users_lookup_email"]
+    email = st.session_state.get(_FOUND_KEY)
+    if not email:
+        return
+    try:
+        found = users.find_by_email(runtime.database(), principal, email=email)
+    except DomainError as error:
+        st.warning(str(error))
+        return
+    st.write(f"**{found.name}** ({found.email}): status **{found.status}**"
+             + (f", locked until {components.utc(found.locked_until)}" if found.status == "locked" else "")
+             + f"; last sign-in {components.utc(found.last_login_at) or 'never'}.")
+    columns = st.columns(4)
+    for column, (label, action, enabled) in zip(columns, [
+        ("Unlock", users.unlock, found.status == "locked"),
+        ("Deactivate", users.deactivate, found.status != "deactivated"),
+        ("Reactivate", users.reactivate, found.status == "deactivated"),
+        ("End sessions", users.end_sessions, True),
+    ]):
+        column.button(label, key=f"user_{label}", disabled=not enabled, on_click=_act,
+                      args=(label, action, principal, found.id))
+
+
+def render(principal: Principal) -> None:
+    components.guard(principal, Action.MANAGE_USERS)
+    st.title("Users")
+    message = st.session_state.pop("users_message", None)
+    if message:
+        (st.error if message[0] == "error" else st.success)(message[1])
+    if principal.can(Action.UNLOCK_USERS):
+        _locked(principal)
+    _lookup(principal)
+    st.caption("Inviting users and changing their roles is coming to this page.")

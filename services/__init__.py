@@ -1,0 +1,1 @@
+"""All behaviour of ResultsDesk. Nothing here imports Streamlit."""

@@ -1,0 +1,47 @@
+"""The audit trail: every service appends its events here.
+
+Details hold ids, reasons and counts only: never passwords, tokens or patient data.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy.orm import Session
+
+from db.engine import Database
+from db.models import AuditEvent
+from services import clock
+from services.errors import PermissionDenied
+
+# Every action name the services write; the Audit page offers these as filter choices.
+ACTIONS = (
+    "sign_in", "sign_out", "session.expired", "sessions.ended", "user.locked", "user.unlocked",
+    "user.deactivated", "user.reactivated", "user.created", "permission.denied",
+)
+
+
+def record(session: Session, *, action: str, outcome: str = "success",
+           actor_user_id: int | None = None, actor_email: str | None = None,
+           target_type: str | None = None, target_id: str | int | None = None,
+           details: dict | None = None, now: datetime | None = None) -> None:
+    """Append one event inside the caller's transaction."""
+    session.add(AuditEvent(
+        occurred_at=now or clock.now(),
+        actor_user_id=actor_user_id,
+        actor_email=actor_email,
+        action=action,
+        target_type=target_type,
+        target_id=None if target_id is None else str(target_id),
+        outcome=outcome,
+        details=details or {},
+    ))
+
+
+def record_denial(db: Database, denied: PermissionDenied) -> None:
+    """Write a permission denial in its own transaction, so it outlives the refused work."""
+    with db.transaction() as session:
+        record(session, action="permission.denied", outcome="denied",
+               actor_user_id=denied.actor_user_id, actor_email=denied.actor_email,
+               target_type=denied.target_type, target_id=denied.target_id,
+               details={"action": denied.action})

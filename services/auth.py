@@ -1,0 +1,104 @@
+"""Signing in and out.
+
+Every failed sign-in looks the same from outside: one message, one bcrypt check, one audit
+write, whether the email is unknown, the password wrong, or the account locked or deactivated.
+The failure counter and the lock are changed with conditional UPDATEs, so sessions and
+processes racing on one account still lock it after exactly three consecutive failures.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import select, update
+
+from db.engine import Database
+from db.models import User
+from services import audit, clock, passwords, principals, sessions, settings
+from services.errors import SignInFailed
+from services.principals import Principal
+from services.transaction import transaction
+
+
+@dataclass(frozen=True)
+class SignedIn:
+    token: str
+    principal: Principal
+
+
+def normalise_email(email: str) -> str:
+    """User ids are email addresses, compared without case and surrounding spaces."""
+    return email.strip().lower()
+
+
+def sign_in(db: Database, *, email: str, password: str) -> SignedIn:
+    """Check the password exactly as typed; raise SignInFailed for every kind of refusal."""
+    now = clock.now()
+    address = normalise_email(email)
+    with transaction(db, write=False) as session:
+        user = session.scalars(select(User).where(User.email == address)).first()
+    # The slow part happens outside any transaction, so a sign-in never holds a write lock.
+    matched = passwords.verify_password(password, user.password_hash if user else None)
+
+    with transaction(db) as session:
+        if user is None:
+            audit.record(session, action="sign_in", outcome="failure",
+                         details={"reason": "unknown_user"}, now=now)
+            failed = True
+        else:
+            failed = not _settle(session, user, matched, now)
+        if not failed:
+            token = sessions.start(session, user=user, now=now)
+            session.flush()
+            principal = principals.load(session, user)
+    if failed:
+        raise SignInFailed()
+    return SignedIn(token=token, principal=principal)
+
+
+def _settle(session, user: User, matched: bool, now) -> bool:
+    """Apply one attempt to the account's counter and lock; True when the user is signed in."""
+    who = {"actor_user_id": user.id, "actor_email": user.email, "target_type": "user",
+           "target_id": user.id, "now": now}
+    limits = settings.current()
+    expired_lock = session.execute(
+        update(User)
+        .where(User.id == user.id, User.status == "locked", User.locked_until <= now)
+        .values(status="active", failed_attempts=0, locked_until=None)
+    ).rowcount
+    if expired_lock:
+        audit.record(session, action="user.unlocked", details={"by": "lock period ended"}, **who)
+
+    status = session.scalar(select(User.status).where(User.id == user.id))
+    if status != "active" or not matched:
+        reason = {"locked": "locked", "deactivated": "deactivated", "invited": "invited"}.get(
+            status, "bad_password")
+        if status == "active":
+            _count_failure(session, user, now, limits, who)
+        audit.record(session, action="sign_in", outcome="failure", details={"reason": reason}, **who)
+        return False
+
+    # The hash must still be the one just checked: a password change in between wins.
+    signed_in = session.execute(
+        update(User)
+        .where(User.id == user.id, User.status == "active", User.password_hash == user.password_hash)
+        .values(failed_attempts=0, last_login_at=now)
+    ).rowcount
+    audit.record(session, action="sign_in", outcome="success" if signed_in else "failure",
+                 details={} if signed_in else {"reason": "changed"}, **who)
+    return bool(signed_in)
+
+
+def _count_failure(session, user: User, now, limits, who: dict) -> None:
+    session.execute(update(User).where(User.id == user.id)
+                    .values(failed_attempts=User.failed_attempts + 1))
+    locked = session.execute(
+        update(User)
+        .where(User.id == user.id, User.status == "active",
+               User.failed_attempts >= limits.failed_attempts_before_lock)
+        .values(status="locked", locked_until=now + limits.lockout_period)
+    ).rowcount
+    if locked:
+        audit.record(session, action="user.locked",
+                     details={"failed_attempts": limits.failed_attempts_before_lock,
+                              "locked_until": (now + limits.lockout_period).isoformat()}, **who)

@@ -1,0 +1,148 @@
+"""Who may do what: the one table of roles and actions, plus the scope rules.
+
+Every service function asks this module before it reads or changes data; pages use it only
+to decide what to show. The Roles page renders ROLE_ACTIONS, so the matrix people read is the
+matrix that is enforced.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class Role(StrEnum):
+    SYSTEM_ADMIN = "system_admin"
+    SUPPORT_REP = "support_rep"
+    ACCOUNT_REP = "account_rep"
+    PRIVACY_OFFICER = "privacy_officer"
+    MANAGER = "manager"
+    PROVIDER_GROUP_ADMIN = "provider_group_admin"
+    PROVIDER_ADMIN = "provider_admin"
+    PROVIDER_STAFF = "provider_staff"
+    ACCOUNT_ADMIN = "account_admin"
+    ACCOUNT_USER = "account_user"
+
+
+class Action(StrEnum):
+    VIEW_REPORTS = "view_reports"
+    UPLOAD_REPORTS = "upload_reports"
+    REDELIVER_REPORTS = "redeliver_reports"
+    MANAGE_USERS = "manage_users"
+    UNLOCK_USERS = "unlock_users"
+    ASSIGN_STAFF_ROLES = "assign_staff_roles"
+    MANAGE_PROVIDER_GROUPS = "manage_provider_groups"
+    ISSUE_REGISTRATION_CODES = "issue_registration_codes"
+    MANAGE_CLIENT_ACCOUNTS = "manage_client_accounts"
+    TRIAGE_INCIDENTS = "triage_incidents"
+    DECIDE_INCIDENTS = "decide_incidents"
+    REVIEW_AUDIT = "review_audit"
+    VIEW_DASHBOARDS = "view_dashboards"
+    VIEW_ROLES = "view_roles"
+    MANAGE_SETTINGS = "manage_settings"
+
+
+ROLE_LABELS = {
+    Role.SYSTEM_ADMIN: "System admin",
+    Role.SUPPORT_REP: "Support representative",
+    Role.ACCOUNT_REP: "Account representative",
+    Role.PRIVACY_OFFICER: "Privacy officer",
+    Role.MANAGER: "Manager",
+    Role.PROVIDER_GROUP_ADMIN: "Provider group admin",
+    Role.PROVIDER_ADMIN: "Provider admin",
+    Role.PROVIDER_STAFF: "Provider staff",
+    Role.ACCOUNT_ADMIN: "Client account admin",
+    Role.ACCOUNT_USER: "Client account user",
+}
+
+ACTION_LABELS = {
+    Action.VIEW_REPORTS: "Search, open and download reports in scope",
+    Action.UPLOAD_REPORTS: "Upload reports",
+    Action.REDELIVER_REPORTS: "Re-deliver archived reports",
+    Action.MANAGE_USERS: "Manage users in scope",
+    Action.UNLOCK_USERS: "Unlock locked users in scope",
+    Action.ASSIGN_STAFF_ROLES: "Assign staff roles",
+    Action.MANAGE_PROVIDER_GROUPS: "Manage provider groups",
+    Action.ISSUE_REGISTRATION_CODES: "Issue registration codes",
+    Action.MANAGE_CLIENT_ACCOUNTS: "Manage employer, payor and TPA accounts and routing",
+    Action.TRIAGE_INCIDENTS: "Log and triage HIPAA incidents",
+    Action.DECIDE_INCIDENTS: "Assess and close HIPAA incidents",
+    Action.REVIEW_AUDIT: "Review the audit trail",
+    Action.VIEW_DASHBOARDS: "View volume dashboards (no patient identifiers)",
+    Action.VIEW_ROLES: "View the roles matrix",
+    Action.MANAGE_SETTINGS: "Change portal settings",
+}
+
+STAFF_ROLES = frozenset({Role.SYSTEM_ADMIN, Role.SUPPORT_REP, Role.ACCOUNT_REP,
+                         Role.PRIVACY_OFFICER, Role.MANAGER})
+PROVIDER_ROLES = (Role.PROVIDER_GROUP_ADMIN, Role.PROVIDER_ADMIN, Role.PROVIDER_STAFF)
+ACCOUNT_ROLES = (Role.ACCOUNT_ADMIN, Role.ACCOUNT_USER)
+
+ROLE_ACTIONS: dict[Role, frozenset[Action]] = {
+    Role.SYSTEM_ADMIN: frozenset(Action),
+    Role.SUPPORT_REP: frozenset({
+        Action.VIEW_REPORTS, Action.REDELIVER_REPORTS, Action.MANAGE_USERS, Action.UNLOCK_USERS,
+        Action.MANAGE_PROVIDER_GROUPS, Action.ISSUE_REGISTRATION_CODES, Action.TRIAGE_INCIDENTS,
+        Action.VIEW_DASHBOARDS, Action.VIEW_ROLES,
+    }),
+    Role.ACCOUNT_REP: frozenset({
+        Action.VIEW_REPORTS, Action.REDELIVER_REPORTS, Action.MANAGE_USERS, Action.UNLOCK_USERS,
+        Action.MANAGE_CLIENT_ACCOUNTS, Action.VIEW_DASHBOARDS, Action.VIEW_ROLES,
+    }),
+    Role.PRIVACY_OFFICER: frozenset({
+        Action.VIEW_REPORTS, Action.TRIAGE_INCIDENTS, Action.DECIDE_INCIDENTS,
+        Action.REVIEW_AUDIT, Action.VIEW_ROLES,
+    }),
+    Role.MANAGER: frozenset({Action.VIEW_DASHBOARDS}),
+    Role.PROVIDER_GROUP_ADMIN: frozenset({Action.VIEW_REPORTS, Action.UPLOAD_REPORTS,
+                                          Action.MANAGE_USERS, Action.UNLOCK_USERS}),
+    Role.PROVIDER_ADMIN: frozenset({Action.VIEW_REPORTS, Action.UPLOAD_REPORTS,
+                                    Action.MANAGE_USERS, Action.UNLOCK_USERS}),
+    Role.PROVIDER_STAFF: frozenset({Action.VIEW_REPORTS}),
+    Role.ACCOUNT_ADMIN: frozenset({Action.VIEW_REPORTS, Action.MANAGE_USERS, Action.UNLOCK_USERS}),
+    Role.ACCOUNT_USER: frozenset({Action.VIEW_REPORTS}),
+}
+
+
+def actions_of(roles: frozenset[str]) -> frozenset[Action]:
+    """Everything any of these roles allows."""
+    allowed: set[Action] = set()
+    for role in roles:
+        allowed |= ROLE_ACTIONS.get(Role(role), frozenset())
+    return frozenset(allowed)
+
+
+def roles_allowed(action: Action) -> list[Role]:
+    """The roles that hold an action, in the matrix order (for 'who may see this')."""
+    return [role for role in Role if action in ROLE_ACTIONS[role]]
+
+
+def may_manage_user(actor, target) -> bool:
+    """Whether an actor's scope covers a whole user (for account-wide actions like unlock).
+
+    `actor` is a Principal; `target` a UserReach. Staff accounts are for system admins only.
+    Support reps reach every external user, account reps every user who belongs only to client
+    accounts. A provider or client admin reaches a user only when every one of that user's
+    memberships lies inside the admin's own groups, providers or accounts, so an admin of one
+    clinic can never lock out or unlock someone's access elsewhere.
+    """
+    if Role.SYSTEM_ADMIN in actor.staff_roles:
+        return True
+    if target.staff_roles:
+        return False
+    if Role.SUPPORT_REP in actor.staff_roles:
+        return True
+    if Role.ACCOUNT_REP in actor.staff_roles and not target.provider_links and target.account_ids:
+        return True
+    admin_groups = {l.group_id for l in actor.provider_links if l.role == Role.PROVIDER_GROUP_ADMIN}
+    admin_providers = {l.provider_id for l in actor.provider_links if l.role == Role.PROVIDER_ADMIN}
+    admin_accounts = {l.account_id for l in actor.account_links if l.role == Role.ACCOUNT_ADMIN}
+    if not (admin_groups or admin_providers or admin_accounts):
+        return False
+    if not (target.provider_links or target.account_ids):
+        return False
+    covers_providers = all(
+        group_id in admin_groups or (provider_id is not None and provider_id in admin_providers
+                                     and role != Role.PROVIDER_GROUP_ADMIN)
+        for group_id, provider_id, role in target.provider_links
+    )
+    return covers_providers and set(target.account_ids) <= admin_accounts

@@ -1,0 +1,121 @@
+"""Server-side sign-in sessions.
+
+The browser keeps only an opaque random token; the table keeps its SHA-256. Every page run
+resumes the session here, which enforces the idle and absolute timeouts and the user's status,
+so logging out, deactivation or an expired session take effect everywhere at once.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import datetime, timedelta
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from db.engine import Database
+from db.models import LoginSession, User
+from services import audit, clock, principals, settings
+from services.errors import SessionEnded
+from services.principals import Principal
+from services.transaction import transaction
+
+TOKEN_BYTES = 32
+# Writing last_seen on every rerun would make each click a database write; a minute of slack
+# only ever makes the idle timeout stricter, never looser.
+TOUCH_INTERVAL = timedelta(seconds=60)
+
+
+def _hash(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def start(session: Session, *, user: User, now: datetime) -> str:
+    """Open a session for a user who has just proved who they are; returns the browser token."""
+    token = secrets.token_urlsafe(TOKEN_BYTES)
+    session.add(LoginSession(user_id=user.id, token_hash=_hash(token), created_at=now,
+                             last_seen_at=now))
+    return token
+
+
+def _end_reason(row: LoginSession, user: User, now: datetime) -> str | None:
+    limits = settings.current()
+    if user.status != "active":
+        return "user_inactive"
+    if now - row.created_at >= limits.session_absolute:
+        return "absolute"
+    if now - row.last_seen_at >= limits.session_idle:
+        return "idle"
+    return None
+
+
+def resume(db: Database, token: str) -> Principal:
+    """The principal behind a browser token, or SessionEnded if it no longer opens a session."""
+    now = clock.now()
+    with transaction(db, write=False) as session:
+        found = session.execute(
+            select(LoginSession, User).join(User, User.id == LoginSession.user_id)
+            .where(LoginSession.token_hash == _hash(token))
+        ).first()
+        if found is None or found[0].ended_at is not None:
+            raise SessionEnded("ended")
+        row, user = found
+        reason = _end_reason(row, user, now)
+        if reason is None:
+            principal = principals.load(session, user, session_id=row.id)
+    if reason is not None:
+        _expire(db, row, user, reason, now)
+        raise SessionEnded(reason)
+    if now - row.last_seen_at >= TOUCH_INTERVAL:
+        with transaction(db) as session:
+            session.execute(update(LoginSession)
+                            .where(LoginSession.id == row.id, LoginSession.ended_at.is_(None))
+                            .values(last_seen_at=now))
+    return principal
+
+
+def _expire(db: Database, row: LoginSession, user: User, reason: str, now: datetime) -> None:
+    with transaction(db) as session:
+        ended = session.execute(
+            update(LoginSession)
+            .where(LoginSession.id == row.id, LoginSession.ended_at.is_(None))
+            .values(ended_at=now, end_reason=reason)
+        ).rowcount
+        if ended:
+            audit.record(session, action="session.expired", actor_user_id=user.id,
+                         actor_email=user.email, target_type="session", target_id=row.id,
+                         details={"reason": reason}, now=now)
+
+
+def end(db: Database, token: str) -> None:
+    """Sign out: the token stops working on every replica at once."""
+    now = clock.now()
+    with transaction(db) as session:
+        row = session.scalars(select(LoginSession).where(LoginSession.token_hash == _hash(token))).first()
+        if row is None or row.ended_at is not None:
+            return
+        row.ended_at, row.end_reason = now, "logout"
+        user = session.get(User, row.user_id)
+        audit.record(session, action="sign_out", actor_user_id=user.id, actor_email=user.email,
+                     target_type="session", target_id=row.id, now=now)
+
+
+def end_all_for_user(session: Session, *, user_id: int, reason: str, now: datetime) -> int:
+    """End every open session of a user inside the caller's transaction; returns how many."""
+    return session.execute(
+        update(LoginSession)
+        .where(LoginSession.user_id == user_id, LoginSession.ended_at.is_(None))
+        .values(ended_at=now, end_reason=reason)
+    ).rowcount
+
+
+def open_count(db: Database, principal: Principal) -> int:
+    """How many sessions the acting user has open (shown on My account)."""
+    with transaction(db, write=False) as session:
+        rows = session.scalars(select(LoginSession).where(
+            LoginSession.user_id == principal.user_id, LoginSession.ended_at.is_(None))).all()
+        now = clock.now()
+        limits = settings.current()
+        return sum(1 for r in rows if now - r.last_seen_at < limits.session_idle
+                   and now - r.created_at < limits.session_absolute)

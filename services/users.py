@@ -1,0 +1,175 @@
+"""Account-wide actions on users: find, unlock, deactivate, reactivate, end sessions, first admin.
+
+Full user administration (invitations, memberships, roles) builds on these.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from db.engine import Database
+from db.models import AccountMembership, Membership, StaffRole, User
+from services import audit, clock, passwords, policy, sessions
+from services.errors import InvalidInput, NotFound
+from services.principals import Principal
+from services.policy import Action, Role
+from services.transaction import transaction
+
+LOCKED_LIST_LIMIT = 50
+
+
+@dataclass(frozen=True)
+class UserReach:
+    """Where a user's access lies, for scope checks."""
+
+    staff_roles: frozenset[Role]
+    provider_links: tuple[tuple[int, int | None, Role], ...]
+    account_ids: tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class UserSummary:
+    id: int
+    email: str
+    name: str
+    status: str
+    failed_attempts: int
+    locked_until: datetime | None
+    last_login_at: datetime | None
+    roles: tuple[str, ...]
+
+
+def _reach(session: Session, user_id: int) -> UserReach:
+    staff = session.scalars(select(StaffRole.role).where(StaffRole.user_id == user_id)).all()
+    links = session.execute(select(Membership.group_id, Membership.provider_id, Membership.role)
+                            .where(Membership.user_id == user_id)).all()
+    accounts = session.execute(select(AccountMembership.account_id, AccountMembership.role)
+                               .where(AccountMembership.user_id == user_id)).all()
+    return UserReach(frozenset(Role(r) for r in staff),
+                     tuple((g, p, Role(r)) for g, p, r in links),
+                     tuple(a for a, _ in accounts))
+
+
+def _summary(user: User, reach: UserReach) -> UserSummary:
+    roles = sorted({str(r) for r in reach.staff_roles} | {str(r) for *_, r in reach.provider_links})
+    return UserSummary(user.id, user.email, user.name, user.status, user.failed_attempts,
+                       user.locked_until, user.last_login_at, tuple(roles))
+
+
+def _user_in_scope(session: Session, principal: Principal, action: Action, user_id: int) -> User:
+    principal.require(action, target_type="user", target_id=user_id)
+    user = session.get(User, user_id)
+    if user is None:
+        raise NotFound("No such user.")
+    if not policy.may_manage_user(principal, _reach(session, user_id)):
+        raise principal.denied(action, target_type="user", target_id=user_id)
+    return user
+
+
+def find_by_email(db: Database, principal: Principal, *, email: str) -> UserSummary:
+    """One user by exact email, if the acting admin's scope covers them."""
+    address = email.strip().lower()
+    with transaction(db, write=False) as session:
+        principal.require(Action.MANAGE_USERS, target_type="user")
+        user = session.scalars(select(User).where(User.email == address)).first()
+        # Out of scope and unknown read the same, so admins cannot probe other clinics' users.
+        if user is None or not policy.may_manage_user(principal, _reach(session, user.id)):
+            raise NotFound("No user with that email address in your scope.")
+        return _summary(user, _reach(session, user.id))
+
+
+def locked_users(db: Database, principal: Principal) -> list[UserSummary]:
+    """Locked accounts the acting user may unlock, most recently locked first (at most 50)."""
+    with transaction(db, write=False) as session:
+        principal.require(Action.UNLOCK_USERS, target_type="user")
+        now = clock.now()
+        found = session.scalars(select(User).where(User.status == "locked", User.locked_until > now)
+                                .order_by(User.locked_until.desc())).all()
+        result = []
+        for user in found:
+            reach = _reach(session, user.id)
+            if policy.may_manage_user(principal, reach):
+                result.append(_summary(user, reach))
+            if len(result) == LOCKED_LIST_LIMIT:
+                break
+        return result
+
+
+def unlock(db: Database, principal: Principal, *, user_id: int) -> None:
+    with transaction(db) as session:
+        user = _user_in_scope(session, principal, Action.UNLOCK_USERS, user_id)
+        changed = session.execute(update(User).where(User.id == user.id, User.status == "locked")
+                                  .values(status="active", failed_attempts=0, locked_until=None)).rowcount
+        if not changed:
+            raise InvalidInput("That account is not locked.")
+        audit.record(session, action="user.unlocked", actor_user_id=principal.user_id,
+                     actor_email=principal.email, target_type="user", target_id=user.id,
+                     details={"by": "administrator"})
+
+
+def deactivate(db: Database, principal: Principal, *, user_id: int) -> None:
+    """Stop a user from signing in and end every session they have open."""
+    now = clock.now()
+    with transaction(db) as session:
+        user = _user_in_scope(session, principal, Action.MANAGE_USERS, user_id)
+        if user.id == principal.user_id:
+            raise InvalidInput("You cannot deactivate your own account.")
+        if user.status == "deactivated":
+            raise InvalidInput("That account is already deactivated.")
+        user.status, user.locked_until = "deactivated", None
+        ended = sessions.end_all_for_user(session, user_id=user.id, reason="deactivated", now=now)
+        audit.record(session, action="user.deactivated", actor_user_id=principal.user_id,
+                     actor_email=principal.email, target_type="user", target_id=user.id,
+                     details={"sessions_ended": ended}, now=now)
+
+
+def reactivate(db: Database, principal: Principal, *, user_id: int) -> None:
+    with transaction(db) as session:
+        user = _user_in_scope(session, principal, Action.MANAGE_USERS, user_id)
+        if user.status != "deactivated":
+            raise InvalidInput("That account is not deactivated.")
+        user.status, user.failed_attempts = "active", 0
+        audit.record(session, action="user.reactivated", actor_user_id=principal.user_id,
+                     actor_email=principal.email, target_type="user", target_id=user.id)
+
+
+def end_sessions(db: Database, principal: Principal, *, user_id: int) -> int:
+    """Sign a user out everywhere (an admin action, or a user's own 'sign out everywhere')."""
+    now = clock.now()
+    with transaction(db) as session:
+        if user_id != principal.user_id:
+            _user_in_scope(session, principal, Action.MANAGE_USERS, user_id)
+        ended = sessions.end_all_for_user(session, user_id=user_id, reason="ended_by_request", now=now)
+        audit.record(session, action="sessions.ended", actor_user_id=principal.user_id,
+                     actor_email=principal.email, target_type="user", target_id=user_id,
+                     details={"sessions_ended": ended}, now=now)
+        return ended
+
+
+def create_first_admin(db: Database, *, email: str, name: str, password: str) -> int:
+    """Create a system admin from the command line; refused once any system admin exists."""
+    address = email.strip().lower()
+    if "@" not in address or not name.strip():
+        raise InvalidInput("An email address and a name are required.")
+    if not 12 <= len(password) <= 64:
+        raise InvalidInput("The password must be 12 to 64 characters long.")
+    password_hash = passwords.hash_password(password)
+    now = clock.now()
+    with transaction(db) as session:
+        if session.scalars(select(StaffRole).where(StaffRole.role == Role.SYSTEM_ADMIN)).first():
+            raise InvalidInput("A system admin already exists; ask them to add more.")
+        if session.scalars(select(User).where(User.email == address)).first():
+            raise InvalidInput("A user with that email address already exists.")
+        user = User(email=address, name=name.strip(), password_hash=password_hash, status="active",
+                    created_at=now)
+        session.add(user)
+        session.flush()
+        session.add(StaffRole(user_id=user.id, role=Role.SYSTEM_ADMIN))
+        audit.record(session, action="user.created", actor_user_id=None, target_type="user",
+                     target_id=user.id, details={"role": "system_admin", "via": "command line"},
+                     now=now)
+        return user.id
