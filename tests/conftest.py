@@ -1,0 +1,129 @@
+"""Shared fixtures: a fresh database per test on SQLite and on PostgreSQL, a fake clock, users.
+
+PostgreSQL comes from TEST_DATABASE_URL (default: the local `test` database). When it cannot
+be reached the PostgreSQL half of each test is skipped with the reason, unless
+REQUIRE_POSTGRES=1, which turns that skip into a failure (CI sets it).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+
+from db.engine import Database
+from db.migrate import upgrade
+from db.models import AccountMembership, Base, Membership, StaffRole, User
+from services import clock, passwords
+
+DEFAULT_PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+PASSWORD = "Correct-Horse-Battery-9!"
+START = datetime(2026, 11, 2, 9, 0, tzinfo=timezone.utc)
+
+
+def _required(name: str) -> bool:
+    return os.environ.get(name, "") not in ("", "0")
+
+
+def _skip_or_fail(variable: str, reason: str) -> None:
+    if _required(variable):
+        pytest.fail(f"{reason} ({variable}=1 makes this a failure)")
+    pytest.skip(reason)
+
+
+@pytest.fixture(scope="session")
+def password_hash() -> str:
+    return passwords.hash_password(PASSWORD)
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory) -> Path:
+    path = tmp_path_factory.mktemp("template") / "template.db"
+    db = Database(f"sqlite:///{path}")
+    upgrade(db)
+    db.dispose()
+    return path
+
+
+@pytest.fixture(scope="session")
+def postgres_database():
+    url = os.environ.get("TEST_DATABASE_URL", DEFAULT_PG_URL)
+    db = Database(url)
+    try:
+        with db.engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
+    except Exception as error:  # any connection problem means "no PostgreSQL here"
+        db.dispose()
+        _skip_or_fail("REQUIRE_POSTGRES", f"PostgreSQL not reachable at {db.url.render_as_string()}: {error.__class__.__name__}")
+    with db.engine.begin() as connection:
+        connection.execute(text("DROP SCHEMA public CASCADE"))
+        connection.execute(text("CREATE SCHEMA public"))
+    upgrade(db)
+    yield db
+    db.dispose()
+
+
+def _empty_postgres(db: Database) -> None:
+    tables = ", ".join(table.name for table in Base.metadata.sorted_tables)
+    with db.engine.begin() as connection:
+        # The audit trail refuses TRUNCATE by trigger; replica mode skips triggers for this reset only.
+        connection.execute(text("SET LOCAL session_replication_role = replica"))
+        connection.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db(request, tmp_path, sqlite_template):
+    """A migrated, empty database: once on SQLite, once on PostgreSQL."""
+    if request.param == "sqlite":
+        path = tmp_path / "resultsdesk.db"
+        shutil.copy(sqlite_template, path)
+        database = Database(f"sqlite:///{path}")
+        yield database
+        database.dispose()
+    else:
+        database = request.getfixturevalue("postgres_database")
+        _empty_postgres(database)
+        yield database
+
+
+@dataclass
+class FakeClock:
+    current: datetime
+
+    def now(self) -> datetime:
+        return self.current
+
+    def advance(self, **delta) -> None:
+        self.current += timedelta(**delta)
+
+
+@pytest.fixture
+def fake_clock(monkeypatch) -> FakeClock:
+    fake = FakeClock(START)
+    monkeypatch.setattr(clock, "now", fake.now)
+    return fake
+
+
+@pytest.fixture
+def make_user(db, password_hash):
+    """Create a user with roles; returns the user id. Password is tests.conftest.PASSWORD."""
+
+    def create(email: str, *, name: str = "Test User", status: str = "active", staff: tuple[str, ...] = (),
+               provider: tuple[tuple[int, int | None, str], ...] = (),
+               accounts: tuple[tuple[int, str], ...] = ()) -> int:
+        with db.transaction() as session:
+            user = User(email=email, name=name, password_hash=password_hash, status=status,
+                        created_at=clock.now())
+            session.add(user)
+            session.flush()
+            session.add_all(StaffRole(user_id=user.id, role=role) for role in staff)
+            session.add_all(Membership(user_id=user.id, group_id=g, provider_id=p, role=r) for g, p, r in provider)
+            session.add_all(AccountMembership(user_id=user.id, account_id=a, role=r) for a, r in accounts)
+            return user.id
+
+    return create
