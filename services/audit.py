@@ -17,7 +17,7 @@ from services.errors import PermissionDenied
 # Every action name the services write; the Audit page offers these as filter choices.
 ACTIONS = (
     "sign_in", "sign_out", "session.expired", "sessions.ended", "user.locked", "user.unlocked",
-    "user.deactivated", "user.reactivated", "user.created", "permission.denied",
+    "user.deactivated", "user.reactivated", "user.created", "permission.denied", "demo.seeded",
 )
 
 

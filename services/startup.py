@@ -1,11 +1,20 @@
-"""Opening the portal's database, and what `make run` does before the server starts."""
+"""Opening the portal's database, and what `make run` does before the server starts.
+
+`python -m services.startup` migrates, seeds the demo data into an empty database when
+RESULTSDESK_DEMO is on (the default), and prints how to sign in.
+"""
 
 from __future__ import annotations
 
+from sqlalchemy import select
+
 from db.engine import Database, database_url
 from db.migrate import upgrade
+from db.models import StaffRole
+from services import settings
+from services.policy import Role
 
-__all__ = ["database_url", "open_database"]
+__all__ = ["database_url", "open_database", "main"]
 
 
 def open_database(url: str | None = None) -> Database:
@@ -13,3 +22,27 @@ def open_database(url: str | None = None) -> Database:
     db = Database(url)
     upgrade(db)
     return db
+
+
+def _has_system_admin(db: Database) -> bool:
+    with db.transaction(write=False) as session:
+        return session.scalars(select(StaffRole).where(StaffRole.role == Role.SYSTEM_ADMIN)).first() is not None
+
+
+def main() -> None:
+    db = open_database()
+    try:
+        print(f"Database: {db.url.render_as_string(hide_password=True)} (schema up to date)")
+        if settings.current().demo:
+            from services import demo_seed  # only demo deployments load the demo generator
+
+            demo_seed.seed_if_empty(db)
+            print(demo_seed.describe_logins())
+        elif not _has_system_admin(db):
+            print("No system admin yet. Create the first one with: make admin")
+    finally:
+        db.dispose()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,57 @@
+"""Audit, Users and Roles screens as their users see them."""
+
+from __future__ import annotations
+
+from services import policy
+from tests.pages.conftest import open_screen, sign_in, titles
+
+
+def _lock(app, email):
+    for attempt in range(3):
+        sign_in(app, email, f"Wrong-Password-{attempt}")
+
+
+def test_privacy_officer_reviews_failures_and_lockouts_in_the_audit_trail(app, fake_clock_app):
+    _lock(app, "clinic@demo.test")
+    sign_in(app, "privacy@demo.test")
+    open_screen(app, "audit")
+    assert titles(app) == ["Audit trail"]
+    table = app.dataframe[0].value
+    assert {"sign_in", "user.locked"} <= set(table["Action"])
+    assert set(table[table["Action"] == "user.locked"]["Actor"]) == {"clinic@demo.test"}
+    app.selectbox(key="audit_action").select("user.locked").run()
+    assert set(app.dataframe[0].value["Action"]) == {"user.locked"}
+
+
+def test_support_unlocks_from_the_users_screen_and_the_user_gets_back_in(app, fake_clock_app):
+    _lock(app, "clinic@demo.test")
+    sign_in(app, "support@demo.test")
+    open_screen(app, "users")
+    assert list(app.dataframe[0].value["Email"]) == ["clinic@demo.test"]
+    unlock = next(b for b in app.button if b.label == "Unlock clinic@demo.test")
+    unlock.click().run()
+    assert [s.value for s in app.success] == ["Unlock: done."]
+    assert "No locked accounts in your scope." in [m.value for m in app.markdown]
+    app.button(key="sign_out").click().run()
+    sign_in(app, "clinic@demo.test")
+    assert titles(app)[0].startswith("Welcome, ")
+
+
+def test_a_clinic_admin_cannot_find_users_of_other_organisations(app, fake_clock_app):
+    sign_in(app, "clinicadmin@demo.test")
+    open_screen(app, "users")
+    app.text_input(key="users_lookup_email").input("employer@demo.test")
+    app.button(key="FormSubmitter:find_user-Find").click().run()
+    assert [w.value for w in app.warning] == ["No user with that email address in your scope."]
+    app.text_input(key="users_lookup_email").input("clinic@demo.test")
+    app.button(key="FormSubmitter:find_user-Find").click().run()
+    assert any("clinic@demo.test" in m.value and "active" in m.value for m in app.markdown)
+
+
+def test_roles_screen_shows_the_enforced_matrix(app):
+    sign_in(app, "accounts@demo.test")
+    open_screen(app, "roles")
+    matrix = app.dataframe[0].value
+    assert list(matrix.columns) == [policy.ROLE_LABELS[r] for r in policy.Role]
+    manager = matrix[policy.ROLE_LABELS[policy.Role.MANAGER]]
+    assert manager[manager == "✓"].index.tolist() == [policy.ACTION_LABELS[policy.Action.VIEW_DASHBOARDS]]

@@ -1,0 +1,90 @@
+"""The sign-in screen and the role-based navigation, driven through the real app.py."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select
+
+from db.models import AuditEvent
+from services import sessions
+from services.errors import SessionEnded, SignInFailed
+from tests.pages.conftest import open_screen, screens, sign_in, titles
+
+EVERYONE = {"", "my-account"}
+STAFF_VIEW = {"reports", "roles"}
+CLINIC_ADMIN = EVERYONE | {"reports", "upload", "users"}
+CLIENT = EVERYONE | {"reports"}
+EXPECTED_SCREENS = {
+    "admin@demo.test": EVERYONE | STAFF_VIEW | {"upload", "users", "provider-groups", "registration-codes",
+                                                "client-accounts", "hipaa-queue", "audit", "dashboard", "settings"},
+    "support@demo.test": EVERYONE | STAFF_VIEW | {"users", "provider-groups", "registration-codes",
+                                                  "hipaa-queue", "dashboard"},
+    "accounts@demo.test": EVERYONE | STAFF_VIEW | {"users", "client-accounts", "dashboard"},
+    "privacy@demo.test": EVERYONE | STAFF_VIEW | {"hipaa-queue", "audit"},
+    "manager@demo.test": EVERYONE | {"dashboard"},
+    "groupadmin@demo.test": CLINIC_ADMIN,
+    "clinicadmin@demo.test": CLINIC_ADMIN,
+    "clinic@demo.test": CLIENT,
+    "employer@demo.test": CLIENT,
+    "payor@demo.test": CLIENT,
+    "tpa@demo.test": CLIENT,
+}
+
+
+def _audit(db, action):
+    with db.transaction(write=False) as session:
+        return list(session.scalars(select(AuditEvent).where(AuditEvent.action == action)))
+
+
+def test_signed_out_visitors_get_only_the_sign_in_screen(app):
+    assert titles(app) == ["Sign in to ResultsDesk"]
+    assert screens(app) == {""}
+    assert titles(open_screen(app, "audit")) == ["Sign in to ResultsDesk"]
+
+
+@pytest.mark.parametrize("email", sorted(EXPECTED_SCREENS))
+def test_each_demo_login_sees_exactly_its_roles_screens(app, email):
+    sign_in(app, email)
+    assert not app.exception
+    assert titles(app)[0].startswith("Welcome, ")
+    assert screens(app) == EXPECTED_SCREENS[email]
+
+
+def test_a_screen_outside_the_role_cannot_be_reached_by_url(app):
+    sign_in(app, "employer@demo.test")
+    open_screen(app, "audit")
+    assert titles(app)[0].startswith("Welcome, ")
+    assert "Audit trail" not in titles(app)
+
+
+def test_wrong_password_and_locked_account_read_the_same(app, demo_db):
+    for attempt in range(3):
+        sign_in(app, "clinic@demo.test", f"Wrong-Password-{attempt}")
+        assert [e.value for e in app.error] == [SignInFailed.MESSAGE]
+    sign_in(app, "clinic@demo.test")  # the right password, but the account is now locked
+    assert [e.value for e in app.error] == [SignInFailed.MESSAGE]
+    assert titles(app) == ["Sign in to ResultsDesk"]
+    failures = [e for e in _audit(demo_db, "sign_in") if e.outcome == "failure"]
+    assert [e.details["reason"] for e in failures] == ["bad_password"] * 3 + ["locked"]
+    assert len(_audit(demo_db, "user.locked")) == 1
+
+
+def test_sign_out_ends_the_server_session(app, demo_db):
+    sign_in(app, "manager@demo.test")
+    token = app.session_state["session_token"]
+    app.button(key="sign_out").click().run()
+    assert titles(app) == ["Sign in to ResultsDesk"]
+    assert [i.value for i in app.info] == ["You have signed out."]
+    with pytest.raises(SessionEnded):
+        sessions.resume(demo_db, token)
+
+
+def test_fifteen_idle_minutes_sign_the_user_out(app, fake_clock_app):
+    sign_in(app, "manager@demo.test")
+    fake_clock_app.advance(minutes=14)
+    app.run()
+    assert titles(app)[0].startswith("Welcome, ")
+    fake_clock_app.advance(minutes=15)
+    app.run()
+    assert titles(app) == ["Sign in to ResultsDesk"]
+    assert [i.value for i in app.info] == [SessionEnded.MESSAGES["idle"]]
