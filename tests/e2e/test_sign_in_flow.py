@@ -1,0 +1,70 @@
+"""Sign in, see the role's screens, survive a refresh and a new tab, sign out for good."""
+
+from __future__ import annotations
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from pages.common.session_cookie import COOKIE_NAME
+from services import demo_seed
+from services.errors import SignInFailed
+
+pytestmark = pytest.mark.browser
+
+
+def _sign_in(page: Page, url: str, email: str, password: str = demo_seed.DEMO_PASSWORD) -> None:
+    page.goto(url)
+    expect(page.get_by_role("heading", name="Sign in to ResultsDesk")).to_be_visible()
+    page.get_by_role("textbox", name="Email address").fill(email)
+    page.get_by_role("textbox", name="Password", exact=True).fill(password)
+    page.get_by_role("button", name="Sign in").click()
+
+
+def _nav_labels(page: Page) -> set[str]:
+    nav = page.get_by_test_id("stSidebarNav")
+    expect(nav).to_be_visible()
+    return {text.strip() for text in nav.get_by_role("link").all_inner_texts()}
+
+
+def test_session_survives_refresh_and_new_tab_and_dies_at_sign_out(portal, context):
+    url = portal["url"]
+    page = context.new_page()
+    _sign_in(page, url, "privacy@demo.test")
+    expect(page.get_by_role("heading", name="Welcome, ")).to_be_visible()
+    assert _nav_labels(page) == {"Home", "My account", "Reports", "Roles", "HIPAA queue", "Audit trail"}
+
+    page.reload()
+    expect(page.get_by_role("heading", name="Welcome, ")).to_be_visible()
+    second_tab = context.new_page()
+    second_tab.goto(f"{url}/audit")
+    expect(second_tab.get_by_role("heading", name="Audit trail")).to_be_visible()
+    second_tab.close()
+
+    [cookie] = [c for c in context.cookies() if c["name"] == COOKIE_NAME]
+    assert cookie["sameSite"] == "Strict" and len(cookie["value"]) >= 43
+
+    page.get_by_role("button", name="Sign out").click()
+    expect(page.get_by_role("heading", name="Sign in to ResultsDesk")).to_be_visible()
+    expect(page.get_by_text("You have signed out.")).to_be_visible()
+
+    # An attacker who kept the old cookie gets nothing from it.
+    context.add_cookies([{**cookie}])
+    page.goto(f"{url}/audit")
+    expect(page.get_by_role("heading", name="Sign in to ResultsDesk")).to_be_visible()
+    expect(page.get_by_role("heading", name="Audit trail")).to_have_count(0)
+
+
+def test_client_user_sees_only_client_screens(portal, context):
+    page = context.new_page()
+    _sign_in(page, portal["url"], "employer@demo.test")
+    expect(page.get_by_role("heading", name="Welcome, ")).to_be_visible()
+    assert _nav_labels(page) == {"Home", "Reports", "My account"}
+    page.goto(f"{portal['url']}/audit")
+    expect(page.get_by_role("heading", name="Welcome, ")).to_be_visible()
+    expect(page.get_by_role("heading", name="Audit trail")).to_have_count(0)
+
+
+def test_wrong_password_shows_the_generic_message(portal, context):
+    page = context.new_page()
+    _sign_in(page, portal["url"], "tpa@demo.test", "not-the-password")
+    expect(page.get_by_test_id("stAlert").filter(has_text=SignInFailed.MESSAGE)).to_be_visible()
