@@ -18,7 +18,9 @@ _PG_MIGRATION_LOCK = 7_400_211
 def alembic_config(db: Database) -> Config:
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS_DIR))
-    config.set_main_option("sqlalchemy.url", db.url.render_as_string(hide_password=False))
+    # ConfigParser treats % as interpolation: a password or option with % must be escaped.
+    config.set_main_option("sqlalchemy.url",
+                           db.url.render_as_string(hide_password=False).replace("%", "%%"))
     return config
 
 

@@ -1,0 +1,1 @@
+"""Performance harness (`make bench`); not part of the test run."""
