@@ -146,3 +146,13 @@ def may_manage_user(actor, target) -> bool:
         for group_id, provider_id, role in target.provider_links
     )
     return covers_providers and set(target.account_ids) <= admin_accounts
+
+
+def matrix_markdown() -> str:
+    """The role matrix as a Markdown table (docs/roles.md is checked against it by a test)."""
+    header = "| Action | " + " | ".join(ROLE_LABELS[role] for role in Role) + " |"
+    rule = "|---" * (len(Role) + 1) + "|"
+    rows = [f"| {ACTION_LABELS[action]} | "
+            + " | ".join("✓" if action in ROLE_ACTIONS[role] else "" for role in Role) + " |"
+            for action in Action]
+    return "\n".join([header, rule, *rows])
