@@ -7,12 +7,13 @@ writer. PostgreSQL is reached through DATABASE_URL with psycopg 3.
 
 from __future__ import annotations
 
+import hashlib
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -84,6 +85,16 @@ class Database:
             raise
         finally:
             session.close()
+
+    def serialise(self, session: Session, name: str) -> None:
+        """Let one transaction at a time past this point, for check-then-insert work.
+
+        SQLite write transactions are already serial (BEGIN IMMEDIATE); PostgreSQL takes a
+        transaction-scoped advisory lock named after `name`.
+        """
+        if not self.is_sqlite:
+            key = int.from_bytes(hashlib.sha256(name.encode()).digest()[:8], "big", signed=True)
+            session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
 
     def dispose(self) -> None:
         self.engine.dispose()

@@ -73,8 +73,8 @@ def _settle(session, user: User, matched: bool, now) -> bool:
     if status != "active" or not matched:
         reason = {"locked": "locked", "deactivated": "deactivated", "invited": "invited"}.get(
             status, "bad_password")
-        if status == "active":
-            _count_failure(session, user, now, limits, who)
+        if status == "active" and not _count_failure(session, user, now, limits, who):
+            reason = "locked"  # a parallel attempt locked the account first
         audit.record(session, action="sign_in", outcome="failure", details={"reason": reason}, **who)
         return False
 
@@ -89,9 +89,12 @@ def _settle(session, user: User, matched: bool, now) -> bool:
     return bool(signed_in)
 
 
-def _count_failure(session, user: User, now, limits, who: dict) -> None:
-    session.execute(update(User).where(User.id == user.id)
-                    .values(failed_attempts=User.failed_attempts + 1))
+def _count_failure(session, user: User, now, limits, who: dict) -> bool:
+    """Count a failure against an active account, locking it at the limit; False if not active."""
+    counted = session.execute(update(User).where(User.id == user.id, User.status == "active")
+                              .values(failed_attempts=User.failed_attempts + 1)).rowcount
+    if not counted:
+        return False
     locked = session.execute(
         update(User)
         .where(User.id == user.id, User.status == "active",
@@ -102,3 +105,4 @@ def _count_failure(session, user: User, now, limits, who: dict) -> None:
         audit.record(session, action="user.locked",
                      details={"failed_attempts": limits.failed_attempts_before_lock,
                               "locked_until": (now + limits.lockout_period).isoformat()}, **who)
+    return True

@@ -91,6 +91,13 @@ def db(request, tmp_path, sqlite_template):
         yield database
 
 
+@pytest.fixture
+def postgres_db(postgres_database):
+    """An empty PostgreSQL database, for the few behaviours only PostgreSQL has."""
+    _empty_postgres(postgres_database)
+    return postgres_database
+
+
 @dataclass
 class FakeClock:
     current: datetime

@@ -69,14 +69,13 @@ def test_an_orm_edit_of_an_audit_event_is_refused_too(db, fake_clock):
     assert _snapshot(db) == before
 
 
-def test_truncate_is_refused_on_postgresql(db, fake_clock):
-    if db.is_sqlite:
-        pytest.skip("SQLite has no TRUNCATE; DELETE without WHERE is covered above")
-    _record(db, [("sign_in", "mallory@x.test", START)])
+def test_truncate_is_refused_on_postgresql(postgres_db, fake_clock):
+    # SQLite has no TRUNCATE; DELETE without WHERE is covered above on both databases.
+    _record(postgres_db, [("sign_in", "mallory@x.test", START)])
     with pytest.raises(exc.DBAPIError, match="append-only"):
-        with db.transaction() as session:
+        with postgres_db.transaction() as session:
             session.execute(text("TRUNCATE audit_events"))
-    assert len(_all_events(db)) == 1
+    assert len(_all_events(postgres_db)) == 1
 
 
 # --- who may search it ---------------------------------------------------------------------

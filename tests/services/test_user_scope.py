@@ -267,12 +267,17 @@ def test_find_by_email_answers_out_of_scope_and_unknown_alike(db, org, fake_cloc
     assert messages == {NOT_FOUND}
 
 
-def test_unknown_user_id_is_not_found_and_changes_nothing(db, org, fake_clock):
-    admin = _principal(db, org.user["sysadmin"])
+def test_unknown_user_id_is_refused_like_an_out_of_scope_one(db, org, fake_clock):
+    admin = _principal(db, org.user["gadmin1"])
     before = _event_count(db)
-    with pytest.raises(NotFound):
-        users.deactivate(db, admin, user_id=max(org.user.values()) + 100)
-    assert _event_count(db) == before
+    unknown, elsewhere = max(org.user.values()) + 100, org.user["staff2a"]
+    refusals = []
+    for user_id in (unknown, elsewhere):
+        with pytest.raises(PermissionDenied) as refused:
+            users.deactivate(db, admin, user_id=user_id)
+        refusals.append(str(refused.value))
+    assert refusals[0] == refusals[1]
+    assert _event_count(db) == before + 2  # both refusals audited, nothing else written
 
 
 def _counts(db) -> tuple[int, int, int]:
