@@ -7,7 +7,7 @@ from pages.common import navigation, runtime, session_cookie
 st.set_page_config(page_title="ResultsDesk", page_icon="📋", layout="wide")
 
 principal = runtime.current_principal()
-current = st.navigation(navigation.pages_for(principal))
+current = st.navigation(navigation.pages_for(principal), expanded=True)
 if principal is not None:
     navigation.sidebar(principal)
 session_cookie.sync(st.session_state.get(runtime.TOKEN_KEY))

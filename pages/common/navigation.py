@@ -45,9 +45,9 @@ SCREENS = (
     Screen("Privacy", "Audit trail", "audit", Action.REVIEW_AUDIT, audit.render),
     Screen("Insight", "Dashboard", "dashboard", Action.VIEW_DASHBOARDS, placeholder(
         "Dashboard", Action.VIEW_DASHBOARDS, "Report volume, turnaround and portal adoption.")),
-    Screen("Portal", "Settings", "settings", Action.MANAGE_SETTINGS, placeholder(
+    Screen("Account", "My account", "my-account", None, my_account.render),
+    Screen("Account", "Settings", "settings", Action.MANAGE_SETTINGS, placeholder(
         "Settings", Action.MANAGE_SETTINGS, "Portal-wide settings.")),
-    Screen("Portal", "My account", "my-account", None, my_account.render),
 )
 
 
