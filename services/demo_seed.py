@@ -876,7 +876,7 @@ def seed(db: Database, *, blob_store: BlobStore, reports: int = 5000, patients: 
             batch.clear()
             writes.clear()
 
-        for index, (report_type, offset) in enumerate(zip(types, offsets)):
+        for index, (report_type, offset) in enumerate(zip(types, offsets, strict=True)):
             posted_at = (now - timedelta(seconds=offset)).replace(microsecond=0)
             draft = drafts.draft(index + 1, report_type, posted_at)
             # Storing a blob is mostly waiting on the file system (temp file, write, rename: about
@@ -946,7 +946,7 @@ def _add_users(session: Session, *, now: datetime, group_id: int, provider_id: i
                   terms_accepted_at=None, created_at=now) for spec in _DEMO_USERS]
     session.add_all(users)
     session.flush()
-    for spec, user in zip(_DEMO_USERS, users):
+    for spec, user in zip(_DEMO_USERS, users, strict=True):
         if spec.role in STAFF_ROLES:
             session.add(StaffRole(user_id=user.id, role=spec.role.value))
         elif spec.role == Role.PROVIDER_GROUP_ADMIN:
@@ -983,7 +983,7 @@ def _add_patients(session: Session, rng: random.Random, *, count: int, now: date
     return [
         _Person(patient_id, row["first_name"], row["last_name"], row["date_of_birth"],
                 row["employee_id"], row["employer_account_id"])
-        for patient_id, row in zip(ids, rows)
+        for patient_id, row in zip(ids, rows, strict=True)
     ]
 
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 import streamlit as st
 
-from pages.common import components, runtime
+from pages.common import runtime
 from pages.screens import audit, home, my_account, roles, sign_in, users
 from pages.screens.coming_soon import placeholder
 from services import sessions

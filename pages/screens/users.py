@@ -55,13 +55,13 @@ def _lookup(principal: Principal) -> None:
     st.write(f"**{found.name}** ({found.email}): status **{found.status}**"
              + (f", locked until {components.utc(found.locked_until)}" if found.status == "locked" else "")
              + f"; last sign-in {components.utc(found.last_login_at) or 'never'}.")
-    columns = st.columns(4)
-    for column, (label, action, enabled) in zip(columns, [
+    choices = [
         ("Unlock", users.unlock, found.status == "locked"),
         ("Deactivate", users.deactivate, found.status != "deactivated"),
         ("Reactivate", users.reactivate, found.status == "deactivated"),
         ("End sessions", users.end_sessions, True),
-    ]):
+    ]
+    for column, (label, action, enabled) in zip(st.columns(len(choices)), choices, strict=True):
         column.button(label, key=f"user_{label}", disabled=not enabled, on_click=_act,
                       args=(label, action, principal, found.id))
 
