@@ -28,12 +28,24 @@ def who_may_see(action: Action | None) -> str:
 def role_labels(principal: Principal) -> list[str]:
     labels = [policy.ROLE_LABELS[r] for r in sorted(principal.staff_roles)]
     for link in principal.provider_links:
-        where = link.provider_name or f"all providers of {link.group_name}"
+        where = plain(link.provider_name or f"all providers of {link.group_name}")
         labels.append(f"{policy.ROLE_LABELS[link.role]}: {where}")
     for link in principal.account_links:
-        labels.append(f"{policy.ROLE_LABELS[link.role]}: {link.account_name} ({link.account_kind.upper() if link.account_kind == 'tpa' else link.account_kind})")
+        kind = "TPA" if link.account_kind == "tpa" else link.account_kind
+        labels.append(f"{policy.ROLE_LABELS[link.role]}: {plain(link.account_name)} ({kind})")
     return labels
 
 
 def utc(moment: datetime | None) -> str:
     return "" if moment is None else moment.strftime("%Y-%m-%d %H:%M UTC")
+
+
+_MARKDOWN_SPECIALS = set("\\`*_[]<>#|~$:{}()!")
+
+
+def plain(text: str) -> str:
+    """Text typed by people (names, organisations) shown literally inside Markdown.
+
+    Without this, a name like "[Call us](https://evil.example)" would render as a link.
+    """
+    return "".join(f"\\{char}" if char in _MARKDOWN_SPECIALS else char for char in text)

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 import streamlit as st
 
-from pages.common import runtime
+from pages.common import components, runtime
 from pages.screens import audit, home, my_account, roles, sign_in, users
 from pages.screens.coming_soon import placeholder
 from services import sessions
@@ -79,6 +79,6 @@ def _sign_out() -> None:
 
 def sidebar(principal: Principal) -> None:
     with st.sidebar:
-        st.write(f"**{principal.name}**")
-        st.caption(principal.email)
+        st.write(f"**{components.plain(principal.name)}**")
+        st.caption(components.plain(principal.email))
         st.button("Sign out", on_click=_sign_out, key="sign_out")

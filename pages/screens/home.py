@@ -11,8 +11,8 @@ from services.principals import Principal
 
 def render(principal: Principal) -> None:
     components.guard(principal, None)
-    st.title(f"Welcome, {principal.name}")
-    st.write(f"Signed in as **{principal.email}**.")
+    st.title(f"Welcome, {components.plain(principal.name)}")
+    st.write(f"Signed in as **{components.plain(principal.email)}**.")
     left, right = st.columns(2)
     with left:
         st.subheader("Your roles")

@@ -18,8 +18,8 @@ def _sign_out_everywhere(principal: Principal) -> None:
 def render(principal: Principal) -> None:
     components.guard(principal, None)
     st.title("My account")
-    st.write(f"**Name:** {principal.name}")
-    st.write(f"**User ID (email):** {principal.email}")
+    st.write(f"**Name:** {components.plain(principal.name)}")
+    st.write(f"**User ID (email):** {components.plain(principal.email)}")
     st.write("**Roles:** " + ("; ".join(components.role_labels(principal)) or "none"))
     st.subheader("Sessions")
     count = sessions.open_count(runtime.database(), principal)

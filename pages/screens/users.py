@@ -34,7 +34,7 @@ def _locked(principal: Principal) -> None:
     st.dataframe(pd.DataFrame([{"Email": u.email, "Name": u.name, "Locked until": components.utc(u.locked_until)}
                                for u in locked]), hide_index=True, width="stretch")
     for summary in locked:
-        st.button(f"Unlock {summary.email}", key=f"unlock_{summary.id}", on_click=_act,
+        st.button(f"Unlock {components.plain(summary.email)}", key=f"unlock_{summary.id}", on_click=_act,
                   args=("Unlock", users.unlock, principal, summary.id))
 
 
@@ -52,7 +52,7 @@ def _lookup(principal: Principal) -> None:
     except DomainError as error:
         st.warning(str(error))
         return
-    st.write(f"**{found.name}** ({found.email}): status **{found.status}**"
+    st.write(f"**{components.plain(found.name)}** ({components.plain(found.email)}): status **{found.status}**"
              + (f", locked until {components.utc(found.locked_until)}" if found.status == "locked" else "")
              + f"; last sign-in {components.utc(found.last_login_at) or 'never'}.")
     choices = [

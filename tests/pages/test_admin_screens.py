@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from services import policy
 from tests.pages.conftest import open_screen, sign_in, titles
 
@@ -55,3 +57,18 @@ def test_roles_screen_shows_the_enforced_matrix(app):
     assert list(matrix.columns) == [policy.ROLE_LABELS[r] for r in policy.Role]
     manager = matrix[policy.ROLE_LABELS[policy.Role.MANAGER]]
     assert manager[manager == "✓"].index.tolist() == [policy.ACTION_LABELS[policy.Action.VIEW_DASHBOARDS]]
+
+
+def test_a_name_written_as_markdown_shows_literally(app, demo_db):
+    from sqlalchemy import update
+
+    from db.models import User
+
+    with demo_db.transaction() as session:
+        session.execute(update(User).where(User.email == "manager@demo.test")
+                        .values(name="[Click here](https://evil.example) **Boss**"))
+    sign_in(app, "manager@demo.test")
+    title = titles(app)[0]
+    assert title.startswith("Welcome, \\[Click here\\]")
+    # Every Markdown-active character reaches the renderer escaped, so no link and no bold survive.
+    assert re.search(r"(?<!\\)[\[\]()*]", title) is None
