@@ -52,6 +52,15 @@ def current_principal() -> Principal | None:
     return principal
 
 
+def acting_principal() -> Principal | None:
+    """The principal for a callback or a fragment rerun, resumed afresh.
+
+    Callbacks run before app.py and fragment reruns skip it, so a principal captured in an
+    earlier run may belong to a session that has since expired, signed out or lost its role.
+    """
+    return current_principal()
+
+
 def remember_session(token: str) -> None:
     st.session_state[TOKEN_KEY] = token
     st.session_state.pop(_DEAD_COOKIE_KEY, None)

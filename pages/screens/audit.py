@@ -32,7 +32,10 @@ def _filter() -> audit_review.AuditFilter:
 
 
 @st.fragment
-def _results(principal: Principal, where: audit_review.AuditFilter) -> None:
+def _results(where: audit_review.AuditFilter) -> None:
+    principal = runtime.acting_principal()
+    if principal is None:
+        st.rerun()  # the whole app then shows the sign-in screen
     signature = repr(where)
     if st.session_state.get("audit_signature") != signature:
         st.session_state["audit_signature"] = signature
@@ -62,4 +65,4 @@ def render(principal: Principal) -> None:
     st.title("Audit trail")
     st.caption("Every sign-in, lockout, unlock, sign-out, session expiry and refused action. "
                "Times are UTC.")
-    _results(principal, _filter())
+    _results(_filter())

@@ -9,7 +9,10 @@ from services import sessions, users
 from services.principals import Principal
 
 
-def _sign_out_everywhere(principal: Principal) -> None:
+def _sign_out_everywhere() -> None:
+    principal = runtime.acting_principal()
+    if principal is None:
+        return
     users.end_sessions(runtime.database(), principal, user_id=principal.user_id)
     runtime.forget_session(st.session_state.get(runtime.TOKEN_KEY))
     st.session_state[runtime.NOTICE_KEY] = "You were signed out on every device."
@@ -24,4 +27,4 @@ def render(principal: Principal) -> None:
     st.subheader("Sessions")
     count = sessions.open_count(runtime.database(), principal)
     st.write(f"You are signed in on {count} {'device or tab' if count == 1 else 'devices or tabs'}.")
-    st.button("Sign out everywhere", on_click=_sign_out_everywhere, args=(principal,))
+    st.button("Sign out everywhere", on_click=_sign_out_everywhere)

@@ -16,7 +16,10 @@ from services.principals import Principal
 _FOUND_KEY = "users_found_email"
 
 
-def _act(label: str, action: Callable[..., object], principal: Principal, user_id: int) -> None:
+def _act(label: str, action: Callable[..., object], user_id: int) -> None:
+    principal = runtime.acting_principal()
+    if principal is None:
+        return  # the session ended; this run shows the sign-in screen
     try:
         action(runtime.database(), principal, user_id=user_id)
     except DomainError as error:
@@ -35,7 +38,7 @@ def _locked(principal: Principal) -> None:
                                for u in locked]), hide_index=True, width="stretch")
     for summary in locked:
         st.button(f"Unlock {components.plain(summary.email)}", key=f"unlock_{summary.id}", on_click=_act,
-                  args=("Unlock", users.unlock, principal, summary.id))
+                  args=("Unlock", users.unlock, summary.id))
 
 
 def _lookup(principal: Principal) -> None:
@@ -63,7 +66,7 @@ def _lookup(principal: Principal) -> None:
     ]
     for column, (label, action, enabled) in zip(st.columns(len(choices)), choices, strict=True):
         column.button(label, key=f"user_{label}", disabled=not enabled, on_click=_act,
-                      args=(label, action, principal, found.id))
+                      args=(label, action, found.id))
 
 
 def render(principal: Principal) -> None:

@@ -72,3 +72,19 @@ def test_a_name_written_as_markdown_shows_literally(app, demo_db):
     assert title.startswith("Welcome, \\[Click here\\]")
     # Every Markdown-active character reaches the renderer escaped, so no link and no bold survive.
     assert re.search(r"(?<!\\)[\[\]()*]", title) is None
+
+
+def test_a_click_after_the_session_expired_does_nothing(app, demo_db, fake_clock_app):
+    from sqlalchemy import select
+
+    from db.models import User
+
+    _lock(app, "clinic@demo.test")
+    sign_in(app, "support@demo.test")
+    open_screen(app, "users")
+    unlock = next(b for b in app.button if b.label == "Unlock clinic@demo.test")
+    fake_clock_app.advance(minutes=16)  # the support rep walked away from an open tab
+    unlock.click().run()
+    assert titles(app) == ["Sign in to ResultsDesk"]
+    with demo_db.transaction(write=False) as session:
+        assert session.scalars(select(User.status).where(User.email == "clinic@demo.test")).one() == "locked"
