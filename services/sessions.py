@@ -41,7 +41,9 @@ def start(session: Session, *, user: User, now: datetime) -> str:
 
 def _end_reason(row: LoginSession, user: User, now: datetime) -> str | None:
     limits = settings.current()
-    if user.status != "active":
+    # A lock comes from someone failing to guess the password; the sessions of the person who
+    # knows it stay open, or three wrong guesses would sign anyone out.
+    if user.status not in ("active", "locked"):
         return "user_inactive"
     if now - row.created_at >= limits.session_absolute:
         return "absolute"

@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from db.models import AuditEvent, LoginSession, StaffRole
 from services import auth, sessions, users
-from services.errors import SessionEnded
+from services.errors import SessionEnded, SignInFailed
 from services.policy import Action, Role
 from tests.conftest import PASSWORD
 
@@ -98,3 +98,12 @@ def test_a_made_up_token_opens_nothing(db, make_user, fake_clock):
     make_user("a@x.test")
     _sign_in(db, "a@x.test")
     assert _ended_reason(db, "not-a-real-token") == "ended"
+
+
+def test_wrong_guesses_by_someone_else_do_not_sign_the_user_out(db, make_user, fake_clock):
+    make_user("a@x.test")
+    token = _sign_in(db, "a@x.test").token
+    for attempt in range(3):
+        with pytest.raises(SignInFailed):
+            auth.sign_in(db, email="a@x.test", password=f"guess-{attempt}")
+    assert sessions.resume(db, token).email == "a@x.test"
