@@ -10,5 +10,7 @@ principal = runtime.current_principal()
 current = st.navigation(navigation.pages_for(principal), expanded=True)
 if principal is not None:
     navigation.sidebar(principal)
+    navigation.audit_refused_address(principal)
+    runtime.watch_idle_timeout()
 session_cookie.sync(st.session_state.get(runtime.TOKEN_KEY))
 current.run()

@@ -67,7 +67,8 @@ def _settle(session, user: User, matched: bool, now) -> bool:
         .values(status="active", failed_attempts=0, locked_until=None)
     ).rowcount
     if expired_lock:
-        audit.record(session, action="user.unlocked", details={"by": "lock period ended"}, **who)
+        audit.record(session, action="user.unlocked", details={"by": "lock period ended"},
+                     **{**who, "actor_user_id": None, "actor_email": None})
 
     status = session.scalar(select(User.status).where(User.id == user.id))
     if status != "active" or not matched:

@@ -516,6 +516,12 @@ def seed_if_empty(db: Database, *, say: Callable[[str], None] = print) -> bool:
     return True
 
 
+def demo_logins_exist(db: Database) -> bool:
+    """True when the demo accounts are in this database (so printing their logins helps)."""
+    with db.transaction(write=False) as session:
+        return session.scalar(select(User.id).where(User.email == _DEMO_USERS[0].email)) is not None
+
+
 def describe_logins() -> str:
     lines = [f"Demo logins (password {DEMO_PASSWORD}):"]
     lines += [f"  {email:<24} {role}" for email, role in DEMO_LOGINS]

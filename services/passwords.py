@@ -35,6 +35,11 @@ def hash_password(password: str) -> str:
     return bcrypt.hashpw(encoded, bcrypt.gensalt(rounds=ROUNDS)).decode("ascii")
 
 
+def prepare() -> None:
+    """Make the decoy hash now, so the first unknown-email sign-in is not the slow one."""
+    _decoy_hash()
+
+
 @lru_cache(maxsize=1)
 def _decoy_hash() -> bytes:
     return bcrypt.hashpw(b"decoy password, never matches a sign-in", bcrypt.gensalt(rounds=ROUNDS))

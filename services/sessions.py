@@ -52,8 +52,11 @@ def _end_reason(row: LoginSession, user: User, now: datetime) -> str | None:
     return None
 
 
-def resume(db: Database, token: str) -> Principal:
-    """The principal behind a browser token, or SessionEnded if it no longer opens a session."""
+def resume(db: Database, token: str, *, activity: bool = True) -> Principal:
+    """The principal behind a browser token, or SessionEnded if it no longer opens a session.
+
+    activity=False checks without counting as use (the idle watch of an unattended screen).
+    """
     now = clock.now()
     with transaction(db, write=False) as session:
         found = session.execute(
@@ -69,7 +72,7 @@ def resume(db: Database, token: str) -> Principal:
     if reason is not None:
         _expire(db, row, user, reason, now)
         raise SessionEnded(reason)
-    if now - row.last_seen_at >= TOUCH_INTERVAL:
+    if activity and now - row.last_seen_at >= TOUCH_INTERVAL:
         with transaction(db) as session:
             session.execute(update(LoginSession)
                             .where(LoginSession.id == row.id, LoginSession.ended_at.is_(None))

@@ -49,6 +49,6 @@ def current() -> Settings:
         # The provider-portal rule: "Your account will lock after three unsuccessful attempts."
         failed_attempts_before_lock=3,
         demo=_flag("RESULTSDESK_DEMO", True),
-        cookie_secure=_flag("RESULTSDESK_COOKIE_SECURE", False),
+        cookie_secure=_flag("RESULTSDESK_COOKIE_SECURE", True),
         blob_dir=Path(os.environ.get("RESULTSDESK_BLOB_DIR") or PROJECT_ROOT / "var" / "blobs"),
     )

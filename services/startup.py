@@ -37,7 +37,8 @@ def main() -> None:
             from services import demo_seed  # only demo deployments load the demo generator
 
             demo_seed.seed_if_empty(db)
-            print(demo_seed.describe_logins())
+            if demo_seed.demo_logins_exist(db):
+                print(demo_seed.describe_logins())
         elif not _has_system_admin(db):
             print("No system admin yet. Create the first one with: make admin")
     finally:

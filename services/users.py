@@ -78,10 +78,13 @@ def find_by_email(db: Database, principal: Principal, *, email: str) -> UserSumm
     with transaction(db, write=False) as session:
         principal.require(Action.MANAGE_USERS, target_type="user")
         user = session.scalars(select(User).where(User.email == address)).first()
-        # Out of scope and unknown read the same, so admins cannot probe other clinics' users.
-        if user is None or not policy.may_manage_user(principal, _reach(session, user.id)):
-            raise NotFound("No user with that email address in your scope.")
-        return _summary(user, _reach(session, user.id))
+        if user is not None and policy.may_manage_user(principal, _reach(session, user.id)):
+            return _summary(user, _reach(session, user.id))
+    # Out of scope and unknown read the same to the admin, so nobody can probe other clinics'
+    # users; the audit trail still records the refused lookup.
+    audit.record_denial(db, principal.denied(Action.MANAGE_USERS, target_type="user",
+                                             target_id=None if user is None else user.id))
+    raise NotFound("No user with that email address in your scope.")
 
 
 def locked_users(db: Database, principal: Principal) -> list[UserSummary]:

@@ -40,12 +40,15 @@ def utc(moment: datetime | None) -> str:
     return "" if moment is None else moment.strftime("%Y-%m-%d %H:%M UTC")
 
 
-_MARKDOWN_SPECIALS = set("\\`*_[]<>#|~$:{}()!")
+# Every ASCII punctuation mark may be backslash-escaped in Markdown; escaping "." and "@" also
+# stops the automatic links GitHub-flavoured Markdown makes of "www.x.example" or emails.
+_MARKDOWN_SPECIALS = set("\\`*_[]<>#|~$:{}()!.@-+=&")
 
 
 def plain(text: str) -> str:
-    """Text typed by people (names, organisations) shown literally inside Markdown.
+    """Text typed by people (names, organisations) shown literally inside Markdown, on one line.
 
     Without this, a name like "[Call us](https://evil.example)" would render as a link.
     """
-    return "".join(f"\\{char}" if char in _MARKDOWN_SPECIALS else char for char in text)
+    one_line = " ".join(text.split())
+    return "".join(f"\\{char}" if char in _MARKDOWN_SPECIALS else char for char in one_line)

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from urllib.parse import urlparse
 
 import streamlit as st
 
 from pages.common import components, runtime
 from pages.screens import audit, home, my_account, roles, sign_in, users
 from pages.screens.coming_soon import placeholder
-from services import sessions
+from services import audit as audit_trail, sessions
 from services.policy import Action
 from services.principals import Principal
 
@@ -67,6 +68,23 @@ def pages_for(principal: Principal | None) -> dict[str, list[st.Page]] | list[st
     for screen in screens_for(principal):
         sections.setdefault(screen.section, []).append(_page(screen, principal))
     return sections
+
+
+def audit_refused_address(principal: Principal | None) -> None:
+    """Record a refusal when a browser asked by address for a screen the roles do not allow.
+
+    st.navigation quietly shows the default screen instead; the audit trail should still know.
+    Checked once per browser session, against the address the session was opened with.
+    """
+    if principal is None or st.session_state.get("address_checked"):
+        return
+    st.session_state["address_checked"] = True
+    url = st.context.url
+    path = urlparse(url).path.rstrip("/").rsplit("/", 1)[-1] if isinstance(url, str) else ""
+    screen = next((s for s in SCREENS if s.url_path == path), None)
+    if screen is not None and screen.action is not None and not principal.can(screen.action):
+        audit_trail.record_denial(runtime.database(),
+                            principal.denied(screen.action, target_type="screen", target_id=path))
 
 
 def _sign_out() -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from pages.common import session_cookie
-from services import sessions
+from services import passwords, sessions, settings
 from services.startup import database_url, open_database
 from services.errors import SessionEnded
 from services.principals import Principal
@@ -17,6 +17,7 @@ _DEAD_COOKIE_KEY = "ended_cookie_token"
 
 @st.cache_resource(show_spinner=False)
 def _database(url: str):
+    passwords.prepare()
     return open_database(url)
 
 
@@ -44,9 +45,7 @@ def current_principal() -> Principal | None:
     try:
         principal = sessions.resume(database(), token)
     except SessionEnded as ended:
-        forget_session(token)
-        if ended.reason in SessionEnded.MESSAGES:
-            st.session_state[NOTICE_KEY] = str(ended)
+        _session_ended(token, ended)
         return None
     st.session_state[TOKEN_KEY] = token
     return principal
@@ -61,6 +60,33 @@ def acting_principal() -> Principal | None:
     return current_principal()
 
 
+def watch_idle_timeout() -> None:
+    """Now and then, without counting as activity: blank a screen whose session has ended.
+
+    Without it an unattended tab would keep showing what it showed until someone clicked.
+    It looks every minute, or twice per idle period when that is shorter.
+    """
+    every = min(60.0, settings.current().session_idle.total_seconds() / 2)
+    st.fragment(run_every=every)(_end_screen_if_session_ended)()
+
+
+def _end_screen_if_session_ended() -> None:
+    token = st.session_state.get(TOKEN_KEY)
+    if not token:
+        return
+    try:
+        sessions.resume(database(), token, activity=False)
+    except SessionEnded as ended:
+        _session_ended(token, ended)
+        st.rerun(scope="app")
+
+
+def _session_ended(token: str, ended: SessionEnded) -> None:
+    forget_session(token)
+    if ended.reason in SessionEnded.MESSAGES:
+        st.session_state[NOTICE_KEY] = str(ended)
+
+
 def remember_session(token: str) -> None:
     st.session_state[TOKEN_KEY] = token
     st.session_state.pop(_DEAD_COOKIE_KEY, None)
@@ -71,4 +97,4 @@ def forget_session(token: str | None) -> None:
     st.session_state.pop(TOKEN_KEY, None)
     if token:
         st.session_state[_DEAD_COOKIE_KEY] = token
-    session_cookie.schedule_clear()
+        session_cookie.schedule_clear(token)

@@ -15,14 +15,21 @@ from services import settings
 COOKIE_NAME = "resultsdesk_session"
 _CLEAR_KEY = "session_cookie_clear"
 
+# Clearing only removes the cookie if it still holds the ended token: another tab may have
+# signed in since and written a new one.
 _JS = """
 export default function(component) {
   const { data } = component;
   if (!data || !data.name) return;
   const attributes = "; Path=/; SameSite=Strict" + (data.secure ? "; Secure" : "");
-  document.cookie = data.value
-    ? `${data.name}=${data.value}${attributes}`
-    : `${data.name}=${attributes}; Max-Age=0`;
+  if (data.value) {
+    document.cookie = `${data.name}=${data.value}${attributes}`;
+    return;
+  }
+  const current = document.cookie.split("; ").find((c) => c.startsWith(`${data.name}=`));
+  if (current && current.slice(data.name.length + 1) === data.ended) {
+    document.cookie = `${data.name}=${attributes}; Max-Age=0`;
+  }
 }
 """
 
@@ -35,16 +42,17 @@ def read() -> str | None:
     return value if isinstance(value, str) and value else None
 
 
-def schedule_clear() -> None:
-    st.session_state[_CLEAR_KEY] = True
+def schedule_clear(ended_token: str) -> None:
+    st.session_state[_CLEAR_KEY] = ended_token
 
 
 def sync(token: str | None) -> None:
     """Make the browser's cookie match this session; app.py calls it once per run."""
-    clear = st.session_state.pop(_CLEAR_KEY, False)
-    if not token and not clear:
+    ended = st.session_state.pop(_CLEAR_KEY, "")
+    if not token and not ended:
         return
     # Mounted on every signed-in run with the same data, so the write also survives a
     # rerun that happens before the browser has drawn the first one.
-    _writer(data={"name": COOKIE_NAME, "value": token or "", "secure": settings.current().cookie_secure},
+    _writer(data={"name": COOKIE_NAME, "value": token or "", "ended": ended,
+                  "secure": settings.current().cookie_secure},
             key="session_cookie", height=0)

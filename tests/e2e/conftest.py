@@ -43,12 +43,9 @@ def _free_port() -> int:
         return probe.getsockname()[1]
 
 
-@pytest.fixture(scope="session")
-def portal(tmp_path_factory):
-    """Start `streamlit run app.py` against a freshly seeded SQLite database; yields its URL."""
-    chromium = _chromium()
-    folder = tmp_path_factory.mktemp("portal")
-    env = {**os.environ, "DATABASE_URL": f"sqlite:///{folder / 'portal.db'}",
+def _start_portal(folder: Path, settings: dict[str, str]):
+    """Start `streamlit run app.py` against a freshly seeded SQLite database; yields its details."""
+    env = {**os.environ, **settings, "DATABASE_URL": f"sqlite:///{folder / 'portal.db'}",
            "RESULTSDESK_BLOB_DIR": str(folder / "blobs"), "PYTHONUNBUFFERED": "1"}
     db = Database(env["DATABASE_URL"])
     upgrade(db)
@@ -73,13 +70,26 @@ def portal(tmp_path_factory):
             server.kill()
             pytest.fail("the portal did not start:\n" + (folder / "server.log").read_text()[-3000:])
         time.sleep(0.3)
-    yield {"url": url, "chromium": chromium}
+    yield {"url": url, "chromium": _chromium(), "database_url": env["DATABASE_URL"]}
     server.terminate()
     try:
         server.wait(timeout=10)
     except subprocess.TimeoutExpired:
         server.kill()
     log.close()
+
+
+@pytest.fixture(scope="session")
+def portal(tmp_path_factory):
+    _chromium()
+    yield from _start_portal(tmp_path_factory.mktemp("portal"), {})
+
+
+@pytest.fixture(scope="session")
+def short_idle_portal(tmp_path_factory):
+    """A portal whose sessions end after 6 idle seconds, to watch an unattended screen blank."""
+    _chromium()
+    yield from _start_portal(tmp_path_factory.mktemp("short-idle"), {"RESULTSDESK_SESSION_IDLE_MINUTES": "0.1"})
 
 
 @pytest.fixture(scope="session")

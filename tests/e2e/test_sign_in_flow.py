@@ -5,6 +5,10 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import Page, expect
 
+from sqlalchemy import select
+
+from db.engine import Database
+from db.models import AuditEvent
 from pages.common.session_cookie import COOKIE_NAME
 from services import demo_seed
 from services.errors import SignInFailed
@@ -41,7 +45,7 @@ def test_session_survives_refresh_and_new_tab_and_dies_at_sign_out(portal, conte
     second_tab.close()
 
     [cookie] = [c for c in context.cookies() if c["name"] == COOKIE_NAME]
-    assert cookie["sameSite"] == "Strict" and len(cookie["value"]) >= 43
+    assert cookie["sameSite"] == "Strict" and cookie["secure"] and len(cookie["value"]) >= 43
 
     page.get_by_role("button", name="Sign out").click()
     expect(page.get_by_role("heading", name="Sign in to ResultsDesk")).to_be_visible()
@@ -62,9 +66,25 @@ def test_client_user_sees_only_client_screens(portal, context):
     page.goto(f"{portal['url']}/audit")
     expect(page.get_by_role("heading", name="Welcome, ")).to_be_visible()
     expect(page.get_by_role("heading", name="Audit trail")).to_have_count(0)
+    db = Database(portal["database_url"])
+    with db.transaction(write=False) as session:
+        refused = session.scalars(select(AuditEvent).where(
+            AuditEvent.action == "permission.denied", AuditEvent.actor_email == "employer@demo.test")).all()
+    db.dispose()
+    assert [(e.target_type, e.target_id, e.details) for e in refused] == [
+        ("screen", "audit", {"action": "review_audit"})]
 
 
 def test_wrong_password_shows_the_generic_message(portal, context):
     page = context.new_page()
     _sign_in(page, portal["url"], "tpa@demo.test", "not-the-password")
     expect(page.get_by_test_id("stAlert").filter(has_text=SignInFailed.MESSAGE)).to_be_visible()
+
+
+def test_an_unattended_screen_blanks_when_the_session_times_out(short_idle_portal, context):
+    page = context.new_page()
+    _sign_in(page, short_idle_portal["url"], "privacy@demo.test")
+    expect(page.get_by_role("heading", name="Welcome, ")).to_be_visible()
+    # Nobody touches the page: the idle watch must replace it with the sign-in screen.
+    expect(page.get_by_role("heading", name="Sign in to ResultsDesk")).to_be_visible(timeout=30_000)
+    expect(page.get_by_text("signed out after a period of inactivity")).to_be_visible()

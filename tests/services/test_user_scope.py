@@ -186,7 +186,8 @@ def test_each_admin_reaches_exactly_their_scope(db, org, fake_clock, actor_name)
     assert sorted(int(e.target_id) for e in deactivated) == sorted(org.user[n] for n in reachable)
     assert {(e.actor_user_id, e.outcome) for e in unlocked + deactivated} <= {(actor.user_id, "success")}
     denials = _events(db, "permission.denied")
-    assert len(denials) == 4 * (len(targets) - len(reachable))
+    # Four refused actions per unreachable user, plus the refused lookup by email.
+    assert len(denials) == 5 * (len(targets) - len(reachable))
 
 
 @pytest.mark.parametrize("actor_name", NO_USER_ADMINISTRATION)
@@ -260,11 +261,16 @@ def test_find_by_email_answers_out_of_scope_and_unknown_alike(db, org, fake_cloc
     found = users.find_by_email(db, admin, email="  STAFF1B@X.test ")
     assert (found.id, found.email, found.status) == (org.user["staff1b"], "staff1b@x.test", "active")
     messages = set()
-    for email in ("staff2a@x.test", "sysadmin@x.test", "acct_user1@x.test", "nobody@x.test", ""):
+    probes = ("staff2a@x.test", "sysadmin@x.test", "acct_user1@x.test", "nobody@x.test", "")
+    before = _event_count(db)
+    for email in probes:
         with pytest.raises(NotFound) as hidden:
             users.find_by_email(db, admin, email=email)
         messages.add(str(hidden.value))
     assert messages == {NOT_FOUND}
+    # The admin learns nothing, the audit trail records every refused lookup.
+    refused = _events(db)[before:]
+    assert [(e.action, e.actor_user_id) for e in refused] == [("permission.denied", admin.user_id)] * len(probes)
 
 
 def test_unknown_user_id_is_refused_like_an_out_of_scope_one(db, org, fake_clock):
