@@ -13,6 +13,7 @@ from services.principals import Principal
 TOKEN_KEY = "session_token"
 NOTICE_KEY = "sign_in_notice"
 _DEAD_COOKIE_KEY = "ended_cookie_token"
+_RESUMED_THIS_RUN = "session_resumed_this_run"
 
 
 @st.cache_resource(show_spinner=False)
@@ -67,10 +68,15 @@ def watch_idle_timeout() -> None:
     It looks every minute, or twice per idle period when that is shorter.
     """
     every = min(60.0, settings.current().session_idle.total_seconds() / 2)
+    # Called by app.py after it resumed the session, so this full run needs no second look.
+    st.session_state[_RESUMED_THIS_RUN] = True
     st.fragment(run_every=every)(_end_screen_if_session_ended)()
 
 
 def _end_screen_if_session_ended() -> None:
+    # Only the timed reruns need to look; a full run resumed the session a moment ago.
+    if st.session_state.pop(_RESUMED_THIS_RUN, False):
+        return
     token = st.session_state.get(TOKEN_KEY)
     if not token:
         return
