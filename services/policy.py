@@ -133,9 +133,9 @@ def may_manage_user(actor, target) -> bool:
         return True
     if Role.ACCOUNT_REP in actor.staff_roles and not target.provider_links and target.account_ids:
         return True
-    admin_groups = {l.group_id for l in actor.provider_links if l.role == Role.PROVIDER_GROUP_ADMIN}
-    admin_providers = {l.provider_id for l in actor.provider_links if l.role == Role.PROVIDER_ADMIN}
-    admin_accounts = {l.account_id for l in actor.account_links if l.role == Role.ACCOUNT_ADMIN}
+    admin_groups = actor.administered_groups
+    admin_providers = actor.administered_providers
+    admin_accounts = actor.administered_accounts
     if not (admin_groups or admin_providers or admin_accounts):
         return False
     if not (target.provider_links or target.account_ids):

@@ -55,6 +55,21 @@ class Principal:
         return bool(self.staff_roles)
 
     @property
+    def administered_groups(self) -> frozenset[int]:
+        return frozenset(link.group_id for link in self.provider_links
+                         if link.role == Role.PROVIDER_GROUP_ADMIN)
+
+    @property
+    def administered_providers(self) -> frozenset[int]:
+        return frozenset(link.provider_id for link in self.provider_links
+                         if link.role == Role.PROVIDER_ADMIN)
+
+    @property
+    def administered_accounts(self) -> frozenset[int]:
+        return frozenset(link.account_id for link in self.account_links
+                         if link.role == Role.ACCOUNT_ADMIN)
+
+    @property
     def actions(self) -> frozenset[Action]:
         return policy.actions_of(self.roles)
 

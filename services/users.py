@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import select, union, update
 from sqlalchemy.orm import Session
 
 from db.engine import Database
@@ -87,14 +87,32 @@ def find_by_email(db: Database, principal: Principal, *, email: str) -> UserSumm
     raise NotFound("No user with that email address in your scope.")
 
 
+def _near(principal: Principal):
+    """User ids sharing a group, provider or account with a scoped admin; None for global staff."""
+    if principal.staff_roles & {Role.SYSTEM_ADMIN, Role.SUPPORT_REP}:
+        return None
+    if Role.ACCOUNT_REP in principal.staff_roles:
+        return select(AccountMembership.user_id)
+    return union(
+        select(Membership.user_id).where(Membership.group_id.in_(principal.administered_groups)),
+        select(Membership.user_id).where(Membership.provider_id.in_(principal.administered_providers)),
+        select(AccountMembership.user_id)
+        .where(AccountMembership.account_id.in_(principal.administered_accounts)),
+    )
+
+
 def locked_users(db: Database, principal: Principal) -> list[UserSummary]:
     """Locked accounts the acting user may unlock, most recently locked first (at most 50)."""
     with transaction(db, write=False) as session:
         principal.require(Action.UNLOCK_USERS, target_type="user")
         now = clock.now()
-        # Streamed, so a long list of other organisations' locked users is never held at once.
-        found = session.scalars(select(User).where(User.status == "locked", User.locked_until > now)
-                                .order_by(User.locked_until.desc()).execution_options(yield_per=100))
+        query = select(User).where(User.status == "locked", User.locked_until > now)
+        narrowed = _near(principal)
+        if narrowed is not None:
+            query = query.where(User.id.in_(narrowed))
+        # Streamed: the SQL narrows to users who share a group, provider or account with the
+        # admin; the policy then decides each one exactly.
+        found = session.scalars(query.order_by(User.locked_until.desc()).execution_options(yield_per=100))
         result = []
         for user in found:
             reach = _reach(session, user.id)
