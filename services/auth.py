@@ -74,9 +74,14 @@ def _settle(session, user: User, matched: bool, now) -> bool:
     if status != "active" or not matched:
         reason = {"locked": "locked", "deactivated": "deactivated", "invited": "invited"}.get(
             status, "bad_password")
-        if status == "active" and not _count_failure(session, user, now, limits, who):
+        counted, locked = _count_failure(session, user, now, limits) if status == "active" else (False, False)
+        if status == "active" and not counted:
             reason = "locked"  # a parallel attempt locked the account first
         audit.record(session, action="sign_in", outcome="failure", details={"reason": reason}, **who)
+        if locked:
+            audit.record(session, action="user.locked",
+                         details={"failed_attempts": limits.failed_attempts_before_lock,
+                                  "locked_until": (now + limits.lockout_period).isoformat()}, **who)
         return False
 
     # The hash must still be the one just checked: a password change in between wins.
@@ -90,20 +95,16 @@ def _settle(session, user: User, matched: bool, now) -> bool:
     return bool(signed_in)
 
 
-def _count_failure(session, user: User, now, limits, who: dict) -> bool:
-    """Count a failure against an active account, locking it at the limit; False if not active."""
+def _count_failure(session, user: User, now, limits) -> tuple[bool, bool]:
+    """Count a failure against an active account and lock it at the limit: (counted, locked)."""
     counted = session.execute(update(User).where(User.id == user.id, User.status == "active")
                               .values(failed_attempts=User.failed_attempts + 1)).rowcount
     if not counted:
-        return False
+        return False, False
     locked = session.execute(
         update(User)
         .where(User.id == user.id, User.status == "active",
                User.failed_attempts >= limits.failed_attempts_before_lock)
         .values(status="locked", locked_until=now + limits.lockout_period)
     ).rowcount
-    if locked:
-        audit.record(session, action="user.locked",
-                     details={"failed_attempts": limits.failed_attempts_before_lock,
-                              "locked_until": (now + limits.lockout_period).isoformat()}, **who)
-    return True
+    return True, bool(locked)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 from datetime import datetime
 
 import streamlit as st
@@ -28,11 +29,11 @@ def who_may_see(action: Action | None) -> str:
 def role_labels(principal: Principal) -> list[str]:
     labels = [policy.ROLE_LABELS[r] for r in sorted(principal.staff_roles)]
     for link in principal.provider_links:
-        where = plain(link.provider_name or f"all providers of {link.group_name}")
+        where = link.provider_name or f"all providers of {link.group_name}"
         labels.append(f"{policy.ROLE_LABELS[link.role]}: {where}")
     for link in principal.account_links:
         kind = "TPA" if link.account_kind == "tpa" else link.account_kind
-        labels.append(f"{policy.ROLE_LABELS[link.role]}: {plain(link.account_name)} ({kind})")
+        labels.append(f"{policy.ROLE_LABELS[link.role]}: {link.account_name} ({kind})")
     return labels
 
 
@@ -40,15 +41,15 @@ def utc(moment: datetime | None) -> str:
     return "" if moment is None else moment.strftime("%Y-%m-%d %H:%M UTC")
 
 
-# Every ASCII punctuation mark may be backslash-escaped in Markdown; escaping "." and "@" also
-# stops the automatic links GitHub-flavoured Markdown makes of "www.x.example" or emails.
-_MARKDOWN_SPECIALS = set("\\`*_[]<>#|~$:{}()!.@-+=&")
 
+def literal(text: str, *, tag: str = "p") -> None:
+    """Show text typed by people (names, organisations, emails) exactly as typed.
 
-def plain(text: str) -> str:
-    """Text typed by people (names, organisations) shown literally inside Markdown, on one line.
-
-    Without this, a name like "[Call us](https://evil.example)" would render as a link.
+    Markdown would turn "[x](https://...)" or even a bare "www.example.org" into a link, and
+    escaping cannot stop the automatic links; escaped HTML in st.html has no such rules.
     """
-    one_line = " ".join(text.split())
-    return "".join(f"\\{char}" if char in _MARKDOWN_SPECIALS else char for char in one_line)
+    st.html(f"<{tag}>{html.escape(text)}</{tag}>")
+
+
+def literal_list(items: list[str]) -> None:
+    st.html("<ul>" + "".join(f"<li>{html.escape(item)}</li>" for item in items) + "</ul>")

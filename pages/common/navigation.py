@@ -97,6 +97,6 @@ def _sign_out() -> None:
 
 def sidebar(principal: Principal) -> None:
     with st.sidebar:
-        st.write(f"**{components.plain(principal.name)}**")
-        st.caption(components.plain(principal.email))
+        components.literal(principal.name, tag="strong")
+        components.literal(principal.email, tag="small")
         st.button("Sign out", on_click=_sign_out, key="sign_out")

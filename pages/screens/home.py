@@ -11,13 +11,16 @@ from services.principals import Principal
 
 def render(principal: Principal) -> None:
     components.guard(principal, None)
-    st.title(f"Welcome, {components.plain(principal.name)}")
-    st.write(f"Signed in as **{components.plain(principal.email)}**.")
+    st.title("Welcome")
+    components.literal(f"Signed in as {principal.name} ({principal.email}).")
     left, right = st.columns(2)
     with left:
         st.subheader("Your roles")
         labels = components.role_labels(principal)
-        st.markdown("\n".join(f"- {label}" for label in labels) if labels else "No roles yet: ask your administrator.")
+        if labels:
+            components.literal_list(labels)
+        else:
+            st.write("No roles yet: ask your administrator.")
     with right:
         st.subheader("What you can do")
         actions = [policy.ACTION_LABELS[a] for a in policy.Action if principal.can(a)]

@@ -21,9 +21,9 @@ def _sign_out_everywhere() -> None:
 def render(principal: Principal) -> None:
     components.guard(principal, None)
     st.title("My account")
-    st.write(f"**Name:** {components.plain(principal.name)}")
-    st.write(f"**User ID (email):** {components.plain(principal.email)}")
-    st.write("**Roles:** " + ("; ".join(components.role_labels(principal)) or "none"))
+    components.literal(f"Name: {principal.name}")
+    components.literal(f"User ID (email): {principal.email}")
+    components.literal("Roles: " + ("; ".join(components.role_labels(principal)) or "none"))
     st.subheader("Sessions")
     count = sessions.open_count(runtime.database(), principal)
     st.write(f"You are signed in on {count} {'device or tab' if count == 1 else 'devices or tabs'}.")

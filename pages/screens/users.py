@@ -36,9 +36,9 @@ def _locked(principal: Principal) -> None:
         return
     st.dataframe(pd.DataFrame([{"Email": u.email, "Name": u.name, "Locked until": components.utc(u.locked_until)}
                                for u in locked]), hide_index=True, width="stretch")
-    for summary in locked:
-        st.button(f"Unlock {components.plain(summary.email)}", key=f"unlock_{summary.id}", on_click=_act,
-                  args=("Unlock", users.unlock, summary.id))
+    by_email = {summary.email: summary.id for summary in locked}
+    chosen = st.selectbox("Account to unlock", list(by_email), key="unlock_choice")
+    st.button("Unlock", key="unlock", on_click=_act, args=("Unlock", users.unlock, by_email[chosen]))
 
 
 def _lookup(principal: Principal) -> None:
@@ -55,9 +55,9 @@ def _lookup(principal: Principal) -> None:
     except DomainError as error:
         st.warning(str(error))
         return
-    st.write(f"**{components.plain(found.name)}** ({components.plain(found.email)}): status **{found.status}**"
-             + (f", locked until {components.utc(found.locked_until)}" if found.status == "locked" else "")
-             + f"; last sign-in {components.utc(found.last_login_at) or 'never'}.")
+    components.literal(f"{found.name} ({found.email}): status {found.status}"
+                       + (f", locked until {components.utc(found.locked_until)}" if found.status == "locked" else "")
+                       + f"; last sign-in {components.utc(found.last_login_at) or 'never'}.")
     choices = [
         ("Unlock", users.unlock, found.status == "locked"),
         ("Deactivate", users.deactivate, found.status != "deactivated"),

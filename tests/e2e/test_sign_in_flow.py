@@ -34,11 +34,11 @@ def test_session_survives_refresh_and_new_tab_and_dies_at_sign_out(portal, conte
     url = portal["url"]
     page = context.new_page()
     _sign_in(page, url, "privacy@demo.test")
-    expect(page.get_by_role("heading", name="Welcome, ")).to_be_visible()
+    expect(page.get_by_role("heading", name="Welcome", exact=True)).to_be_visible()
     assert _nav_labels(page) == {"Home", "My account", "Reports", "Roles", "HIPAA queue", "Audit trail"}
 
     page.reload()
-    expect(page.get_by_role("heading", name="Welcome, ")).to_be_visible()
+    expect(page.get_by_role("heading", name="Welcome", exact=True)).to_be_visible()
     second_tab = context.new_page()
     second_tab.goto(f"{url}/audit")
     expect(second_tab.get_by_role("heading", name="Audit trail")).to_be_visible()
@@ -61,10 +61,10 @@ def test_session_survives_refresh_and_new_tab_and_dies_at_sign_out(portal, conte
 def test_client_user_sees_only_client_screens(portal, context):
     page = context.new_page()
     _sign_in(page, portal["url"], "employer@demo.test")
-    expect(page.get_by_role("heading", name="Welcome, ")).to_be_visible()
+    expect(page.get_by_role("heading", name="Welcome", exact=True)).to_be_visible()
     assert _nav_labels(page) == {"Home", "Reports", "My account"}
     page.goto(f"{portal['url']}/audit")
-    expect(page.get_by_role("heading", name="Welcome, ")).to_be_visible()
+    expect(page.get_by_role("heading", name="Welcome", exact=True)).to_be_visible()
     expect(page.get_by_role("heading", name="Audit trail")).to_have_count(0)
     db = Database(portal["database_url"])
     with db.transaction(write=False) as session:
@@ -84,7 +84,7 @@ def test_wrong_password_shows_the_generic_message(portal, context):
 def test_an_unattended_screen_blanks_when_the_session_times_out(short_idle_portal, context):
     page = context.new_page()
     _sign_in(page, short_idle_portal["url"], "privacy@demo.test")
-    expect(page.get_by_role("heading", name="Welcome, ")).to_be_visible()
+    expect(page.get_by_role("heading", name="Welcome", exact=True)).to_be_visible()
     # Nobody touches the page: the idle watch must replace it with the sign-in screen.
     expect(page.get_by_role("heading", name="Sign in to ResultsDesk")).to_be_visible(timeout=30_000)
     expect(page.get_by_text("signed out after a period of inactivity")).to_be_visible()

@@ -75,3 +75,8 @@ def fake_clock_app(fake_clock):
     """The shared fake clock, started at the demo data's 'now' so the demo sessions line up."""
     fake_clock.current = DEMO_NOW
     return fake_clock
+
+
+def literal_texts(at: AppTest) -> list[str]:
+    """The bodies of the st.html elements: where names and emails are shown, escaped."""
+    return [element.proto.body for element in at.get("html")]
