@@ -9,6 +9,7 @@ from sqlalchemy import or_, select
 
 from db.engine import Database
 from db.models import AuditEvent
+from services.auth import normalise_email
 from services.principals import Principal
 from services.policy import Action
 from services.transaction import transaction
@@ -37,7 +38,7 @@ def search(db: Database, principal: Principal, *, where: AuditFilter,
         principal.require(Action.REVIEW_AUDIT, target_type="audit")
         query = select(AuditEvent)
         if where.actor.strip():
-            query = query.where(AuditEvent.actor_email == where.actor.strip().lower())
+            query = query.where(AuditEvent.actor_email == normalise_email(where.actor))
         if where.action:
             query = query.where(AuditEvent.action == where.action)
         if where.since is not None:

@@ -6,6 +6,7 @@ import getpass
 import os
 import sys
 
+from services.auth import normalise_email
 from services.errors import DomainError
 from services.startup import open_database
 from services.users import create_first_admin
@@ -28,7 +29,7 @@ def main() -> int:
         return 1
     finally:
         db.dispose()
-    print(f"System admin {email.strip().lower()} created. Sign in at the portal.")
+    print(f"System admin {normalise_email(email)} created. Sign in at the portal.")
     return 0
 
 

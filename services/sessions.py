@@ -11,7 +11,7 @@ import hashlib
 import secrets
 from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from db.engine import Database
@@ -39,15 +39,21 @@ def start(session: Session, *, user: User, now: datetime) -> str:
     return token
 
 
-def _end_reason(row: LoginSession, user: User, now: datetime) -> str | None:
+def _cutoffs(now: datetime) -> tuple[datetime, datetime]:
+    """A session created at or before the first, or last seen at or before the second, is over."""
     limits = settings.current()
+    return now - limits.session_absolute, now - limits.session_idle
+
+
+def _end_reason(row: LoginSession, user: User, now: datetime) -> str | None:
     # A lock comes from someone failing to guess the password; the sessions of the person who
     # knows it stay open, or three wrong guesses would sign anyone out.
     if user.status not in ("active", "locked"):
         return "user_inactive"
-    if now - row.created_at >= limits.session_absolute:
+    created_by, seen_since = _cutoffs(now)
+    if row.created_at <= created_by:
         return "absolute"
-    if now - row.last_seen_at >= limits.session_idle:
+    if row.last_seen_at <= seen_since:
         return "idle"
     return None
 
@@ -117,10 +123,8 @@ def end_all_for_user(session: Session, *, user_id: int, reason: str, now: dateti
 
 def open_count(db: Database, principal: Principal) -> int:
     """How many sessions the acting user has open (shown on My account)."""
+    created_by, seen_since = _cutoffs(clock.now())
     with transaction(db, write=False) as session:
-        rows = session.scalars(select(LoginSession).where(
-            LoginSession.user_id == principal.user_id, LoginSession.ended_at.is_(None))).all()
-        now = clock.now()
-        limits = settings.current()
-        return sum(1 for r in rows if now - r.last_seen_at < limits.session_idle
-                   and now - r.created_at < limits.session_absolute)
+        return session.scalar(select(func.count()).select_from(LoginSession).where(
+            LoginSession.user_id == principal.user_id, LoginSession.ended_at.is_(None),
+            LoginSession.created_at > created_by, LoginSession.last_seen_at > seen_since))

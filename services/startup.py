@@ -6,13 +6,9 @@ RESULTSDESK_DEMO is on (the default), and prints how to sign in.
 
 from __future__ import annotations
 
-from sqlalchemy import select
-
 from db.engine import Database, database_url
 from db.migrate import upgrade
-from db.models import StaffRole
-from services import settings
-from services.policy import Role
+from services import settings, users
 
 __all__ = ["database_url", "open_database", "main"]
 
@@ -26,7 +22,7 @@ def open_database(url: str | None = None) -> Database:
 
 def _has_system_admin(db: Database) -> bool:
     with db.transaction(write=False) as session:
-        return session.scalars(select(StaffRole).where(StaffRole.role == Role.SYSTEM_ADMIN)).first() is not None
+        return users.system_admin_exists(session)
 
 
 def main() -> None:

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from db.engine import Database
 from db.models import AccountMembership, Membership, StaffRole, User
 from services import audit, clock, passwords, policy, sessions
+from services.auth import normalise_email
 from services.errors import InvalidInput, NotFound
 from services.principals import Principal
 from services.policy import Action, Role
@@ -74,7 +75,7 @@ def _user_in_scope(session: Session, principal: Principal, action: Action, user_
 
 def find_by_email(db: Database, principal: Principal, *, email: str) -> UserSummary:
     """One user by exact email, if the acting admin's scope covers them."""
-    address = email.strip().lower()
+    address = normalise_email(email)
     with transaction(db, write=False) as session:
         principal.require(Action.MANAGE_USERS, target_type="user")
         user = session.scalars(select(User).where(User.email == address)).first()
@@ -174,9 +175,13 @@ def end_sessions(db: Database, principal: Principal, *, user_id: int) -> int:
         return ended
 
 
+def system_admin_exists(session: Session) -> bool:
+    return session.scalars(select(StaffRole).where(StaffRole.role == Role.SYSTEM_ADMIN).limit(1)).first() is not None
+
+
 def create_first_admin(db: Database, *, email: str, name: str, password: str) -> int:
     """Create a system admin from the command line; refused once any system admin exists."""
-    address = email.strip().lower()
+    address = normalise_email(email)
     if "@" not in address or not name.strip():
         raise InvalidInput("An email address and a name are required.")
     passwords.check_length(password)
@@ -184,7 +189,7 @@ def create_first_admin(db: Database, *, email: str, name: str, password: str) ->
     now = clock.now()
     with transaction(db) as session:
         db.serialise(session, "first system admin")
-        if session.scalars(select(StaffRole).where(StaffRole.role == Role.SYSTEM_ADMIN)).first():
+        if system_admin_exists(session):
             raise InvalidInput("A system admin already exists; ask them to add more.")
         if session.scalars(select(User).where(User.email == address)).first():
             raise InvalidInput("A user with that email address already exists.")

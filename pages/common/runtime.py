@@ -39,7 +39,12 @@ def _token_from_browser() -> str | None:
 
 
 def current_principal() -> Principal | None:
-    """Resume the server-side session for this browser, or None when nobody is signed in."""
+    """Resume the server-side session for this browser, or None when nobody is signed in.
+
+    app.py calls it on every run; button callbacks (which run before app.py) and fragment
+    reruns (which skip it) call it again, since a principal captured in an earlier run may
+    belong to a session that has since expired, signed out or lost its role.
+    """
     token = _token_from_browser()
     if token is None:
         return None
@@ -50,15 +55,6 @@ def current_principal() -> Principal | None:
         return None
     st.session_state[TOKEN_KEY] = token
     return principal
-
-
-def acting_principal() -> Principal | None:
-    """The principal for a callback or a fragment rerun, resumed afresh.
-
-    Callbacks run before app.py and fragment reruns skip it, so a principal captured in an
-    earlier run may belong to a session that has since expired, signed out or lost its role.
-    """
-    return current_principal()
 
 
 def watch_idle_timeout() -> None:

@@ -33,7 +33,7 @@ def _filter() -> audit_review.AuditFilter:
 
 @st.fragment
 def _results(where: audit_review.AuditFilter) -> None:
-    principal = runtime.acting_principal()
+    principal = runtime.current_principal()
     if principal is None:
         st.rerun()  # the whole app then shows the sign-in screen
     signature = repr(where)

@@ -10,7 +10,7 @@ from services.principals import Principal
 
 
 def _sign_out_everywhere() -> None:
-    principal = runtime.acting_principal()
+    principal = runtime.current_principal()
     if principal is None:
         return
     users.end_sessions(runtime.database(), principal, user_id=principal.user_id)

@@ -17,7 +17,7 @@ _FOUND_KEY = "users_found_email"
 
 
 def _act(label: str, action: Callable[..., object], user_id: int) -> None:
-    principal = runtime.acting_principal()
+    principal = runtime.current_principal()
     if principal is None:
         return  # the session ended; this run shows the sign-in screen
     try:
