@@ -319,7 +319,7 @@ class _ReportDrafts:
             recipients.append(claim.payer.id)
         row = {
             "report_type": report_type, "patient_id": patient.id, "provider_id": clinic.id,
-            "service_date": service_date, "posted_at": posted_at,
+            "service_date": service_date, "posted_at": posted_at, "delivered_at": posted_at,
             "status": "archived" if posted_at < self.archive_before else "available",
             "injury": injury, "state": clinic.state, "claim_number": claim_number,
             "file_sha256": hashlib.sha256(pdf.data).hexdigest(), "file_size": len(pdf.data),

@@ -15,11 +15,19 @@ from db.models.people import (
     Token,
     User,
 )
-from db.models.reports import REPORT_STATUSES, REPORT_TYPES, Patient, Report, ReportRecipient
+from db.models.outbox import OUTBOX_STATUSES, OutboxMessage
+from db.models.reports import (
+    REPORT_STATUSES,
+    REPORT_TYPES,
+    Patient,
+    Report,
+    ReportRead,
+    ReportRecipient,
+)
 
 __all__ = [
-    "ACCOUNT_KINDS", "ACCOUNT_ROLES", "PROVIDER_ROLES", "REPORT_STATUSES", "REPORT_TYPES",
+    "ACCOUNT_KINDS", "ACCOUNT_ROLES", "OUTBOX_STATUSES", "PROVIDER_ROLES", "REPORT_STATUSES", "REPORT_TYPES",
     "STAFF_ROLES", "USER_STATUSES", "Account", "AccountMembership", "AuditEvent", "Base",
-    "LoginSession", "Membership", "Patient", "Provider", "ProviderGroup", "Report",
-    "ReportRecipient", "StaffRole", "Token", "User",
+    "LoginSession", "Membership", "OutboxMessage", "Patient", "Provider", "ProviderGroup", "Report",
+    "ReportRead", "ReportRecipient", "StaffRole", "Token", "User",
 ]

@@ -36,6 +36,8 @@ class User(Base):
     terms_accepted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     terms_version: Mapped[str | None] = mapped_column(String(20))
     notify_new_results: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Reports posted after this moment count as new for the next new-results notice.
+    results_notified_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     phone: Mapped[str] = mapped_column(String(40), default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
 

@@ -47,14 +47,20 @@ class Report(Base):
         Index("ix_reports_posted", "posted_at", "id"),
         Index("ix_reports_provider_posted", "provider_id", "posted_at", "id"),
         Index("ix_reports_type_posted", "report_type", "posted_at", "id"),
+        Index("ix_reports_patient_posted", "patient_id", "posted_at", "id"),
+        # The retention job finds what to archive through this index.
+        Index("ix_reports_status_delivered", "status", "delivered_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     report_type: Mapped[str] = mapped_column(String(32))
-    patient_id: Mapped[int] = mapped_column(ForeignKey("patients.id"), index=True)
+    patient_id: Mapped[int] = mapped_column(ForeignKey("patients.id"))
     provider_id: Mapped[int] = mapped_column(ForeignKey("providers.id"))
     service_date: Mapped[date] = mapped_column(Date)
     posted_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # When the report last became available: its posting, or a staff re-delivery. Retention
+    # counts its 60 days from here.
+    delivered_at: Mapped[datetime] = mapped_column(UTCDateTime())
     status: Mapped[str] = mapped_column(String(16), default="available")
     injury: Mapped[bool] = mapped_column(Boolean)
     state: Mapped[str] = mapped_column(String(2))
@@ -73,3 +79,13 @@ class ReportRecipient(Base):
     report_id: Mapped[int] = mapped_column(ForeignKey("reports.id", ondelete="CASCADE"), primary_key=True)
     account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"), primary_key=True)
     routed_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class ReportRead(Base):
+    """The first time a user opened or downloaded a report: what clears its "New" marker."""
+
+    __tablename__ = "report_reads"
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    report_id: Mapped[int] = mapped_column(ForeignKey("reports.id", ondelete="CASCADE"), primary_key=True)
+    first_opened_at: Mapped[datetime] = mapped_column(UTCDateTime())
