@@ -39,6 +39,17 @@ class Settings:
     demo: bool
     cookie_secure: bool
     blob_dir: Path
+    # Reports
+    max_report_bytes: int
+    max_report_pages: int
+    pdf_check_seconds: float
+    pdf_check_memory_mb: int
+    bulk_download_reports: int
+    bulk_download_bytes: int
+    # Email
+    portal_url: str
+    smtp_url: str
+    outbox_dir: Path
 
 
 def current() -> Settings:
@@ -51,4 +62,16 @@ def current() -> Settings:
         demo=_flag("RESULTSDESK_DEMO", True),
         cookie_secure=_flag("RESULTSDESK_COOKIE_SECURE", True),
         blob_dir=Path(os.environ.get("RESULTSDESK_BLOB_DIR") or PROJECT_ROOT / "var" / "blobs"),
+        max_report_bytes=int(_positive_number("RESULTSDESK_MAX_REPORT_MB", 20) * 1024 * 1024),
+        max_report_pages=int(_positive_number("RESULTSDESK_MAX_REPORT_PAGES", 200)),
+        pdf_check_seconds=_positive_number("RESULTSDESK_PDF_CHECK_SECONDS", 10),
+        pdf_check_memory_mb=int(_positive_number("RESULTSDESK_PDF_CHECK_MEMORY_MB", 512)),
+        # One bulk download is built in memory and sent in one message (Streamlit's limit is
+        # 200 MB), so it stops at whichever of these comes first.
+        bulk_download_reports=int(_positive_number("RESULTSDESK_BULK_DOWNLOAD_REPORTS", 500)),
+        bulk_download_bytes=int(_positive_number("RESULTSDESK_BULK_DOWNLOAD_MB", 150) * 1024 * 1024),
+        # Links in emails are built from this, never from the request that caused the email.
+        portal_url=(os.environ.get("RESULTSDESK_PORTAL_URL") or "http://localhost:8501").rstrip("/"),
+        smtp_url=os.environ.get("SMTP_URL", ""),
+        outbox_dir=Path(os.environ.get("RESULTSDESK_OUTBOX_DIR") or PROJECT_ROOT / "var" / "outbox"),
     )
