@@ -35,7 +35,7 @@ from db.models import (
     StaffRole,
     User,
 )
-from services import audit, clock, npi, passwords, settings
+from services import audit, clock, npi, passwords, routing, settings
 from services.demo_report_content import (
     BUILDERS,
     INJURIES,
@@ -46,22 +46,13 @@ from services.demo_report_content import (
 )
 from services.demo_report_pdfs import DemoPdf, DemoReportContent, build
 from services.errors import DomainError
+from services.retention import RETENTION_PERIOD
 from services.policy import ROLE_LABELS, STAFF_ROLES, Role
 
 DEMO_PASSWORD = "Demo-Password-1!"
 
-# Results stay in the portal for 60 days after posting, then archive (results-portal FAQ).
-RETENTION = timedelta(days=60)
 POSTING_WINDOW = timedelta(days=120)
 PROGRESS_EVERY = 250
-
-# Which report types each kind of client account receives (results-portal FAQ): payors and TPAs
-# get the injury-care list, employers that list plus the two employer letters. State forms are
-# "being added over time" for everyone.
-EMPLOYER_REPORT_TYPES = frozenset(REPORT_TYPES)
-PAYOR_REPORT_TYPES = EMPLOYER_REPORT_TYPES - {"recheck_reminder", "first_notice"}
-RECEIVED_REPORT_TYPES = {"employer": EMPLOYER_REPORT_TYPES, "payor": PAYOR_REPORT_TYPES,
-                         "tpa": PAYOR_REPORT_TYPES}
 
 INJURY_REPORT_TYPES = frozenset({"injury_status", "first_notice", "transcription", "state_wc_form",
                                  "referral", "recheck_reminder"})
@@ -260,7 +251,7 @@ class _ReportDrafts:
     def __init__(self, rng: random.Random, *, now: datetime, clinics: list[Clinic],
                  people: list[Person], employer_names: dict[int, str], payers: list[Account]) -> None:
         self.rng = rng
-        self.archive_before = now - RETENTION
+        self.archive_before = now - RETENTION_PERIOD
         self.clinics = clinics
         self.people = people
         self.employer_names = employer_names
@@ -314,9 +305,9 @@ class _ReportDrafts:
             posted_at=posted_at, state=clinic.state, claim_number=claim_number, section_title=title,
             details=details, narrative=narrative, signed_by=signer,
         ))
-        recipients = [patient.employer_id] if report_type in RECEIVED_REPORT_TYPES["employer"] else []
-        if claim is not None and report_type in RECEIVED_REPORT_TYPES[claim.payer.kind]:
-            recipients.append(claim.payer.id)
+        recipients = routing.recipients(
+            report_type, employer=(patient.employer_id, "employer"),
+            claim_payer=(claim.payer.id, claim.payer.kind) if claim is not None else None)
         row = {
             "report_type": report_type, "patient_id": patient.id, "provider_id": clinic.id,
             "service_date": service_date, "posted_at": posted_at, "delivered_at": posted_at,
@@ -375,14 +366,14 @@ def seed(db: Database, *, blob_store: BlobStore, reports: int = 5000, patients: 
                     raise RuntimeError("blob store returned a different hash for a demo PDF")
             ids = session.scalars(insert(Report).returning(Report.id, sort_by_parameter_order=True),
                                   [draft.row for draft in batch]).all()
-            routing = [
+            routes = [
                 {"report_id": report_id, "account_id": account_id, "routed_at": draft.row["posted_at"]}
                 for report_id, draft in zip(ids, batch, strict=True)
                 for account_id in draft.recipients
             ]
-            if routing:
-                session.execute(insert(ReportRecipient), routing)
-            totals["report_recipients"] += len(routing)
+            if routes:
+                session.execute(insert(ReportRecipient), routes)
+            totals["report_recipients"] += len(routes)
             batch.clear()
             writes.clear()
 

@@ -1,0 +1,146 @@
+"""Bounded validation of an uploaded report PDF: size, header, then a full parse in a child process.
+
+pypdf runs in a separate interpreter because a hostile or broken file can make a parser run for
+a long time or allocate without bound; the child caps its own address space and CPU time, and
+the parent kills it at the wall-clock limit. The child is started with `-I` on this file's path
+(not `-m services.pdf_check`), so it needs no particular working directory and ignores
+PYTHONPATH, PYTHONSTARTUP and the user site directory.
+
+Cost: a normal 1-3 page report takes about TIMING_PLACEHOLDER (interpreter start and the pypdf
+import are most of it).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import resource
+import subprocess
+import sys
+from dataclasses import dataclass
+
+PDF_MAGIC = b"%PDF-"
+
+DAMAGED = "This PDF is damaged or incomplete and cannot be read."
+TOO_COMPLEX = "This PDF is damaged or too complex to check, so it cannot be posted."
+ENCRYPTED = "This PDF is password-protected; password-protected PDFs cannot be posted."
+NOT_PDF = "This is not a PDF file (it does not begin with %PDF-)."
+EMPTY = "The file is empty."
+NO_PAGES = "This PDF has no pages."
+
+
+@dataclass(frozen=True)
+class PdfCheck:
+    """The outcome of check_pdf: the page count when accepted, otherwise a reason for the user."""
+
+    page_count: int | None
+    reason: str | None
+
+    @property
+    def ok(self) -> bool:
+        return self.reason is None
+
+
+def _rejected(reason: str) -> PdfCheck:
+    return PdfCheck(page_count=None, reason=reason)
+
+
+def _megabytes(size: int) -> str:
+    return f"{size / (1024 * 1024):g} MB"
+
+
+def check_pdf(data: bytes, *, max_bytes: int, max_pages: int, timeout_seconds: float,
+              memory_mb: int) -> PdfCheck:
+    """Accept `data` only if it is a readable, unencrypted PDF within the size and page limits."""
+    if not data:
+        return _rejected(EMPTY)
+    if len(data) > max_bytes:
+        return _rejected(f"This file is larger than the {_megabytes(max_bytes)} limit.")
+    if not data.startswith(PDF_MAGIC):
+        return _rejected(NOT_PDF)
+
+    # The CPU limit is a second guard: it still ends the child if this process dies first.
+    cpu_seconds = math.ceil(timeout_seconds) + 1
+    command = [sys.executable, "-I", __file__, str(memory_mb), str(cpu_seconds), str(max_pages)]
+    try:
+        # The limits are set by the child itself rather than in preexec_fn, which is unsafe in a
+        # threaded process such as the Streamlit server.
+        done = subprocess.run(command, input=data, stdout=subprocess.PIPE,
+                              stderr=subprocess.DEVNULL, timeout=timeout_seconds, check=False)
+    except subprocess.TimeoutExpired:
+        return _rejected(f"Reading this PDF took longer than {timeout_seconds:g} seconds; "
+                         "it may be damaged.")
+    return _verdict(done.returncode, done.stdout, max_pages)
+
+
+def _verdict(returncode: int, stdout: bytes, max_pages: int) -> PdfCheck:
+    """Turn the child's exit status and its one-line JSON answer into a PdfCheck."""
+    try:
+        answer = json.loads(stdout.decode("ascii").strip().splitlines()[-1])
+    except (UnicodeDecodeError, IndexError, ValueError):
+        answer = None
+    if returncode != 0 or not isinstance(answer, dict):
+        # Killed by a signal (CPU limit), out of memory before it could answer, or crashed.
+        return _rejected(TOO_COMPLEX)
+    outcome = answer.get("outcome")
+    pages = answer.get("pages")
+    if outcome == "ok" and isinstance(pages, int):
+        if pages == 0:
+            return _rejected(NO_PAGES)
+        if pages > max_pages:
+            return _rejected(f"This PDF has {pages} pages; the limit is {max_pages}.")
+        return PdfCheck(page_count=pages, reason=None)
+    reasons = {"encrypted": ENCRYPTED, "damaged": DAMAGED, "memory": TOO_COMPLEX}
+    return _rejected(reasons.get(outcome, TOO_COMPLEX))
+
+
+def _read_in_child(data: bytes, max_pages: int) -> dict[str, object]:
+    """Parse the whole file with pypdf; runs only in the limited child process."""
+    import io
+
+    from pypdf import PdfReader
+    from pypdf.errors import PyPdfError
+
+    try:
+        reader = PdfReader(io.BytesIO(data), strict=False)
+        if reader.is_encrypted:
+            return {"outcome": "encrypted"}
+        pages = len(reader.pages)
+        if pages == 0 or pages > max_pages:
+            # The parent rejects it anyway; no need to read the content.
+            return {"outcome": "ok", "pages": pages}
+        for page in reader.pages:
+            contents = page.get_contents()
+            if contents is not None:
+                # Decoding and tokenising every content stream is what proves the pages readable.
+                contents.operations  # noqa: B018
+        return {"outcome": "ok", "pages": pages}
+    except MemoryError:
+        return {"outcome": "memory"}
+    except (PyPdfError, ValueError, TypeError, KeyError, IndexError, AttributeError, AssertionError,
+            OSError, RecursionError, UnicodeError, ArithmeticError):
+        # pypdf reports broken structure through its own errors and, often, through these.
+        return {"outcome": "damaged"}
+
+
+def _child_main(argv: list[str]) -> int:
+    """Entry point of the child: set limits, read the PDF from stdin, print one JSON line."""
+    import logging
+    import warnings
+
+    memory_mb, cpu_seconds, max_pages = (int(value) for value in argv)
+    memory = memory_mb * 1024 * 1024
+    resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
+    resource.setrlimit(resource.RLIMIT_CPU, (cpu_seconds, cpu_seconds))
+    # A hostile file can trigger a warning per object; nobody reads them here.
+    logging.disable(logging.CRITICAL)
+    warnings.simplefilter("ignore")
+    data = sys.stdin.buffer.read()
+    answer = _read_in_child(data, max_pages)
+    sys.stdout.write(json.dumps(answer) + "\n")
+    sys.stdout.flush()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(_child_main(sys.argv[1:]))

@@ -1,0 +1,54 @@
+"""Retention: results stay in the portal for 60 days, then archive (results-portal FAQ).
+
+`python -m services.retention` archives every available report delivered more than 60 days
+ago. It changes only what is due, in small batches, so it is safe to run every hour and to run
+twice at once; a report re-delivered by staff counts its 60 days from the re-delivery.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import select, update
+
+from db.engine import Database
+from db.models import Report
+from services import audit, clock
+
+RETENTION_PERIOD = timedelta(days=60)
+_BATCH = 2000
+
+
+def archive_expired(db: Database, *, now: datetime | None = None) -> int:
+    """Archive what has been available longer than the retention period; returns how many."""
+    now = now or clock.now()
+    cutoff = now - RETENTION_PERIOD
+    archived = 0
+    while True:
+        with db.transaction() as session:
+            due = select(Report.id).where(Report.status == "available",
+                                          Report.delivered_at < cutoff).limit(_BATCH)
+            # The status test is repeated in the UPDATE so a run racing another, or a
+            # re-delivery, never archives a report that is no longer due.
+            changed = session.execute(
+                update(Report).where(Report.id.in_(due.scalar_subquery()),
+                                     Report.status == "available", Report.delivered_at < cutoff)
+                .values(status="archived").execution_options(synchronize_session=False)
+            ).rowcount
+            if changed:
+                audit.record(session, action="reports.archived", now=now,
+                             details={"count": changed, "delivered_before": cutoff.isoformat()})
+        archived += changed
+        if changed < _BATCH:
+            return archived
+
+
+def main() -> None:
+    from services.startup import open_database
+
+    archived = archive_expired(open_database())
+    print(f"Archived {archived:,} report(s) delivered more than {RETENTION_PERIOD.days} days ago.")
+
+
+if __name__ == "__main__":
+    main()
