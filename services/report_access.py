@@ -146,9 +146,9 @@ def render_first_page(data: bytes, *, width: int) -> bytes:
 
 def redeliver(db: Database, principal: Principal, report_id: int) -> datetime:
     """Make an archived report available again for another retention period (staff)."""
-    principal.require(Action.REDELIVER_REPORTS, target_type="report", target_id=report_id)
     now = clock.now()
     with transaction(db) as session:
+        principal.require(Action.REDELIVER_REPORTS, target_type="report", target_id=report_id)
         report = session.get(Report, report_id)
         if report is None:
             raise principal.denied(Action.REDELIVER_REPORTS, target_type="report",
