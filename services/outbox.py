@@ -280,11 +280,11 @@ class EmlFolderTransport:
         pass
 
 
-def transport_from_settings(current_settings) -> SmtpTransport | EmlFolderTransport:
+def transport_from_settings(settings) -> SmtpTransport | EmlFolderTransport:
     """SMTP when SMTP_URL is set, otherwise .eml files in RESULTSDESK_OUTBOX_DIR."""
-    if current_settings.smtp_url:
-        return SmtpTransport(current_settings.smtp_url)
-    return EmlFolderTransport(current_settings.outbox_dir)
+    if settings.smtp_url:
+        return SmtpTransport(settings.smtp_url)
+    return EmlFolderTransport(settings.outbox_dir)
 
 
 # --- sending --------------------------------------------------------------------------------
@@ -377,6 +377,10 @@ def _mark_failure(db: Database, message_id: int, *, attempt: int, lease_until: d
     return give_up
 
 
+class _Permanent(Exception):
+    """The stored row can never become an email: no retry."""
+
+
 def send_due(db: Database, *, transport: Transport, now: datetime | None = None,
              limit: int = 100) -> SendSummary:
     """Deliver up to `limit` pending messages that are due, oldest first.
@@ -405,7 +409,7 @@ def send_due(db: Database, *, transport: Transport, now: datetime | None = None,
             try:
                 try:
                     build_email(message, sender=sender)
-                except ValueError as error:  # the stored row can never become an email
+                except ValueError as error:
                     raise _Permanent(error) from error
                 transport.send(message)
             except Exception as error:
@@ -433,10 +437,6 @@ def send_due(db: Database, *, transport: Transport, now: datetime | None = None,
                          outcome="success" if not (retried or failed) else "failure",
                          details={"sent": sent, "retried": retried, "failed": failed}, now=current())
     return summary
-
-
-class _Permanent(Exception):
-    pass
 
 
 # --- command --------------------------------------------------------------------------------

@@ -288,3 +288,28 @@ def _audit_rejection(db: Database, principal: Principal, reason: str) -> None:
         audit.record(session, action="report.rejected", outcome="failure",
                      actor_user_id=principal.user_id, actor_email=principal.email,
                      details={"reason": reason})
+
+
+@dataclass(frozen=True)
+class UploadChoices:
+    """What the upload form offers: the uploader's providers and the client accounts."""
+
+    providers: dict[str, str]  # NPI -> "name (NPI)"
+    employers: list[str]
+    claim_payers: list[str]
+
+
+def upload_choices(db: Database, principal: Principal) -> UploadChoices:
+    with transaction(db, write=False) as session:
+        principal.require(Action.UPLOAD_REPORTS)
+        allowed = _uploadable_providers(session, principal)
+        query = select(Provider.npi, Provider.name).order_by(Provider.name)
+        if allowed is not None:
+            query = query.where(Provider.id.in_(sorted(allowed)))
+        providers = {npi: f"{name} ({npi})" for npi, name in session.execute(query)}
+        accounts = session.execute(select(Account.name, Account.kind).order_by(Account.name)).all()
+    return UploadChoices(
+        providers=providers,
+        employers=[name for name, kind in accounts if kind == "employer"],
+        claim_payers=[name for name, kind in accounts if kind in ("payor", "tpa")],
+    )

@@ -9,7 +9,7 @@ from urllib.parse import urlparse
 import streamlit as st
 
 from pages.common import components, runtime
-from pages.screens import audit, home, my_account, roles, sign_in, users
+from pages.screens import audit, home, my_account, reports, roles, sign_in, upload, users
 from pages.screens.coming_soon import placeholder
 from services import audit as audit_trail, sessions
 from services.policy import Action
@@ -27,10 +27,8 @@ class Screen:
 
 SCREENS = (
     Screen("Portal", "Home", "home", None, home.render),
-    Screen("Reports", "Reports", "reports", Action.VIEW_REPORTS, placeholder(
-        "Reports", Action.VIEW_REPORTS, "Search, open and download the reports routed to you.")),
-    Screen("Reports", "Upload reports", "upload", Action.UPLOAD_REPORTS, placeholder(
-        "Upload reports", Action.UPLOAD_REPORTS, "Post PDF reports with their details.")),
+    Screen("Reports", "Reports", "reports", Action.VIEW_REPORTS, reports.render),
+    Screen("Reports", "Upload reports", "upload", Action.UPLOAD_REPORTS, upload.render),
     Screen("Administration", "Users", "users", Action.MANAGE_USERS, users.render),
     Screen("Administration", "Provider groups", "provider-groups", Action.MANAGE_PROVIDER_GROUPS, placeholder(
         "Provider groups", Action.MANAGE_PROVIDER_GROUPS, "Provider groups, their providers and NPIs.")),

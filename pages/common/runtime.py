@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import streamlit as st
 
+from db.blob_store import BlobStore
 from pages.common import session_cookie
 from services import passwords, sessions, settings
 from services.startup import database_url, open_database
@@ -25,6 +28,26 @@ def _database(url: str):
 def database():
     """The shared engine for the configured URL (the only thing kept in st.cache_resource)."""
     return _database(database_url())
+
+
+def blob_store() -> BlobStore:
+    return BlobStore(settings.current().blob_dir)
+
+
+def principal_at_click() -> Callable[[], Principal]:
+    """For work Streamlit runs later outside the script (a download built on click).
+
+    The returned function resumes the session again at that moment, so a download clicked after
+    sign-out, expiry or a role change is refused like any other request.
+    """
+    db, token = database(), st.session_state.get(TOKEN_KEY)
+
+    def resume() -> Principal:
+        if not token:
+            raise SessionEnded("signed_out")
+        return sessions.resume(db, token)
+
+    return resume
 
 
 def _token_from_browser() -> str | None:

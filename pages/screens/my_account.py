@@ -5,7 +5,8 @@ from __future__ import annotations
 import streamlit as st
 
 from pages.common import components, runtime
-from services import sessions, users
+from services import result_notices, sessions, users
+from services.policy import Action
 from services.principals import Principal
 
 
@@ -18,12 +19,31 @@ def _sign_out_everywhere() -> None:
     st.session_state[runtime.NOTICE_KEY] = "You were signed out on every device."
 
 
+def _notices_changed() -> None:
+    principal = runtime.current_principal()
+    if principal is None:
+        return
+    result_notices.set_result_notices(runtime.database(), principal,
+                                      enabled=st.session_state["my_account_notices"])
+
+
+def _notices(principal: Principal) -> None:
+    st.subheader("Email notices")
+    st.toggle("Email me when new results arrive", key="my_account_notices",
+              value=result_notices.result_notices_enabled(runtime.database(), principal),
+              on_change=_notices_changed,
+              help="At most one email per notice run, saying how many new results you have. "
+                   "It never contains patient details.")
+
+
 def render(principal: Principal) -> None:
     components.guard(principal, None)
     st.title("My account")
     components.literal(f"Name: {principal.name}")
     components.literal(f"User ID (email): {principal.email}")
     components.literal("Roles: " + ("; ".join(components.role_labels(principal)) or "none"))
+    if principal.can(Action.VIEW_REPORTS):
+        _notices(principal)
     st.subheader("Sessions")
     count = sessions.open_count(runtime.database(), principal)
     st.write(f"You are signed in on {count} {'device or tab' if count == 1 else 'devices or tabs'}.")

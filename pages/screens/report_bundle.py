@@ -1,0 +1,68 @@
+"""Downloading the selected reports as one ZIP or one merged PDF, built only when asked."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from pages.common import runtime
+from pages.screens import report_view
+from services import report_bundles, settings
+from services.errors import DomainError
+from services.principals import Principal
+
+_BUNDLE_KEY = "reports_bundle"
+_FORMATS = {"ZIP of PDFs": "zip", "One merged PDF": "pdf"}
+
+
+def forget() -> None:
+    """Drop a prepared bundle (a new search or selection makes it stale)."""
+    st.session_state.pop(_BUNDLE_KEY, None)
+
+
+def offer(principal: Principal, selected: list[int]) -> None:
+    limits = settings.current()
+    choice, prepare = st.columns([2, 1])
+    label = choice.radio("Download as", list(_FORMATS), horizontal=True, key="bundle_format",
+                         label_visibility="collapsed")
+    bundle_format = _FORMATS[label]
+    purpose = report_view.staff_purpose(principal, key="bundle")
+    wanted = (tuple(selected), bundle_format, purpose)
+    prepared = st.session_state.get(_BUNDLE_KEY)
+    if prepared is not None and prepared[0] != wanted:
+        forget()
+        prepared = None
+    if prepared is None:
+        blocked = principal.is_staff and purpose is None
+        if prepare.button(f"Prepare download ({len(selected)})", key="bundle_prepare",
+                          disabled=blocked):
+            _build(principal, selected, bundle_format, purpose, wanted)
+            prepared = st.session_state.get(_BUNDLE_KEY)
+        st.caption(f"One download holds up to {limits.bulk_download_reports:,} reports or "
+                   f"{limits.bulk_download_bytes // (1024 * 1024):,} MB.")
+    if prepared is not None:
+        bundle = prepared[1]
+        st.download_button(f"Save {bundle.file_name}", data=bundle.data, file_name=bundle.file_name,
+                           mime=bundle.mime_type, on_click="ignore", type="primary",
+                           key="bundle_save")
+
+
+def _build(principal: Principal, selected: list[int], bundle_format: str, purpose, wanted) -> None:
+    # The principal of this run: the fragment resumed the session a moment ago.
+    with st.status(f"Preparing {len(selected)} report(s)…", expanded=True) as status:
+        bar = st.progress(0.0)
+
+        def progress(done: int, total: int) -> None:
+            bar.progress(done / total, text=f"{done} of {total}")
+
+        try:
+            bundle = report_bundles.build(runtime.database(), principal, selected,
+                                          bundle_format=bundle_format,
+                                          blob_store=runtime.blob_store(),
+                                          staff_purpose=purpose, progress=progress)
+        except DomainError as error:
+            status.update(label=str(error), state="error")
+            return
+        size = len(bundle.data) / (1024 * 1024)
+        status.update(label=f"Ready: {bundle.report_count} report(s), {size:,.1f} MB",
+                      state="complete", expanded=False)
+    st.session_state[_BUNDLE_KEY] = (wanted, bundle)

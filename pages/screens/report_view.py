@@ -1,0 +1,138 @@
+"""One report: its details, a picture of its first page and its PDF (staff name a purpose first)."""
+
+from __future__ import annotations
+
+import html
+
+import streamlit as st
+
+from pages.common import components, runtime
+from services import report_access
+from services.errors import DomainError, PermissionDenied
+from services.policy import Action
+from services.principals import Principal
+
+_NOT_YOURS = "This report is not available to you."
+# What this browser session has already opened, so reruns of the results (a click on the grid,
+# the pager) neither fetch nor audit the same report again. Dropped when the report is closed.
+_SHOWN_KEY = "report_view_shown"
+
+
+def staff_purpose(principal: Principal, *, key: str) -> report_access.Purpose | None:
+    """Staff choose why they open a report's PDF; None until they have (or for non-staff)."""
+    if not principal.is_staff:
+        return None
+    reason_column, reference_column = st.columns([3, 1])
+    reason = reason_column.selectbox("Why are you opening this report?", report_access.STAFF_PURPOSES,
+                                     index=None, key=f"{key}_purpose",
+                                     placeholder="Choose a purpose (recorded in the audit trail)")
+    reference = reference_column.text_input("Ticket reference", key=f"{key}_reference", max_chars=30)
+    if reason is None:
+        return None
+    try:
+        return report_access.purpose(reason, reference)
+    except DomainError as error:
+        st.error(str(error))
+        return None
+
+
+def _details_table(detail: report_access.ReportDetail) -> None:
+    rows = [
+        ("Report", f"{detail.type_label} · report {detail.id}"),
+        ("Patient", detail.patient_name),
+        ("Date of birth", detail.date_of_birth.isoformat()),
+        ("Employee ID", detail.employee_id),
+        ("Service date", detail.service_date.isoformat()),
+        ("Posted", components.utc(detail.posted_at)),
+        ("Provider", f"{detail.provider_name} (NPI {detail.provider_npi})"),
+        ("State", detail.state),
+        ("Injury", "Injury" if detail.injury else "Non-injury"),
+        ("Claim number", detail.claim_number or "—"),
+        ("Sent to", ", ".join(detail.recipients) or "—"),
+        ("Pages", str(detail.page_count)),
+    ]
+    if detail.status != "available":
+        rows.append(("Status", detail.status.capitalize()))
+    st.html("<table>" + "".join(f"<tr><th style='text-align:left;padding-right:1em'>{html.escape(k)}</th>"
+                                f"<td>{html.escape(v)}</td></tr>" for k, v in rows) + "</table>")
+
+
+def show(principal: Principal, report_id: int) -> None:
+    """The open report below the results; refused reports say so and are audited by the service."""
+    with st.container(border=True):
+        if st.button("Close report", key="report_close"):
+            close()
+            st.rerun(scope="fragment")
+        message = st.session_state.pop("report_message", None)
+        if message:
+            st.info(message)
+        shown = st.session_state.get(_SHOWN_KEY)
+        if shown is None or shown["id"] != report_id:
+            try:
+                detail = report_access.open_report(runtime.database(), principal, report_id)
+            except PermissionDenied:
+                st.error(_NOT_YOURS)
+                return
+            shown = st.session_state[_SHOWN_KEY] = {"id": report_id, "detail": detail}
+        detail = shown["detail"]
+        st.subheader(f"{detail.type_label}, {detail.service_date:%Y-%m-%d}")
+        info, picture = st.columns([2, 3])
+        with info:
+            _details_table(detail)
+            purpose = staff_purpose(principal, key=f"report_{report_id}")
+            if principal.is_staff and purpose is None:
+                st.info("Choose a purpose to see and download the PDF.")
+            else:
+                _download(detail, purpose)
+            if detail.status == "archived" and principal.can(Action.REDELIVER_REPORTS):
+                st.button("Re-deliver for 60 days", key="report_redeliver", on_click=_redeliver,
+                          args=(report_id,))
+        with picture:
+            if not principal.is_staff or purpose is not None:
+                _preview(principal, shown, purpose)
+
+
+def close() -> None:
+    st.session_state.pop("reports_open", None)
+    st.session_state.pop(_SHOWN_KEY, None)
+
+
+def _download(detail: report_access.ReportDetail, purpose: report_access.Purpose | None) -> None:
+    db, resume, store, report_id = (runtime.database(), runtime.principal_at_click(),
+                                    runtime.blob_store(), detail.id)
+
+    def pdf() -> bytes:
+        # Runs when the button is pressed: the session is checked and the download audited then.
+        return report_access.pdf_bytes(db, resume(), report_id, blob_store=store,
+                                       staff_purpose=purpose)[1]
+
+    st.download_button("Download PDF", data=pdf, file_name=detail.file_name,
+                       mime="application/pdf", on_click="ignore", type="primary",
+                       key=f"report_download_{report_id}")
+
+
+def _preview(principal: Principal, shown: dict, purpose: report_access.Purpose | None) -> None:
+    detail = shown["detail"]
+    if shown.get("png_purpose", False) != purpose:
+        try:
+            shown["png"] = report_access.first_page_png(runtime.database(), principal, detail.id,
+                                                        blob_store=runtime.blob_store(),
+                                                        staff_purpose=purpose)
+        except DomainError as error:
+            st.warning(str(error))
+            return
+        shown["png_purpose"] = purpose
+    st.image(shown["png"], caption=f"Page 1 of {detail.page_count}", width="stretch")
+
+
+def _redeliver(report_id: int) -> None:
+    principal = runtime.current_principal()
+    if principal is None:
+        return
+    try:
+        report_access.redeliver(runtime.database(), principal, report_id)
+    except DomainError as error:
+        st.session_state["report_message"] = str(error)
+    else:
+        st.session_state.pop(_SHOWN_KEY, None)  # show the new status
+        st.session_state["report_message"] = "Re-delivered: available again for 60 days."

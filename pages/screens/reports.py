@@ -1,0 +1,161 @@
+"""Reports: search, a page of 50 results at a time, open one, download several."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from pages.common import components, runtime
+from pages.screens import report_bundle, report_view
+from services import report_search
+from services.errors import DomainError
+from services.policy import Action
+from services.principals import Principal
+from services.report_search import ReportFilter
+from services.retention import RETENTION_PERIOD
+
+FILTER_KEY = "reports_filter"
+CURSORS_KEY = "reports_cursors"
+OPEN_KEY = "reports_open"
+_INJURY = {"All": None, "Injury": True, "Non-injury": False}
+_READ = {"All": "all", "New (not opened by me)": "new", "Opened": "opened"}
+_STATUS_LABELS = {"available": "Available", "archived": "Archived", "withdrawn": "Withdrawn"}
+
+
+def _filters(principal: Principal) -> None:
+    choices = report_search.filter_choices(runtime.database(), principal)
+    with st.form("report_filters"):
+        left, middle, right = st.columns(3)
+        types = left.multiselect("Report type", list(choices.report_types),
+                                 format_func=choices.report_types.get, key="f_types")
+        posted = middle.date_input("Posted between", value=(), key="f_posted")
+        service = right.date_input("Service date between", value=(), key="f_service")
+        name = left.text_input("Patient name", key="f_name", placeholder="Last or first name")
+        employee = middle.text_input("Employee ID", key="f_employee")
+        injury = right.radio("Injury", list(_INJURY), horizontal=True, key="f_injury")
+        account = None
+        if len(choices.accounts) > 1:
+            account = left.selectbox("Account", list(choices.accounts), index=None,
+                                     format_func=choices.accounts.get, key="f_account",
+                                     placeholder="All my accounts")
+        provider = None
+        if choices.providers:
+            provider = middle.selectbox("Provider", list(choices.providers), index=None,
+                                        format_func=choices.providers.get, key="f_provider",
+                                        placeholder="All providers")
+        state = right.selectbox("State", choices.states, index=None, key="f_state",
+                                placeholder="All states") if choices.states else None
+        read = left.radio("Show", list(_READ), horizontal=True, key="f_read")
+        statuses: list[str] = []
+        if choices.statuses:
+            statuses = middle.multiselect("Status", list(choices.statuses),
+                                          format_func=_STATUS_LABELS.get, key="f_status",
+                                          placeholder="Any status")
+        if st.form_submit_button("Search", type="primary"):
+            st.session_state[FILTER_KEY] = ReportFilter(
+                report_types=tuple(types), posted_from=_start(posted), posted_to=_end(posted),
+                service_from=_start(service), service_to=_end(service), patient_name=name,
+                employee_id=employee, account_id=account, provider_id=provider, state=state or "",
+                injury=_INJURY[injury], read=_READ[read], statuses=tuple(statuses))
+            st.session_state[CURSORS_KEY] = [None]
+            report_view.close()
+            report_bundle.forget()
+
+
+def _start(chosen) -> object:
+    return chosen[0] if isinstance(chosen, (tuple, list)) and len(chosen) >= 1 else None
+
+
+def _end(chosen) -> object:
+    if isinstance(chosen, (tuple, list)) and chosen:
+        return chosen[-1]
+    return None
+
+
+def _frame(rows: list[report_search.ReportRow], staff: bool) -> pd.DataFrame:
+    frame = pd.DataFrame([{
+        "": "New" if row.is_new else "",
+        "Posted": components.utc(row.posted_at),
+        "Report type": row.type_label,
+        "Patient": row.patient_name,
+        "Employee ID": row.employee_id,
+        "Service date": row.service_date.isoformat(),
+        "Provider": row.provider_name,
+        "State": row.state,
+        "Injury": "Injury" if row.injury else "Non-injury",
+        "Status": _STATUS_LABELS[row.status],
+        "Report #": row.id,
+    } for row in rows])
+    return frame if staff else frame.drop(columns="Status")
+
+
+@st.fragment
+def _results() -> None:
+    principal = runtime.current_principal()
+    if principal is None:
+        st.rerun(scope="app")
+        return
+    report_filter = st.session_state.get(FILTER_KEY, ReportFilter())
+    cursors = st.session_state.setdefault(CURSORS_KEY, [None])
+    try:
+        page = report_search.search(runtime.database(), principal, report_filter, after=cursors[-1])
+    except DomainError as error:
+        st.error(str(error))
+        return
+    first = (len(cursors) - 1) * report_search.PAGE_SIZE
+    if not page.rows:
+        st.info("No reports match. Widen the dates or clear a filter.")
+    else:
+        st.write(f"**{page.count_label}** results · showing {first + 1:,}–{first + len(page.rows):,}")
+        event = st.dataframe(_frame(page.rows, principal.is_staff), hide_index=True,
+                             width="stretch", on_select="rerun", selection_mode="multi-row",
+                             key=f"reports_grid_{len(cursors)}_{hash(report_filter)}")
+        selected = [page.rows[i].id for i in event.selection.rows if i < len(page.rows)]
+        _pager(page, cursors)
+        _actions(principal, selected)
+    opened = st.session_state.get(OPEN_KEY)
+    if opened is not None:
+        report_view.show(principal, opened)
+
+
+def _pager(page: report_search.ReportPage, cursors: list) -> None:
+    previous, _, following = st.columns([1, 4, 1])
+    if previous.button("← Previous", disabled=len(cursors) == 1, key="reports_previous"):
+        cursors.pop()
+        st.rerun(scope="fragment")
+    if following.button("Next →", disabled=page.next_cursor is None, key="reports_next"):
+        cursors.append(page.next_cursor)
+        st.rerun(scope="fragment")
+
+
+def _actions(principal: Principal, selected: list[int]) -> None:
+    if not selected:
+        st.caption("Select one result to open it, or several to download them together.")
+        return
+    one, many = st.columns([1, 3])
+    if one.button("Open report", disabled=len(selected) != 1, key="reports_open_selected"):
+        report_view.close()
+        st.session_state[OPEN_KEY] = selected[0]
+    with many:
+        report_bundle.offer(principal, selected)
+
+
+def _deep_link() -> None:
+    """?report=<id> opens that report (refused and audited when it is not the user's)."""
+    raw = st.query_params.get("report")
+    if raw and st.session_state.get("reports_linked") != raw:
+        st.session_state["reports_linked"] = raw
+        report_view.close()
+        st.session_state[OPEN_KEY] = int(raw) if raw.isdigit() else -1
+
+
+def render(principal: Principal) -> None:
+    components.guard(principal, Action.VIEW_REPORTS)
+    st.title("Reports")
+    if not principal.is_staff:
+        st.caption(f"Results stay here for {RETENTION_PERIOD.days} days after posting, then "
+                   "archive automatically. For an older result, contact the medical center that "
+                   "saw the patient.")
+    _deep_link()
+    _filters(principal)
+    _results()

@@ -1,0 +1,148 @@
+"""Upload reports: PDFs with their details, typed here or read from a CSV manifest."""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import date
+
+import pandas as pd
+import streamlit as st
+
+from pages.common import components, runtime
+from services import report_ingest
+from services.errors import DomainError
+from services.policy import Action
+from services.principals import Principal
+from services.report_ingest import FIELDS, IngestOutcome, ReportUpload
+
+_RESULT_LABELS = {"posted": "Posted", "duplicate": "Already posted", "rejected": "Rejected"}
+
+
+def _editor(files, choices: report_ingest.UploadChoices) -> pd.DataFrame:
+    blank = pd.DataFrame([{
+        "file": f.name, "report_type": None, "provider_npi": next(iter(choices.providers), None),
+        "service_date": None, "patient_last_name": "", "patient_first_name": "",
+        "patient_date_of_birth": None, "employee_id": "", "employer": None, "injury": False,
+        "claim_number": "", "claim_payer": None,
+    } for f in files])
+    config = {
+        "file": st.column_config.TextColumn("File", disabled=True),
+        "report_type": st.column_config.SelectboxColumn(
+            "Report type", options=list(report_ingest.REPORT_TYPES.values()), required=True),
+        "provider_npi": st.column_config.SelectboxColumn(
+            "Provider NPI", options=list(choices.providers), required=True,
+            help="; ".join(choices.providers.values())),
+        "service_date": st.column_config.DateColumn("Service date", max_value=date.today(),
+                                                    required=True),
+        "patient_last_name": st.column_config.TextColumn("Last name", max_chars=100, required=True),
+        "patient_first_name": st.column_config.TextColumn("First name", max_chars=100, required=True),
+        "patient_date_of_birth": st.column_config.DateColumn("Date of birth", required=True),
+        "employee_id": st.column_config.TextColumn("Employee ID", max_chars=40, required=True),
+        "employer": st.column_config.SelectboxColumn("Employer", options=choices.employers,
+                                                     required=True),
+        "injury": st.column_config.CheckboxColumn("Injury"),
+        "claim_number": st.column_config.TextColumn("Claim number", max_chars=40),
+        "claim_payer": st.column_config.SelectboxColumn("Claim payor / TPA",
+                                                        options=choices.claim_payers),
+    }
+    return st.data_editor(blank, column_config=config, hide_index=True, width="stretch",
+                          num_rows="fixed", key=f"upload_details_{len(files)}")
+
+
+def _text(value) -> str:
+    if value is None or (isinstance(value, float) and pd.isna(value)):
+        return ""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, (date, pd.Timestamp)):
+        return value.strftime("%Y-%m-%d")
+    return str(value).strip()
+
+
+def _from_editor(files, details: pd.DataFrame) -> list[ReportUpload]:
+    rows = details.to_dict("records")
+    return [ReportUpload(f"{f.name}", f.getvalue(),
+                         {key: _text(row.get(key)) for key in FIELDS})
+            for f, row in zip(files, rows, strict=True)]
+
+
+def _from_manifest(files, manifest) -> list[ReportUpload | IngestOutcome]:
+    by_name = {f.name: f for f in files}
+    reader = csv.DictReader(io.StringIO(manifest.getvalue().decode("utf-8-sig", errors="replace")))
+    missing = [name for name in ("file", *FIELDS) if name not in (reader.fieldnames or ())]
+    if missing:
+        raise DomainError(f"The manifest has no column {', '.join(missing)}.")
+    items: list[ReportUpload | IngestOutcome] = []
+    for number, row in enumerate(reader, start=2):
+        name = (row.get("file") or "").strip()
+        label = f"row {number} ({name})"
+        if name not in by_name:
+            items.append(IngestOutcome(label, "rejected", reason="No uploaded file has this name."))
+            continue
+        items.append(ReportUpload(label, by_name[name].getvalue(),
+                                  {key: row.get(key) or "" for key in FIELDS}))
+    return items
+
+
+def _post(principal: Principal, items: list[ReportUpload | IngestOutcome]) -> None:
+    uploads = [item for item in items if isinstance(item, ReportUpload)]
+    with st.status(f"Posting {len(uploads)} report(s)…", expanded=True) as status:
+        bar = st.progress(0.0)
+
+        def progress(done: int, total: int, outcome: IngestOutcome) -> None:
+            bar.progress(done / total, text=f"{done} of {total}: {_RESULT_LABELS[outcome.result]}")
+
+        try:
+            posted = iter(report_ingest.ingest(runtime.database(), principal, uploads,
+                                               blob_store=runtime.blob_store(), progress=progress))
+        except DomainError as error:
+            status.update(label=str(error), state="error")
+            return
+        outcomes = [next(posted) if isinstance(item, ReportUpload) else item for item in items]
+        rejected = sum(o.result == "rejected" for o in outcomes)
+        status.update(label=f"{len(outcomes) - rejected} of {len(outcomes)} posted or already there; "
+                            f"{rejected} rejected", state="error" if rejected else "complete")
+    st.session_state["upload_outcomes"] = outcomes
+
+
+def _outcomes() -> None:
+    outcomes = st.session_state.get("upload_outcomes")
+    if not outcomes:
+        return
+    st.subheader("Last upload")
+    st.dataframe(pd.DataFrame([{
+        "File": o.label, "Result": _RESULT_LABELS[o.result],
+        "Report #": o.report_id, "Reason": o.reason if o.result != "posted" else "",
+    } for o in outcomes]), hide_index=True, width="stretch")
+
+
+def render(principal: Principal) -> None:
+    components.guard(principal, Action.UPLOAD_REPORTS)
+    st.title("Upload reports")
+    choices = report_ingest.upload_choices(runtime.database(), principal)
+    if not choices.providers:
+        st.info("You administer no provider yet, so there is nothing to post for.")
+        return
+    st.caption("Each PDF is checked (a readable PDF, within the size and page limits) before it "
+               "is posted. Reports go to the patient's employer and, for a claim, its payor or "
+               "TPA. The same file posted twice stays one report.")
+    files = st.file_uploader("Report PDFs", type=["pdf"], accept_multiple_files=True,
+                             key="upload_files")
+    manifest = st.file_uploader("Details from a CSV manifest (optional)", type=["csv"],
+                                key="upload_manifest",
+                                help="Columns: file, " + ", ".join(FIELDS))
+    if files:
+        details = None if manifest else _editor(files, choices)
+        if st.button(f"Post {len(files)} report(s)", type="primary", key="upload_post"):
+            principal = runtime.current_principal()
+            if principal is None:
+                st.rerun()
+            try:
+                items = (_from_manifest(files, manifest) if manifest
+                         else _from_editor(files, details))
+            except DomainError as error:
+                st.error(str(error))
+            else:
+                _post(principal, items)
+    _outcomes()
