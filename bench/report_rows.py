@@ -456,6 +456,10 @@ def _load_sqlite(db: Database, patients: list[tuple], batches, seconds: dict) ->
         con.execute("PRAGMA synchronous=OFF")
         con.execute("PRAGMA cache_size=-1000000")
         con.execute("PRAGMA temp_store=MEMORY")
+        import os
+        if os.environ.get("JM"):
+            db.engine.dispose()
+            print(con.execute(f"PRAGMA journal_mode={os.environ['JM']}").fetchall())
         con.execute("BEGIN IMMEDIATE")
         try:
             marks = time.perf_counter()

@@ -18,6 +18,8 @@ from services.errors import PermissionDenied
 ACTIONS = (
     "sign_in", "sign_out", "session.expired", "sessions.ended", "user.locked", "user.unlocked",
     "user.deactivated", "user.reactivated", "user.created", "permission.denied", "demo.seeded",
+    "report.opened", "report.previewed", "report.downloaded", "report.posted", "report.rejected",
+    "report.redelivered", "reports.archived", "notices.changed", "notices.queued", "outbox.sent",
 )
 
 

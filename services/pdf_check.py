@@ -123,7 +123,7 @@ def _read_in_child(data: bytes, max_pages: int) -> dict[str, object]:
         return {"outcome": "ok", "pages": pages}
     except MemoryError:
         return {"outcome": "memory"}
-    except Exception:
+    except Exception:  # noqa: BLE001 - see below
         # Besides its own PdfReadError and LimitReachedError, pypdf fails on broken input with
         # KeyError, ValueError, zlib.error, RecursionError and more: all mean "cannot be read".
         return {"outcome": "damaged"}
@@ -138,6 +138,8 @@ def _child_main(argv: list[str]) -> int:
     memory = memory_mb * 1024 * 1024
     resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
     resource.setrlimit(resource.RLIMIT_CPU, (cpu_seconds, cpu_seconds))
+    # SIGXCPU and crashes would otherwise dump a core of up to memory_mb each time.
+    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
     # A hostile file can trigger a warning per object; nobody reads them here.
     logging.disable(logging.CRITICAL)
     warnings.simplefilter("ignore")

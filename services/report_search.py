@@ -147,7 +147,7 @@ def _conditions(session: Session, principal: Principal,
             raise principal.denied(Action.VIEW_REPORTS, target_type="account", target_id=f.account_id)
         conditions.append(report_scope.routed_to([f.account_id]))
     if f.provider_id is not None:
-        allowed = report_scope.provider_ids(session, principal)
+        allowed = _filterable_providers(session, principal)
         if allowed is not None and f.provider_id not in allowed:
             raise principal.denied(Action.VIEW_REPORTS, target_type="provider",
                                    target_id=f.provider_id)
@@ -167,6 +167,14 @@ def _posted_before(report_filter: ReportFilter) -> list[ColumnElement[bool]]:
     if report_filter.posted_to is None:
         return []
     return [Report.posted_at < _start_of(report_filter.posted_to + timedelta(days=1))]
+
+
+def _filterable_providers(session: Session, principal: Principal) -> frozenset[int] | None:
+    """Providers a principal may filter by: their own on the provider side; any for clients
+    (who may narrow by clinic) and staff. The scope condition still decides the rows."""
+    if principal.is_staff or principal.account_links:
+        return None
+    return report_scope.provider_ids(session, principal)
 
 
 def _page(session: Session, principal: Principal, conditions: list[ColumnElement[bool]],
@@ -242,7 +250,7 @@ def filter_choices(db: Database, principal: Principal) -> FilterChoices:
     with transaction(db, write=False) as session:
         report_scope.visible(session, principal)
         account_scope = report_scope.account_ids(principal)
-        provider_scope = report_scope.provider_ids(session, principal)
+        provider_scope = _filterable_providers(session, principal)
         account_query = select(Account.id, Account.name, Account.kind).order_by(Account.name)
         if account_scope is not None:
             account_query = account_query.where(Account.id.in_(sorted(account_scope)))

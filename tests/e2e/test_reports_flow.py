@@ -1,0 +1,116 @@
+"""An employer finds reports by type and date, downloads two as a ZIP, and opens one."""
+
+from __future__ import annotations
+
+import io
+import zipfile
+from collections import Counter
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Page, expect
+from pypdf import PdfReader
+from sqlalchemy import select
+
+from db.blob_store import BlobStore
+from db.engine import Database
+from db.models import REPORT_TYPES, Report, User
+from services import demo_seed, principals, report_search
+from services.report_access import pdf_file_name
+
+pytestmark = pytest.mark.browser
+
+ROW_HEIGHT = 35  # Streamlit's grid: header and rows are 35 px high
+
+
+def _employer_rows(database_url: str) -> list[report_search.ReportRow]:
+    db = Database(database_url)
+    try:
+        with db.transaction(write=False) as session:
+            user = session.scalar(select(User).where(User.email == "employer@demo.test"))
+            principal = principals.load(session, user)
+        return report_search.search(db, principal, report_search.ReportFilter()).rows
+    finally:
+        db.dispose()
+
+
+def _sign_in_to_reports(page: Page, url: str) -> None:
+    page.goto(url)
+    page.get_by_role("textbox", name="Email address").fill("employer@demo.test")
+    page.get_by_role("textbox", name="Password", exact=True).fill(demo_seed.DEMO_PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.get_by_test_id("stSidebarNav").get_by_role("link", name="Reports").click()
+    expect(page.get_by_role("heading", name="Reports")).to_be_visible()
+
+
+def _tick_rows(page: Page, indexes: tuple[int, ...]) -> None:
+    grid = page.get_by_test_id("stDataFrame").first
+    expect(grid).to_be_visible()
+    grid.scroll_into_view_if_needed()
+    box = grid.bounding_box()
+    for index in indexes:
+        # The grid is a canvas: its row checkboxes are reached by position.
+        page.mouse.click(box["x"] + 14, box["y"] + ROW_HEIGHT * (index + 1) + ROW_HEIGHT / 2)
+        page.wait_for_timeout(700)
+
+
+def test_employer_searches_by_type_and_date_and_downloads_two_as_zip(portal, context, tmp_path):
+    visible = _employer_rows(portal["database_url"])
+    report_type, _ = Counter(row.report_type for row in visible).most_common(1)[0]
+    wanted = [row for row in visible if row.report_type == report_type]
+    assert len(wanted) >= 2, "the demo data gives the employer two reports of one type"
+    first_day = min(row.posted_at for row in wanted).date()
+    last_day = max(row.posted_at for row in wanted).date()
+
+    page = context.new_page()
+    _sign_in_to_reports(page, portal["url"])
+    page.get_by_test_id("stMultiSelect").first.click()
+    page.keyboard.type(REPORT_TYPES[report_type])
+    page.keyboard.press("Enter")
+    page.keyboard.press("Escape")
+    page.get_by_role("spinbutton", name="year, Posted between start date").click()
+    page.keyboard.type(first_day.strftime("%Y%m%d"))
+    page.get_by_role("spinbutton", name="year, Posted between end date").click()
+    page.keyboard.type(last_day.strftime("%Y%m%d"))
+    page.get_by_role("button", name="Search", exact=True).first.click()
+    expect(page.get_by_text(f"{len(wanted)} results")).to_be_visible()
+
+    _tick_rows(page, (0, 1))
+    page.get_by_role("button", name="Prepare download (2)").click()
+    save = page.get_by_role("button", name="Save reports_")
+    expect(save).to_be_visible()
+    with page.expect_download() as download:
+        save.click()
+    archive = zipfile.ZipFile(io.BytesIO(Path(download.value.path()).read_bytes()))
+
+    expected = wanted[:2]  # newest first, as the grid shows them
+    assert archive.namelist() == [pdf_file_name(r.report_type, r.service_date, r.id) for r in expected]
+    assert all(info.compress_type == zipfile.ZIP_STORED for info in archive.infolist())
+    db = Database(portal["database_url"])
+    try:
+        with db.transaction(write=False) as session:
+            stored = {r.id: r for r in session.scalars(select(Report).where(
+                Report.id.in_([r.id for r in expected])))}
+    finally:
+        db.dispose()
+    blobs = BlobStore(Path(portal["database_url"].removeprefix("sqlite:///")).parent / "blobs")
+    for row, name in zip(expected, archive.namelist(), strict=True):
+        data = archive.read(name)
+        assert data == blobs.get(stored[row.id].file_sha256)
+        assert len(PdfReader(io.BytesIO(data)).pages) == stored[row.id].page_count
+        assert row.patient_name.split(",")[0] not in name
+
+
+def test_employer_opens_a_report_sees_its_first_page_and_downloads_it(portal, context):
+    newest = _employer_rows(portal["database_url"])[0]
+    page = context.new_page()
+    _sign_in_to_reports(page, portal["url"])
+    _tick_rows(page, (0,))
+    page.get_by_role("button", name="Open report").click()
+    expect(page.get_by_role("heading", name=f"{newest.type_label}, {newest.service_date:%Y-%m-%d}")).to_be_visible()
+    expect(page.get_by_test_id("stImage")).to_be_visible()
+    with page.expect_download() as download:
+        page.get_by_role("button", name="Download PDF").click()
+    assert download.value.suggested_filename == pdf_file_name(newest.report_type, newest.service_date,
+                                                              newest.id)
+    assert PdfReader(download.value.path()).pages
