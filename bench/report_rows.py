@@ -26,8 +26,10 @@ The same seed, `now` and counts give the same rows on both backends.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import hashlib
 import random
+import sqlite3
 import time
 from collections.abc import Iterator
 from datetime import date, datetime, timedelta, timezone
@@ -409,7 +411,7 @@ def _report_batches(rng: random.Random, *, count: int, first_id: int, now_epoch:
         reports.append((
             report_id, report_type, patient_first_id + patient, provider_ids[provider],
             days[service_day - day0], stamp, stamp, status, bool(injury), provider_states[provider],
-            number, sha256(b"resultsdesk-bench-report-%d" % report_id).hexdigest(),
+            number, "%010x" % report_id + sha256(b"%d" % report_id).hexdigest()[10:],
             9_000 + pages * 17_000 + int(rnd() * 15_000), pages,
         ))
         if employer_gets[report_type]:
@@ -456,10 +458,14 @@ def _load_sqlite(db: Database, patients: list[tuple], batches, seconds: dict) ->
         con.execute("PRAGMA synchronous=OFF")
         con.execute("PRAGMA cache_size=-1000000")
         con.execute("PRAGMA temp_store=MEMORY")
-        import os
-        if os.environ.get("JM"):
-            db.engine.dispose()
-            print(con.execute(f"PRAGMA journal_mode={os.environ['JM']}").fetchall())
+        # In WAL mode every page is written twice (to the log at commit, to the file at the
+        # checkpoint). A rollback journal holds only the pages that existed before, few here;
+        # leaving WAL needs the only connection, so the pool's idle ones are closed first.
+        db.engine.dispose()
+        try:
+            journal = con.execute("PRAGMA journal_mode=DELETE").fetchone()[0]
+        except sqlite3.OperationalError:  # another connection is open: stay in WAL
+            journal = "wal"
         con.execute("BEGIN IMMEDIATE")
         try:
             marks = time.perf_counter()
@@ -496,6 +502,12 @@ def _load_sqlite(db: Database, patients: list[tuple], batches, seconds: dict) ->
         except BaseException:
             con.execute("ROLLBACK")
             raise
+        finally:
+            # Back to WAL (every new connection would switch anyway), or empty the log now
+            # rather than in the benchmark's first write.
+            with contextlib.suppress(sqlite3.OperationalError):
+                con.execute("PRAGMA journal_mode=WAL" if journal != "wal"
+                            else "PRAGMA wal_checkpoint(TRUNCATE)")
     finally:
         raw.invalidate()  # closes it: its pragmas never reach the application
 
@@ -658,10 +670,24 @@ def _prepare_postgresql(db: Database, reset: bool) -> None:
             "SELECT table_name FROM information_schema.tables WHERE table_schema = :schema"),
             {"schema": schema}))
         if reset:
-            quoted = connection.scalar(text("SELECT quote_ident(:schema)"), {"schema": schema})
+            # Re-created with the same owner and the same grants to PUBLIC (on PostgreSQL 15
+            # public belongs to pg_database_owner, and PUBLIC may only use it).
+            quoted, owner, acl, comment = connection.execute(text(
+                "SELECT quote_ident(nspname), quote_ident(pg_get_userbyid(nspowner)),"
+                " nspacl::text[], obj_description(oid, 'pg_namespace')"
+                " FROM pg_namespace WHERE nspname = :schema"), {"schema": schema}).one()
             connection.execute(text(f"DROP SCHEMA {quoted} CASCADE"))
-            connection.execute(text(f"CREATE SCHEMA {quoted}"))
-            connection.execute(text(f"GRANT USAGE ON SCHEMA {quoted} TO PUBLIC"))
+            connection.execute(text(f"CREATE SCHEMA {quoted} AUTHORIZATION {owner}"))
+            if comment is not None:
+                connection.execute(text(f"COMMENT ON SCHEMA {quoted} IS "
+                                        + connection.scalar(text("SELECT quote_literal(:c)"),
+                                                            {"c": comment})))
+            for item in acl or ():
+                grantee, _, rest = item.partition("=")
+                rights = [name for letter, name in (("U", "USAGE"), ("C", "CREATE"))
+                          if letter in rest.split("/")[0]]
+                if not grantee and rights:
+                    connection.execute(text(f"GRANT {', '.join(rights)} ON SCHEMA {quoted} TO PUBLIC"))
             return
         if tables and "alembic_version" not in tables:
             raise SystemExit(f"schema {schema} holds other tables ({', '.join(sorted(tables)[:5])}"

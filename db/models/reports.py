@@ -48,8 +48,10 @@ class Report(Base):
         Index("ix_reports_provider_posted", "provider_id", "posted_at", "id"),
         Index("ix_reports_type_posted", "report_type", "posted_at", "id"),
         Index("ix_reports_patient_posted", "patient_id", "posted_at", "id"),
-        # The retention job finds what to archive through this index.
-        Index("ix_reports_status_delivered", "status", "delivered_at"),
+        # The retention job and new-result notices look up reports by delivery time. Not led by
+        # status: with only three values, an index on it would tempt SQLite's planner to scan
+        # every available report instead of using the index that matches the search.
+        Index("ix_reports_delivered", "delivered_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -36,6 +36,7 @@ def demo_db(demo_template, tmp_path, monkeypatch) -> Database:
     shutil.copy(demo_template, path)
     url = f"sqlite:///{path}"
     monkeypatch.setenv("DATABASE_URL", url)
+    monkeypatch.setenv("RESULTSDESK_BLOB_DIR", str(demo_template.parent / "blobs"))
     runtime._database.clear()  # cache_resource outlives an AppTest: start each test afresh
     yield Database(url)
     runtime._database.clear()

@@ -200,16 +200,20 @@ def test_own_reports_still_open_after_a_refusal(db, world):
 
 
 # --- acceptance: tampered search filters ---------------------------------------------------
+# An account outside the user's own, or (for provider-side users) a provider outside their
+# reach, can only come from a tampered request. Client users may narrow by any clinic: that
+# filter only narrows their own reports (test_report_search checks it finds nothing foreign).
 
 @pytest.mark.parametrize("user_key, field, target", [
     ("acme_user", "account_id", "globex"),
     ("acme_user", "account_id", "payco"),
-    ("acme_user", "provider_id", "p2a"),
-    ("acme_user", "provider_id", "p1a"),  # client users filter by account, never by provider
     ("payco_user", "account_id", "acme"),
+    ("acme_and_payco", "account_id", "claimsco"),
     ("staff_p1a", "provider_id", "p1b"),  # same group, another provider
     ("staff_p1a", "account_id", "acme"),
     ("gadmin_north", "provider_id", "p2a"),
+    ("admin_p1b", "provider_id", "p1a"),
+    ("staff_p2a", "provider_id", "p1a"),
 ])
 def test_a_tampered_filter_is_refused_and_audited(db, world, user_key, field, target):
     principal = world.principal(user_key)

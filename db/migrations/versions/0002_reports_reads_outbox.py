@@ -28,7 +28,7 @@ def upgrade() -> None:
         op.alter_column('reports', 'delivered_at', server_default=None)
     op.drop_index('ix_reports_patient_id', table_name='reports')
     op.create_index('ix_reports_patient_posted', 'reports', ['patient_id', 'posted_at', 'id'], unique=False)
-    op.create_index('ix_reports_status_delivered', 'reports', ['status', 'delivered_at'], unique=False)
+    op.create_index('ix_reports_delivered', 'reports', ['delivered_at'], unique=False)
 
     op.add_column('users', sa.Column('results_notified_at', db.base.UTCDateTime(timezone=True), nullable=True))
 
@@ -86,7 +86,7 @@ def downgrade() -> None:
     op.drop_table('outbox')
     op.drop_table('report_reads')
     op.drop_column('users', 'results_notified_at')
-    op.drop_index('ix_reports_status_delivered', table_name='reports')
+    op.drop_index('ix_reports_delivered', table_name='reports')
     op.drop_index('ix_reports_patient_posted', table_name='reports')
     op.create_index('ix_reports_patient_id', 'reports', ['patient_id'], unique=False)
     op.drop_column('reports', 'delivered_at')

@@ -1,0 +1,306 @@
+"""Report search, open and bundles at scale, each beside the naive way in the same run.
+
+    python -m bench.reports [--reports 1000000] [--rounds 40] [--no-postgres] [--write-docs]
+
+Fills a fresh SQLite file and (when reachable) a scratch PostgreSQL database with N synthetic
+reports (bench.report_rows), then measures at the service layer what a user's clicks cost:
+a filtered first page, a deep keyset page, a patient-name search, the capped count, opening a
+report, a ZIP of 100 and a merged PDF of 20 demo PDFs, and the Reports screen's script run in
+AppTest. "Naive" is the same answer computed by loading the tables into pandas and filtering
+there, as a page without SQL paging would; the ratio is naive / ours.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import os
+import random
+import statistics
+import tempfile
+import time
+import zipfile
+from collections.abc import Callable
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import pandas as pd
+from sqlalchemy import select, text
+
+from bench import report_rows
+from db.blob_store import BlobStore
+from db.engine import Database
+from db.migrate import upgrade
+from db.models import Report, User
+from services import demo_seed, principals, report_access, report_bundles, report_search, sessions
+from services.report_search import Cursor, ReportFilter
+
+ROOT = Path(__file__).resolve().parent.parent
+DOC = ROOT / "docs" / "performance.md"
+PG_URL = os.environ.get("BENCH_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
+PG_BENCH_DB = "resultsdesk_bench"
+TARGETS = {"first page": 20, "deep page": 20, "name search": 100, "apptest": 150}
+NAMES = ("smith", "garcia", "nguyen", "patel", "johnson", "lee", "brown", "martinez")
+TYPES = ("ccf", "atf", "injury_status", "referral", "transcription", "no_show")
+
+
+def _ms(action: Callable[[], object], rounds: int) -> list[float]:
+    action()  # warm
+    timings = []
+    for _ in range(rounds):
+        started = time.perf_counter()
+        action()
+        timings.append((time.perf_counter() - started) * 1000)
+    return timings
+
+
+def _p95(values: list[float]) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
+
+
+class _Cycle:
+    """Each call gets the next parameter, so rounds do not repeat one cached query."""
+
+    def __init__(self, values) -> None:
+        self.values, self.index = list(values), 0
+
+    def __call__(self):
+        value = self.values[self.index % len(self.values)]
+        self.index += 1
+        return value
+
+
+class _DemoBlobs(BlobStore):
+    """Serves one of 100 real demo PDFs for every synthetic report (rows carry fake digests)."""
+
+    def __init__(self, pdfs: list[bytes]) -> None:
+        super().__init__(Path(tempfile.mkdtemp()))
+        self.pdfs = pdfs
+
+    def get(self, sha256: str) -> bytes:
+        return self.pdfs[int(sha256[:8], 16) % len(self.pdfs)]
+
+
+def _demo_pdfs() -> list[bytes]:
+    folder = Path(tempfile.mkdtemp())
+    db = Database(f"sqlite:///{folder / 'demo.db'}")
+    upgrade(db)
+    store = BlobStore(folder / "blobs")
+    demo_seed.seed(db, blob_store=store, reports=100, patients=50)
+    with db.transaction(write=False) as session:
+        digests = session.scalars(select(Report.file_sha256).order_by(Report.id)).all()
+    db.dispose()
+    return [store.get(digest) for digest in digests]
+
+
+def _principal(db: Database, user_id: int):
+    with db.transaction(write=False) as session:
+        return principals.load(session, session.get(User, user_id))
+
+
+def _naive_frame(db: Database) -> tuple[pd.DataFrame, pd.DataFrame, float]:
+    started = time.perf_counter()
+    with db.engine.connect() as connection:
+        reports = pd.read_sql(text(
+            "SELECT r.id, r.report_type, r.posted_at, r.service_date, r.status, r.state, r.injury,"
+            " r.provider_id, p.first_name, p.last_name, p.employee_id"
+            " FROM reports r JOIN patients p ON p.id = r.patient_id"), connection)
+        recipients = pd.read_sql(text("SELECT report_id, account_id FROM report_recipients"),
+                                 connection)
+    reports["posted_at"] = pd.to_datetime(reports["posted_at"], utc=True, format="mixed")
+    return reports, recipients, time.perf_counter() - started
+
+
+def measure(db: Database, info: dict, *, rounds: int, pdfs: list[bytes], label: str) -> list[dict]:
+    now = datetime.fromisoformat(info["now"])
+    employer = _principal(db, info["users"]["employer"]["id"])
+    support = _principal(db, info["users"]["support_rep"]["id"])
+    employer_account = info["employer_account_ids"][0]
+    rows: list[dict] = []
+
+    print(f"{label}: loading the tables into pandas for the naive comparisons...", flush=True)
+    frame, recipients, load_seconds = _naive_frame(db)
+    mine = frame[frame["id"].isin(recipients.loc[recipients["account_id"] == employer_account,
+                                                 "report_id"])
+                 & (frame["status"] == "available")]
+
+    def naive(work: Callable[[], object]) -> float:
+        started = time.perf_counter()
+        work()
+        return load_seconds * 1000 + (time.perf_counter() - started) * 1000
+
+    def add(case: str, timings: list[float], naive_ms: float | None, target: str = "") -> None:
+        median = statistics.median(timings)
+        rows.append({"backend": label, "case": case, "median": median, "p95": _p95(timings),
+                     "target": target, "naive": naive_ms,
+                     "ratio": None if naive_ms is None else naive_ms / median})
+        print(f"  {case}: median {median:.2f} ms, p95 {_p95(timings):.2f} ms", flush=True)
+
+    since = (now - timedelta(days=30)).date()
+    report_type = _Cycle(TYPES)
+    add("filtered first page of 50 (employer, one type, 30 days posted)", _ms(
+        lambda: report_search.search(db, employer, ReportFilter(
+            report_types=(report_type(),), posted_from=since, posted_to=now.date()),
+            with_count=False), rounds),
+        naive(lambda: mine[(mine["report_type"] == "ccf")
+                           & (mine["posted_at"] >= pd.Timestamp(since, tz="UTC"))]
+              .sort_values(["posted_at", "id"], ascending=False).head(50)),
+        "p95 ≤ 20 ms")
+
+    depths = [int(len(frame) * share) for share in (0.2, 0.4, 0.6, 0.8)]
+    with db.transaction(write=False) as session:
+        cursor = _Cycle([Cursor(*session.execute(
+            select(Report.posted_at, Report.id).order_by(Report.posted_at.desc(), Report.id.desc())
+            .offset(depth).limit(1)).one()) for depth in depths])
+    add(f"deep keyset page (staff, rows {depths[0]:,}-{depths[-1]:,} deep)", _ms(
+        lambda: report_search.search(db, support, ReportFilter(), after=cursor(),
+                                     with_count=False), rounds),
+        naive(lambda: frame.sort_values(["posted_at", "id"], ascending=False)
+              .iloc[depths[1]:depths[1] + 50]),
+        "p95 ≤ 20 ms")
+
+    name = _Cycle(NAMES)
+    add("patient-name search, first page with capped count (employer)", _ms(
+        lambda: report_search.search(db, employer, ReportFilter(patient_name=name())), rounds),
+        naive(lambda: mine[mine["last_name"].str.lower().str.startswith("smith")
+                           | mine["first_name"].str.lower().str.startswith("smith")]
+              .sort_values(["posted_at", "id"], ascending=False).head(50)),
+        "p95 ≤ 100 ms")
+
+    with db.transaction(write=False) as session:
+        conditions = report_search._conditions(session, employer, ReportFilter())
+    add("capped count, no filter (employer: 10,000+)", _ms(
+        lambda: _count(db, conditions), rounds), naive(lambda: len(mine)))
+
+    report_ids = _Cycle(mine.sort_values("posted_at", ascending=False)["id"].head(500).tolist())
+    add("open a report (details, mark read, audit)", _ms(
+        lambda: report_access.open_report(db, employer, int(report_ids())), rounds),
+        naive(lambda: mine[mine["id"] == int(mine["id"].iloc[0])]))
+
+    blobs = _DemoBlobs(pdfs)
+    hundred = [int(i) for i in mine.sort_values("posted_at", ascending=False)["id"].head(100)]
+    zip_bytes = sum(len(pdfs[i % len(pdfs)]) for i in range(100))
+    packing = _ms(lambda: report_bundles._zip(
+        [(i, f"{i:08x}" + "0" * 56, f"r{i}.pdf", "") for i in range(100)], blobs, None), rounds)
+    deflated = _ms(lambda: _deflate(pdfs), max(5, rounds // 4))
+    add(f"ZIP of 100 demo PDFs, packing ({zip_bytes / 1e6:.2f} MB)", packing,
+        statistics.median(deflated), "≥ 200 MB/s")
+    rows[-1]["throughput"] = zip_bytes / 1e6 / (statistics.median(packing) / 1000)
+    add("ZIP of 100, whole service call (scope check, 100 audit rows, mark read)", _ms(
+        lambda: report_bundles.build(db, employer, hundred, bundle_format="zip", blob_store=blobs),
+        max(5, rounds // 4)), None)
+    add("merged PDF of 20 (pypdf), whole service call", _ms(
+        lambda: report_bundles.build(db, employer, hundred[:20], bundle_format="pdf",
+                                     blob_store=blobs), max(5, rounds // 4)), None)
+
+    add("Reports screen script run (AppTest, employer, warm)", _apptest(db, info, rounds),
+        None, "≤ 150 ms")
+    rows[-1]["naive"] = rows[-1]["median"] + load_seconds * 1000
+    rows[-1]["ratio"] = rows[-1]["naive"] / rows[-1]["median"]
+    rows.append({"backend": label, "case": "(naive: loading reports + patients + routing into "
+                 f"pandas, once: {load_seconds:.2f} s)", "median": None})
+    return rows
+
+
+def _count(db: Database, conditions) -> tuple[int, bool]:
+    with db.transaction(write=False) as session:
+        return report_search.capped_count(session, conditions)
+
+
+def _deflate(pdfs: list[bytes]) -> bytes:
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        for index in range(100):
+            archive.writestr(f"r{index}.pdf", pdfs[index % len(pdfs)])
+    return out.getvalue()
+
+
+def _apptest(db: Database, info: dict, rounds: int) -> list[float]:
+    from streamlit.testing.v1 import AppTest
+    from streamlit.util import calc_hash
+
+    from pages.common import runtime
+    from services import clock
+
+    os.environ["DATABASE_URL"] = db.url.render_as_string(hide_password=False)
+    runtime._database.clear()
+    with db.transaction() as session:
+        user = session.get(User, info["users"]["employer"]["id"])
+        token = sessions.start(session, user=user, now=clock.now())
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    at.session_state["session_token"] = token
+    at._page_hash = calc_hash("reports")
+    at.run()
+    if at.exception or not any(t.value == "Reports" for t in at.title):
+        raise SystemExit(f"the Reports screen did not render: {at.exception}")
+    timings = _ms(at.run, rounds)
+    runtime._database.clear()
+    return timings
+
+
+def _fill(url: str, reports: int) -> tuple[Database, dict]:
+    db = Database(url)
+    upgrade(db)
+    started = time.perf_counter()
+    info = report_rows.fill(db, reports=reports, blob_sha256="0" * 64,
+                            now=datetime.now(timezone.utc).replace(microsecond=0))
+    print(f"filled {reports:,} reports in {time.perf_counter() - started:.1f} s", flush=True)
+    return db, info
+
+
+def _postgres_url() -> str | None:
+    admin = Database(PG_URL)
+    try:
+        with admin.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+            connection.execute(text(f"DROP DATABASE IF EXISTS {PG_BENCH_DB} WITH (FORCE)"))
+            connection.execute(text(f"CREATE DATABASE {PG_BENCH_DB}"))
+    except Exception as error:  # noqa: BLE001 - any failure means "not reachable here"
+        print(f"PostgreSQL skipped: {error.__class__.__name__}")
+        return None
+    finally:
+        admin.dispose()
+    return PG_URL.rsplit("/", 1)[0] + f"/{PG_BENCH_DB}"
+
+
+def table(rows: list[dict]) -> str:
+    lines = ["| backend | case | median ms | p95 ms | target | naive ms | naive / ours |",
+             "|---|---|---|---|---|---|---|"]
+    for row in rows:
+        if row["median"] is None:
+            lines.append(f"| {row['backend']} | {row['case']} | | | | | |")
+            continue
+        target = row["target"]
+        if "throughput" in row:
+            target += f" (measured {row['throughput']:,.0f} MB/s)"
+        naive = "" if row["naive"] is None else f"{row['naive']:,.0f}"
+        ratio = "" if row["ratio"] is None else f"{row['ratio']:,.0f}×"
+        lines.append(f"| {row['backend']} | {row['case']} | {row['median']:.2f} | "
+                     f"{row['p95']:.2f} | {target} | {naive} | {ratio} |")
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--reports", type=int, default=1_000_000)
+    parser.add_argument("--rounds", type=int, default=40)
+    parser.add_argument("--no-postgres", action="store_true")
+    args = parser.parse_args()
+    random.seed(1)
+    pdfs = _demo_pdfs()
+    rows: list[dict] = []
+    folder = Path(tempfile.mkdtemp())
+    targets = [("SQLite", f"sqlite:///{folder / 'bench.db'}")]
+    if not args.no_postgres and (pg := _postgres_url()):
+        targets.append(("PostgreSQL", pg))
+    for label, url in targets:
+        db, info = _fill(url, args.reports)
+        rows += measure(db, info, rounds=args.rounds, pdfs=pdfs, label=label)
+        db.dispose()
+    print()
+    print(f"{args.reports:,} reports, {args.rounds} rounds per case")
+    print(table(rows))
+
+
+if __name__ == "__main__":
+    main()
