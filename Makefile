@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PORT ?= 8501
 ADDRESS ?= 127.0.0.1
 
-.PHONY: run test admin migrate seed bench clean
+.PHONY: run test admin migrate seed bench bench-reports archive notices send-mail ingest clean
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info[:2] < (3, 11) and "Python 3.11 or newer is required")'
@@ -38,6 +38,21 @@ seed: $(VENV)/.runtime
 
 bench: $(VENV)/.dev
 	$(BIN)/python -m bench
+
+bench-reports: $(VENV)/.dev
+	$(BIN)/python -m bench.reports --reports $(or $(REPORTS),1000000)
+
+archive: $(VENV)/.runtime
+	$(BIN)/python -m services.retention
+
+notices: $(VENV)/.runtime
+	$(BIN)/python -m services.result_notices
+
+send-mail: $(VENV)/.runtime
+	$(BIN)/python -m services.outbox
+
+ingest: $(VENV)/.runtime
+	$(BIN)/python -m services.report_manifest "$(FOLDER)" --as "$(AS)"
 
 clean:
 	rm -rf $(VENV)

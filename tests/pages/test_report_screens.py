@@ -1,0 +1,252 @@
+"""Reports, a report opened, Upload and the My account notices as their users see them."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+import pytest
+from sqlalchemy import exists, select
+
+from db.models import AccountMembership, AuditEvent, Report, ReportRecipient, User
+from services import principals, report_access, report_search
+from services.report_search import ReportFilter
+from tests.pages.conftest import literal_texts, open_screen, screens, sign_in, titles
+
+EMPLOYER = "employer@demo.test"
+SUPPORT = "support@demo.test"
+SEARCH = "FormSubmitter:report_filters-Search"
+NO_MATCH = "No reports match. Widen the dates or clear a filter."
+
+
+def _principal(db, email: str):
+    with db.transaction(write=False) as session:
+        return principals.load(session, session.scalars(select(User).where(User.email == email)).one())
+
+
+def _search(db, email: str, after=None, **filters) -> report_search.ReportPage:
+    return report_search.search(db, _principal(db, email), ReportFilter(**filters), after=after)
+
+
+def _audit(db, email: str, *actions: str) -> list[tuple[str, str | None, str | None, dict]]:
+    with db.transaction(write=False) as session:
+        events = session.scalars(select(AuditEvent).where(AuditEvent.actor_email == email,
+                                                          AuditEvent.action.in_(actions))
+                                 .order_by(AuditEvent.id))
+        return [(e.action, e.target_type, e.target_id, e.details) for e in events]
+
+
+def _grid(at):
+    return at.dataframe[0].value
+
+
+def _count_texts(at) -> list[str]:
+    return [m.value for m in at.markdown if " results · showing " in m.value]
+
+
+def _reports(app, email: str):
+    sign_in(app, email)
+    return open_screen(app, "reports")
+
+
+def _select_rows(at, *rows: int):
+    """AppTest cannot click the canvas grid; a keyed dataframe takes its selection from session state."""
+    at.session_state[at.dataframe[0].key] = {"selection": {"rows": list(rows)}}
+    return at.run()
+
+
+# --- the list -------------------------------------------------------------------------------
+
+def test_an_employer_sees_their_reports_newest_first_all_new(app, demo_db, fake_clock_app):
+    _reports(app, EMPLOYER)
+    assert titles(app) == ["Reports"]
+    retention = [c.value for c in app.caption if "60 days" in c.value]
+    assert len(retention) == 1 and "For an older result, contact the medical center" in retention[0]
+    expected = _search(demo_db, EMPLOYER)
+    grid = _grid(app)
+    assert grid["Report #"].tolist() == [row.id for row in expected.rows]
+    assert grid["Posted"].tolist() == sorted(grid["Posted"], reverse=True)
+    assert _count_texts(app) == [f"**{expected.count}** results · showing 1–{len(expected.rows)}"]
+    assert grid[""].tolist() == ["New" if row.is_new else "" for row in expected.rows]
+    assert set(grid[""]) == {"New"}  # nobody opened anything in the demo data yet
+    assert "Status" not in grid.columns  # client users only ever see available reports
+
+
+def test_filtering_by_report_type_keeps_only_that_type(app, demo_db, fake_clock_app):
+    _reports(app, EMPLOYER)
+    counts = Counter(row.report_type for row in _search(demo_db, EMPLOYER).rows)
+    wanted = next(t for t, n in counts.most_common() if n < sum(counts.values()))
+    app.multiselect(key="f_types").select(wanted)
+    app.button(key=SEARCH).click().run()
+    grid = _grid(app)
+    assert set(grid["Report type"]) == {report_search.REPORT_TYPES[wanted]}
+    assert len(grid) == counts[wanted]
+    assert grid["Report #"].tolist() == [r.id for r in _search(demo_db, EMPLOYER, report_types=(wanted,)).rows]
+
+
+def test_filtering_by_patient_name_keeps_only_that_patient(app, fake_clock_app):
+    _reports(app, EMPLOYER)
+    first = _grid(app).iloc[0]
+    last_name, first_name = first["Patient"].split(", ")
+    app.text_input(key="f_name").input(f"{first_name} {last_name}")
+    app.button(key=SEARCH).click().run()
+    grid = _grid(app)
+    assert set(grid["Patient"]) == {first["Patient"]}
+    assert first["Report #"] in grid["Report #"].tolist()
+
+
+def test_a_filter_nothing_matches_says_so(app, fake_clock_app):
+    _reports(app, EMPLOYER)
+    app.text_input(key="f_name").input("Zzyzxq")
+    app.button(key=SEARCH).click().run()
+    assert [i.value for i in app.info] == [NO_MATCH]
+    assert not app.dataframe and not _count_texts(app)
+
+
+# --- the pager ------------------------------------------------------------------------------
+
+@pytest.mark.xfail(strict=True, reason=(
+    "reports._pager handles Next/Previous in the script body and calls st.rerun(scope='fragment'); "
+    "Streamlit raises StreamlitInvalidLayoutContextError when that click is handled in a full-app "
+    "run: every AppTest run, and in a browser whenever the click is coalesced with a pending "
+    "full-app rerun. on_click callbacks would need no rerun at all."))
+def test_next_shows_the_remaining_results_and_previous_returns(app, demo_db, fake_clock_app):
+    _reports(app, SUPPORT)
+    first_page = _grid(app)["Report #"].tolist()
+    app.button(key="reports_next").click().run()
+    assert not app.exception
+    second_page = _grid(app)["Report #"].tolist()
+    assert len(first_page) + len(second_page) == _search(demo_db, SUPPORT).count
+    app.button(key="reports_previous").click().run()
+    assert not app.exception
+    assert _grid(app)["Report #"].tolist() == first_page
+
+
+def test_the_second_page_holds_the_rest_without_overlap(app, demo_db, fake_clock_app):
+    # The pager's buttons cannot be clicked in AppTest (see the xfail above): move its cursor as
+    # the Next button does and check what the second page shows.
+    _reports(app, SUPPORT)
+    first = _search(demo_db, SUPPORT)
+    assert first.count == 60 and len(first.rows) == report_search.PAGE_SIZE
+    assert _grid(app)["Report #"].tolist() == [r.id for r in first.rows]
+    assert not app.button(key="reports_next").disabled and app.button(key="reports_previous").disabled
+    app.session_state["reports_cursors"] = [None, first.next_cursor]
+    app.run()
+    second = _grid(app)["Report #"].tolist()
+    assert second == [r.id for r in _search(demo_db, SUPPORT, after=first.next_cursor).rows]
+    assert len(second) == 10 and not set(second) & {r.id for r in first.rows}
+    assert _count_texts(app) == ["**60** results · showing 51–60"]
+    assert app.button(key="reports_next").disabled and not app.button(key="reports_previous").disabled
+    assert "Status" in _grid(app).columns  # staff see every status
+
+
+# --- opening a report -----------------------------------------------------------------------
+
+def test_an_employer_opens_a_selected_report(app, demo_db, fake_clock_app):
+    _reports(app, EMPLOYER)
+    row = _grid(app).iloc[0]
+    report_id = int(row["Report #"])
+    _select_rows(app, 0)
+    app.button(key="reports_open_selected").click().run()
+    assert not app.exception
+    details = [t for t in literal_texts(app) if t.startswith("<table>")]
+    assert len(details) == 1 and f"<td>{row['Patient']}</td>" in details[0]
+    assert f"report {report_id}</td>" in details[0]
+    [image] = app.get("image")
+    assert image.value and image.value[0] and image.captions[0].startswith("Page 1 of ")
+    assert [b.label for b in app.get("download_button")] == ["Download PDF"]
+    assert app.get("download_button")[0].key == f"report_download_{report_id}"
+    app.run()  # the grid above the report was drawn before it was opened
+    grid = _grid(app)
+    assert grid.loc[grid["Report #"] == report_id, ""].tolist() == [""]
+    assert (grid.loc[grid["Report #"] != report_id, ""] == "New").all()
+    assert _audit(demo_db, EMPLOYER, "report.opened", "report.previewed") == [
+        ("report.opened", "report", str(report_id), {}),
+        ("report.previewed", "report", str(report_id), {}),
+    ]
+
+
+def _not_routed_to_employer(db) -> int:
+    with db.transaction(write=False) as session:
+        accounts = select(AccountMembership.account_id).join(User).where(User.email == EMPLOYER)
+        return session.scalars(
+            select(Report.id).where(~exists().where(ReportRecipient.report_id == Report.id,
+                                                    ReportRecipient.account_id.in_(accounts)))
+            .order_by(Report.id)).first()
+
+
+def test_a_link_to_someone_elses_report_is_refused_and_audited(app, demo_db, fake_clock_app):
+    report_id = _not_routed_to_employer(demo_db)
+    sign_in(app, EMPLOYER)
+    app.query_params["report"] = str(report_id)
+    open_screen(app, "reports")
+    assert [e.value for e in app.error] == ["This report is not available to you."]
+    assert not any(t.startswith("<table>") for t in literal_texts(app)) and not app.get("image")
+    assert not app.get("download_button")
+    assert _audit(demo_db, EMPLOYER, "permission.denied", "report.opened") == [
+        ("permission.denied", "report", str(report_id), {"action": "view_reports"})]
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "report_view.show remembers only reports it could open: a refused one stays in "
+    "st.session_state['reports_open'] and every later rerun of the Reports screen (a grid click, "
+    "a selection) calls open_report again and writes one more permission.denied row"))
+def test_a_refused_link_is_audited_once_however_often_the_screen_reruns(app, demo_db, fake_clock_app):
+    report_id = _not_routed_to_employer(demo_db)
+    sign_in(app, EMPLOYER)
+    app.query_params["report"] = str(report_id)
+    open_screen(app, "reports")
+    _select_rows(app, 0)
+    app.run()
+    assert len(_audit(demo_db, EMPLOYER, "permission.denied")) == 1
+
+
+def test_staff_name_a_purpose_before_they_see_the_pdf(app, demo_db, fake_clock_app):
+    report_id = _search(demo_db, SUPPORT).rows[-1].id
+    sign_in(app, SUPPORT)
+    app.query_params["report"] = str(report_id)
+    open_screen(app, "reports")
+    purpose = app.selectbox(key=f"report_{report_id}_purpose")
+    assert purpose.options == list(report_access.STAFF_PURPOSES) and purpose.value is None
+    assert "Choose a purpose to see and download the PDF." in [i.value for i in app.info]
+    assert not app.get("image") and not app.get("download_button")
+    assert _audit(demo_db, SUPPORT, "report.previewed") == []
+    purpose.select("HIPAA incident review").run()
+    assert not app.exception
+    assert len(app.get("image")) == 1 and len(app.get("download_button")) == 1
+    assert _audit(demo_db, SUPPORT, "report.opened", "report.previewed") == [
+        ("report.opened", "report", str(report_id), {}),
+        ("report.previewed", "report", str(report_id), {"purpose": "HIPAA incident review"}),
+    ]
+
+
+# --- upload and my account ------------------------------------------------------------------
+
+def test_a_group_admin_can_upload_and_an_employer_cannot(app, fake_clock_app):
+    sign_in(app, "groupadmin@demo.test")
+    assert "upload" in screens(app)
+    open_screen(app, "upload")
+    assert titles(app) == ["Upload reports"]
+    assert [u.key for u in app.get("file_uploader")] == ["upload_files", "upload_manifest"]
+    app.button(key="sign_out").click().run()
+    sign_in(app, EMPLOYER)
+    assert "reports" in screens(app) and "upload" not in screens(app)
+
+
+def test_an_employer_switches_on_new_result_emails(app, demo_db, fake_clock_app):
+    sign_in(app, EMPLOYER)
+    open_screen(app, "my-account")
+    toggle = app.toggle(key="my_account_notices")
+    assert toggle.label == "Email me when new results arrive" and toggle.value is False
+    toggle.set_value(True).run()
+    assert not app.exception and app.toggle(key="my_account_notices").value is True
+    with demo_db.transaction(write=False) as session:
+        assert session.scalars(select(User.notify_new_results).where(User.email == EMPLOYER)).one() is True
+    assert _audit(demo_db, EMPLOYER, "notices.changed") == [
+        ("notices.changed", "user", str(_principal(demo_db, EMPLOYER).user_id), {"new_results": True})]
+
+
+def test_a_manager_has_no_result_emails_to_switch(app, fake_clock_app):
+    sign_in(app, "manager@demo.test")
+    open_screen(app, "my-account")
+    assert titles(app) == ["My account"]
+    assert not app.toggle
