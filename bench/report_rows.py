@@ -529,6 +529,10 @@ def _load_postgresql(db: Database, patients: list[tuple], batches, seconds: dict
                 f"WHERE indrelid = ANY({tables}) AND NOT EXISTS "
                 "(SELECT 1 FROM pg_constraint c WHERE c.conindid = indexrelid)")
             indexes = cur.fetchall()
+            import os
+            keep = set(filter(None, os.environ.get("KEEP", "").split(",")))
+            indexes = [i for i in indexes if i[0] not in keep]
+            if os.environ.get("NOPAR"): cur.execute("SET LOCAL max_parallel_maintenance_workers = 0")
             cur.execute(
                 "SELECT conrelid::regclass::text, quote_ident(conname), pg_get_constraintdef(oid) "
                 f"FROM pg_constraint WHERE contype = 'f' AND conrelid = ANY({tables})")
@@ -568,6 +572,8 @@ def _load_postgresql(db: Database, patients: list[tuple], batches, seconds: dict
             seconds["analyze"] = time.perf_counter() - marks
             marks = time.perf_counter()
         seconds["commit"] = time.perf_counter() - marks
+        f = open(f"/proc/{con.info.backend_pid}/stat").read().split(")")[1].split()
+        print("backend cpu", (int(f[11]) + int(f[12])) / 100)
     finally:
         raw.invalidate()
 

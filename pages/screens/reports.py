@@ -17,6 +17,7 @@ from services.retention import RETENTION_PERIOD
 FILTER_KEY = "reports_filter"
 CURSORS_KEY = "reports_cursors"
 OPEN_KEY = "reports_open"
+COUNT_KEY = "reports_count"
 _INJURY = {"All": None, "Injury": True, "Non-injury": False}
 _READ = {"All": "all", "New (not opened by me)": "new", "Opened": "opened"}
 _STATUS_LABELS = {"available": "Available", "archived": "Archived", "withdrawn": "Withdrawn"}
@@ -58,6 +59,7 @@ def _filters(principal: Principal) -> None:
                 employee_id=employee, account_id=account, provider_id=provider, state=state or "",
                 injury=_INJURY[injury], read=_READ[read], statuses=tuple(statuses))
             st.session_state[CURSORS_KEY] = [None]
+            st.session_state.pop(COUNT_KEY, None)
             report_view.close()
             report_bundle.forget()
 
@@ -97,16 +99,22 @@ def _results() -> None:
         return
     report_filter = st.session_state.get(FILTER_KEY, ReportFilter())
     cursors = st.session_state.setdefault(CURSORS_KEY, [None])
+    # The count is taken once per search; paging and ticking rows reuse it.
+    counted = st.session_state.get(COUNT_KEY)
+    fresh = counted is None or counted[0] != report_filter
     try:
-        page = report_search.search(runtime.database(), principal, report_filter, after=cursors[-1])
+        page = report_search.search(runtime.database(), principal, report_filter,
+                                    after=cursors[-1], with_count=fresh)
     except DomainError as error:
         st.error(str(error))
         return
+    if fresh:
+        counted = st.session_state[COUNT_KEY] = (report_filter, page.count_label)
     first = (len(cursors) - 1) * report_search.PAGE_SIZE
     if not page.rows:
         st.info("No reports match. Widen the dates or clear a filter.")
     else:
-        st.write(f"**{page.count_label}** results · showing {first + 1:,}–{first + len(page.rows):,}")
+        st.write(f"**{counted[1]}** results · showing {first + 1:,}–{first + len(page.rows):,}")
         event = st.dataframe(_frame(page.rows, principal.is_staff), hide_index=True,
                              width="stretch", on_select="rerun", selection_mode="multi-row",
                              key=f"reports_grid_{len(cursors)}_{hash(report_filter)}")

@@ -48,10 +48,11 @@ def _tick_rows(page: Page, indexes: tuple[int, ...]) -> None:
     expect(grid).to_be_visible()
     grid.scroll_into_view_if_needed()
     box = grid.bounding_box()
-    for index in indexes:
-        # The grid is a canvas: its row checkboxes are reached by position.
+    for ticked, index in enumerate(indexes, start=1):
+        # The grid is a canvas: its row checkboxes are reached by position. Each tick reruns the
+        # results, so wait until the screen counts it before the next one.
         page.mouse.click(box["x"] + 14, box["y"] + ROW_HEIGHT * (index + 1) + ROW_HEIGHT / 2)
-        page.wait_for_timeout(700)
+        expect(page.get_by_role("button", name=f"Prepare download ({ticked})")).to_be_visible()
 
 
 def test_employer_searches_by_type_and_date_and_downloads_two_as_zip(portal, context, tmp_path):
