@@ -60,9 +60,7 @@ def _details_table(detail: report_access.ReportDetail) -> None:
 def show(principal: Principal, report_id: int) -> None:
     """The open report below the results; refused reports say so and are audited by the service."""
     with st.container(border=True):
-        if st.button("Close report", key="report_close"):
-            close()
-            st.rerun(scope="fragment")
+        st.button("Close report", key="report_close", on_click=close)
         message = st.session_state.pop("report_message", None)
         if message:
             st.info(message)
@@ -71,10 +69,12 @@ def show(principal: Principal, report_id: int) -> None:
             try:
                 detail = report_access.open_report(runtime.database(), principal, report_id)
             except PermissionDenied:
-                st.error(_NOT_YOURS)
-                return
+                detail = None  # refused and audited once; later reruns only repeat the message
             shown = st.session_state[_SHOWN_KEY] = {"id": report_id, "detail": detail}
         detail = shown["detail"]
+        if detail is None:
+            st.error(_NOT_YOURS)
+            return
         st.subheader(f"{detail.type_label}, {detail.service_date:%Y-%m-%d}")
         info, picture = st.columns([2, 3])
         with info:

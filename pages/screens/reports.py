@@ -127,13 +127,12 @@ def _results() -> None:
 
 
 def _pager(page: report_search.ReportPage, cursors: list) -> None:
+    # Callbacks change the page before the rerun they cause, whichever kind of rerun it is.
     previous, _, following = st.columns([1, 4, 1])
-    if previous.button("← Previous", disabled=len(cursors) == 1, key="reports_previous"):
-        cursors.pop()
-        st.rerun(scope="fragment")
-    if following.button("Next →", disabled=page.next_cursor is None, key="reports_next"):
-        cursors.append(page.next_cursor)
-        st.rerun(scope="fragment")
+    previous.button("← Previous", disabled=len(cursors) == 1, key="reports_previous",
+                    on_click=cursors.pop)
+    following.button("Next →", disabled=page.next_cursor is None, key="reports_next",
+                     on_click=cursors.append, args=(page.next_cursor,))
 
 
 def _actions(principal: Principal, selected: list[int]) -> None:
@@ -146,6 +145,16 @@ def _actions(principal: Principal, selected: list[int]) -> None:
         st.session_state[OPEN_KEY] = selected[0]
     with many:
         report_bundle.offer(principal, selected)
+
+
+def _start_fresh_for(principal: Principal) -> None:
+    """Search state belongs to one user: never carry another's filter, page or count over."""
+    if st.session_state.get("reports_user") != principal.user_id:
+        for key in (FILTER_KEY, CURSORS_KEY, COUNT_KEY, "reports_linked"):
+            st.session_state.pop(key, None)
+        report_view.close()
+        report_bundle.forget()
+        st.session_state["reports_user"] = principal.user_id
 
 
 def _deep_link() -> None:
@@ -164,6 +173,7 @@ def render(principal: Principal) -> None:
         st.caption(f"Results stay here for {RETENTION_PERIOD.days} days after posting, then "
                    "archive automatically. For an older result, contact the medical center that "
                    "saw the patient.")
+    _start_fresh_for(principal)
     _deep_link()
     _filters(principal)
     _results()

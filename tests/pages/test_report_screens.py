@@ -7,7 +7,14 @@ from collections import Counter
 import pytest
 from sqlalchemy import exists, select
 
-from db.models import AccountMembership, AuditEvent, Report, ReportRecipient, User
+from db.models import (
+    Account,
+    AccountMembership,
+    AuditEvent,
+    Report,
+    ReportRecipient,
+    User,
+)
 from services import principals, report_access, report_search
 from services.report_search import ReportFilter
 from tests.pages.conftest import literal_texts, open_screen, screens, sign_in, titles
@@ -104,11 +111,6 @@ def test_a_filter_nothing_matches_says_so(app, fake_clock_app):
 
 # --- the pager ------------------------------------------------------------------------------
 
-@pytest.mark.xfail(strict=True, reason=(
-    "reports._pager handles Next/Previous in the script body and calls st.rerun(scope='fragment'); "
-    "Streamlit raises StreamlitInvalidLayoutContextError when that click is handled in a full-app "
-    "run: every AppTest run, and in a browser whenever the click is coalesced with a pending "
-    "full-app rerun. on_click callbacks would need no rerun at all."))
 def test_next_shows_the_remaining_results_and_previous_returns(app, demo_db, fake_clock_app):
     _reports(app, SUPPORT)
     first_page = _grid(app)["Report #"].tolist()
@@ -122,8 +124,7 @@ def test_next_shows_the_remaining_results_and_previous_returns(app, demo_db, fak
 
 
 def test_the_second_page_holds_the_rest_without_overlap(app, demo_db, fake_clock_app):
-    # The pager's buttons cannot be clicked in AppTest (see the xfail above): move its cursor as
-    # the Next button does and check what the second page shows.
+    # Moves the cursor as the Next button does, to check exactly what the second page shows.
     _reports(app, SUPPORT)
     first = _search(demo_db, SUPPORT)
     assert first.count == 60 and len(first.rows) == report_search.PAGE_SIZE
@@ -137,6 +138,31 @@ def test_the_second_page_holds_the_rest_without_overlap(app, demo_db, fake_clock
     assert _count_texts(app) == ["**60** results · showing 51–60"]
     assert app.button(key="reports_next").disabled and not app.button(key="reports_previous").disabled
     assert "Status" in _grid(app).columns  # staff see every status
+
+
+def test_the_next_user_on_the_same_tab_starts_with_a_fresh_search(app, demo_db, fake_clock_app):
+    _reports(app, SUPPORT)
+    with demo_db.transaction(write=False) as session:
+        payor = session.scalars(select(Account.id).where(Account.kind == "payor")
+                                .order_by(Account.id)).first()
+    app.selectbox(key="f_account").select(payor)
+    app.button(key=SEARCH).click().run()
+    count = _search(demo_db, SUPPORT, account_id=payor).count
+    assert _count_texts(app) == [f"**{count}** results · showing 1–{len(_grid(app))}"]
+    app.button(key="sign_out").click().run()
+    _reports(app, EMPLOYER)
+    assert not app.error
+    assert _grid(app)["Report #"].tolist() == [r.id for r in _search(demo_db, EMPLOYER).rows]
+    assert _audit(demo_db, EMPLOYER, "permission.denied") == []
+
+
+def test_the_next_user_on_the_same_tab_sees_their_own_count(app, demo_db, fake_clock_app):
+    _reports(app, SUPPORT)
+    assert _count_texts(app) == ["**60** results · showing 1–50"]
+    app.button(key="sign_out").click().run()
+    _reports(app, EMPLOYER)
+    own = _search(demo_db, EMPLOYER)
+    assert _count_texts(app) == [f"**{own.count}** results · showing 1–{len(own.rows)}"]
 
 
 # --- opening a report -----------------------------------------------------------------------
@@ -186,10 +212,6 @@ def test_a_link_to_someone_elses_report_is_refused_and_audited(app, demo_db, fak
         ("permission.denied", "report", str(report_id), {"action": "view_reports"})]
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "report_view.show remembers only reports it could open: a refused one stays in "
-    "st.session_state['reports_open'] and every later rerun of the Reports screen (a grid click, "
-    "a selection) calls open_report again and writes one more permission.denied row"))
 def test_a_refused_link_is_audited_once_however_often_the_screen_reruns(app, demo_db, fake_clock_app):
     report_id = _not_routed_to_employer(demo_db)
     sign_in(app, EMPLOYER)

@@ -5,7 +5,7 @@ Every report is listed in REPORTS with its type, status and routing, so a test c
 reports a user must see by key. Each report has a real little PDF in a BlobStore under the
 test's tmp_path, with as many pages as its `pages`, so opening, previews and bundles work.
 
-Import the fixture into a test module with `from tests.services.report_world import world`.
+The `world` fixture (tests/services/conftest.py) builds it on each database of the `db` fixture.
 """
 
 from __future__ import annotations
@@ -267,11 +267,6 @@ def build_world(db: Database, make_user, store: BlobStore) -> World:
 
     return World(db=db, store=store, account=account_ids, group=group_ids, provider=provider_ids,
                  patient=patient_ids, report=report_ids, user=user_ids, pdf=pdfs)
-
-
-@pytest.fixture
-def world(db, make_user, tmp_path) -> World:
-    return build_world(db, make_user, BlobStore(tmp_path / "blobs"))
 
 
 def expect_denial(db: Database, principal: Principal, operation, *, target_type: str | None,

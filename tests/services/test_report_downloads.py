@@ -17,13 +17,12 @@ from db.models import REPORT_TYPES, Report
 from services import audit, report_access, report_bundles
 from services.errors import InvalidInput
 from services.report_access import STAFF_PURPOSES
-from tests.services.report_world import (  # noqa: F401  (world is a fixture)
+from tests.services.report_world import (
     PATIENTS,
     SPEC,
     events,
     expect_denial,
     reads,
-    world,
 )
 
 

@@ -297,6 +297,64 @@ def test_the_same_file_twice_is_one_report(desk):
     assert len(events(desk.db, "report.posted")) == 1
 
 
+class PauseAfterPut(BlobStore):
+    """A blob store that runs `meanwhile` once, right after a put and before the rows are written:
+    the moment another upload of the same file can get in between."""
+
+    def __init__(self, root: Path, meanwhile) -> None:
+        super().__init__(root)
+        self.meanwhile = meanwhile
+
+    def put(self, data: bytes) -> str:
+        digest = super().put(data)
+        meanwhile, self.meanwhile = self.meanwhile, None
+        if meanwhile is not None:
+            meanwhile()
+        return digest
+
+
+def test_a_concurrent_upload_of_the_same_file_that_commits_first_makes_this_one_a_duplicate(desk):
+    admin = desk.principal("admin_p1")
+    data = pdf_for("raced", 1)
+    other = []
+    store = PauseAfterPut(desk.store.root, lambda: other.extend(
+        ingest(desk.db, admin, [upload(desk, "other.pdf", data)], blob_store=desk.store)))
+
+    mine, = ingest(desk.db, admin, [upload(desk, "mine.pdf", data)], blob_store=store)
+
+    assert other[0].result == "posted"
+    assert (mine.result, mine.report_id) == ("duplicate", other[0].report_id)
+    assert count(desk.db, Report) == 1
+    assert desk.store.exists(hashlib.sha256(data).hexdigest())  # the winner's file stays
+    assert events(desk.db, "report.rejected") == []
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "services/report_ingest.py _store()/_forget_blob() (lines 169-177): the blob store is shared by "
+    "hash, but a failed upload deletes the blob whenever no *committed* report uses it. While "
+    "upload Y of a file is between its blob put (a no-op when the file is already there) and "
+    "its commit, an upload X of the same bytes whose row write fails (here: employee id on "
+    "file with another name) deletes the file; Y then commits a report whose PDF is gone"))
+def test_a_failing_upload_of_the_same_file_never_removes_a_blob_another_upload_is_posting(desk):
+    admin = desk.principal("admin_p1")
+    first, = ingest(desk.db, admin, [upload(desk, "maria.pdf")], blob_store=desk.store)
+    assert first.result == "posted"   # employee E100 is now Maria Gonzalez
+    data = pdf_for("shared", 1)
+    other = []
+    store = PauseAfterPut(desk.store.root, lambda: other.extend(ingest(
+        desk.db, admin, [upload(desk, "typo.pdf", data, patient_first_name="Marta")],
+        blob_store=desk.store)))
+
+    mine, = ingest(desk.db, admin, [upload(desk, "mine.pdf", data)], blob_store=store)
+
+    assert other[0].result == "rejected"
+    assert mine.result == "posted"
+    sha256 = hashlib.sha256(data).hexdigest()
+    with desk.db.transaction(write=False) as session:
+        assert session.get(Report, mine.report_id).file_sha256 == sha256
+    assert desk.store.exists(sha256), "report posted without its PDF"
+
+
 # --- bad details -----------------------------------------------------------------------------
 
 BAD_DETAILS = [

@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 from db.blob_store import BlobStore
 from db.models import Report
 from services import report_manifest, startup
-from services.errors import InvalidInput
+from services.errors import InvalidInput, PermissionDenied
 from services.report_ingest import FIELDS, IngestOutcome, ReportUpload
 from services.report_manifest import read_manifest
 from tests.services.report_world import npi_number, pdf_for
@@ -139,7 +139,7 @@ def test_an_oversized_file_is_rejected_without_being_read(folder, monkeypatch):
 
 
 @pytest.mark.xfail(strict=True, reason=(
-    "services/report_manifest.py _too_big() (line ~58) floors the limit to whole MB with "
+    "services/report_manifest.py _too_big() (line 59) floors the limit to whole MB with "
     "`max_report_bytes // (1024 * 1024)`: with RESULTSDESK_MAX_REPORT_MB=0.05 an oversized "
     "manifest row is rejected as 'larger than the 0 MB limit' (and 20.5 reads as 20 MB), "
     "while ingest's own check names '0.05 MB'"))
@@ -231,6 +231,21 @@ def test_a_clean_batch_exits_0_and_running_it_again_reports_duplicates(db, comma
                      f"row 3 (sub/b.pdf): duplicate report {second.id}",
                      "2 of 2 rows posted or already present; 0 rejected."]
     assert [r.id for r in reports(db)] == [first.id, second.id]
+
+
+@pytest.mark.xfail(strict=True, raises=PermissionDenied, reason=(
+    "services/report_manifest.py main() (line 89) calls ingest() without catching "
+    "PermissionDenied: `--as` a user without the upload permission (provider_staff) ends the "
+    "command with a traceback instead of a message on stderr and exit status 2, as it does "
+    "for an unknown user"))
+def test_the_command_refuses_a_user_who_may_not_upload_with_a_message(db, command, folder, capsys):
+    write_manifest(folder, [row("a.pdf")])
+
+    code, lines, err = command(capsys, str(folder), "--as", "staff_p1@x.test")
+
+    assert code == 2
+    assert "permission" in err.lower()
+    assert reports(db) == []
 
 
 def test_the_command_refuses_an_unknown_user_and_an_unreadable_manifest(db, command, folder, capsys):

@@ -14,13 +14,12 @@ from services import report_access, report_bundles, report_search
 from services.errors import InvalidInput, PermissionDenied
 from services.report_access import STAFF_PURPOSES
 from services.report_search import ReportFilter
-from tests.services.report_world import (  # noqa: F401  (world is a fixture)
+from tests.services.report_world import (
     REPORTS,
     SPEC,
     events,
     expect_denial,
     reads,
-    world,
 )
 
 ALL_KEYS = {spec.key for spec in REPORTS}
@@ -69,7 +68,8 @@ def test_each_report_opens_only_for_those_who_can_see_it(db, world, user_key):
             assert report_access.open_report(world.db, principal, report_id).id == report_id
         else:
             expect_denial(world.db, principal,
-                          lambda: report_access.open_report(world.db, principal, report_id),
+                          lambda report_id=report_id: report_access.open_report(
+                              world.db, principal, report_id),
                           target_type="report", target_id=report_id)
     opened = events(world.db, "report.opened")
     assert sorted(int(e.target_id) for e in opened) == sorted(world.ids(*VISIBLE[user_key]))
@@ -94,8 +94,8 @@ def test_payor_and_tpa_never_see_employer_letters_even_when_routed_to_them(db, w
         assert report_id not in _search_ids(
             world, user_key, ReportFilter(report_types=(SPEC[key].report_type,)))
         expect_denial(world.db, principal,
-                      lambda: report_access.pdf_bytes(world.db, principal, report_id,
-                                                      blob_store=world.store),
+                      lambda principal=principal, report_id=report_id: report_access.pdf_bytes(
+                          world.db, principal, report_id, blob_store=world.store),
                       target_type="report", target_id=report_id)
 
 
@@ -185,7 +185,9 @@ def test_provider_users_cannot_reach_other_providers_reports_by_id(db, world):
                           ("gadmin_north", "globex_ccf"), ("staff_p2a", "acme_ccf")):
         principal = world.principal(user_key)
         report_id = world.report[key]
-        expect_denial(world.db, principal, lambda: _pdf(world, principal, report_id),
+        expect_denial(world.db, principal,
+                      lambda principal=principal, report_id=report_id: _pdf(world, principal,
+                                                                            report_id),
                       target_type="report", target_id=report_id)
 
 
@@ -256,8 +258,8 @@ def test_staff_purpose_and_reference_go_into_the_audit_trail(db, world):
     support = world.principal("support")
     report_id = world.report["acme_withdrawn"]  # staff reach every status
     why = report_access.purpose(STAFF_PURPOSES[0], "TCK-1")
-    name, data = report_access.pdf_bytes(world.db, support, report_id, blob_store=world.store,
-                                         staff_purpose=why)
+    _, data = report_access.pdf_bytes(world.db, support, report_id, blob_store=world.store,
+                                      staff_purpose=why)
     assert data == world.pdf["acme_withdrawn"]
     report_access.first_page_png(world.db, support, report_id, blob_store=world.store,
                                  staff_purpose=report_access.purpose(STAFF_PURPOSES[2]))

@@ -4,20 +4,27 @@ results, read markers per user, and filter choices limited to the user's own sco
 
 from __future__ import annotations
 
+import dataclasses
 import random
 from datetime import date, datetime, time, timedelta, timezone
 
 import pytest
 
-from db.models import REPORT_STATUSES, REPORT_TYPES, Account, Patient, Report, ReportRecipient
+from db.models import (
+    REPORT_STATUSES,
+    REPORT_TYPES,
+    Account,
+    Patient,
+    Report,
+    ReportRecipient,
+)
 from services import report_access, report_search, routing
 from services.errors import InvalidInput
 from services.report_search import PAGE_SIZE, ReportFilter, ReportPage
-from tests.services.report_world import (  # noqa: F401  (world is a fixture)
+from tests.services.report_world import (
     SPEC,
     add_report,
     load_principal,
-    world,
 )
 
 UTC = timezone.utc
@@ -80,8 +87,7 @@ def test_each_filter_narrows_for_staff(db, world, report_filter, expected):
 
 
 def _replace(report_filter: ReportFilter, **changes) -> ReportFilter:
-    from dataclasses import replace
-    return replace(report_filter, **changes)
+    return dataclasses.replace(report_filter, **changes)
 
 
 def test_filters_only_narrow_a_client_users_scope(db, world):
@@ -331,7 +337,7 @@ def test_pages_with_a_range_and_another_filter(db, many, injury):
 
 
 def test_a_page_with_exactly_fifty_reports_has_no_next_page(db, many):
-    principal, expected, _ = many
+    principal, _, _ = many
     pages = _all_pages(db, principal, ReportFilter(posted_from=FIRST_DAY + timedelta(days=1),
                                                    posted_to=FIRST_DAY + timedelta(days=5)))
     assert len(pages) == 2 and pages[1].next_cursor is None and len(pages[1].rows) == PAGE_SIZE

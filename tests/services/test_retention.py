@@ -12,12 +12,11 @@ from services import report_access, report_search, retention
 from services.errors import InvalidInput, PermissionDenied
 from services.report_search import ReportFilter
 from tests.conftest import START
-from tests.services.report_world import (  # noqa: F401  (world is a fixture)
+from tests.services.report_world import (
     add_report,
     events,
     expect_denial,
     report_row,
-    world,
 )
 
 DAY = timedelta(days=1)
@@ -120,8 +119,8 @@ def test_redelivery_makes_an_archived_report_available_for_another_60_days(db, w
     assert (event.actor_user_id, event.target_type, event.target_id, event.outcome) == (
         support.user_id, "report", str(aged["old"]), "success")
     assert aged["old"] in _found_by_acme(world)
-    name, data = report_access.pdf_bytes(world.db, world.principal("acme_user"), aged["old"],
-                                         blob_store=world.store)
+    _, data = report_access.pdf_bytes(world.db, world.principal("acme_user"), aged["old"],
+                                      blob_store=world.store)
     assert data.startswith(b"%PDF")
 
     # 60 days after the re-delivery it is still there; a moment later it archives again.
