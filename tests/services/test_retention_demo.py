@@ -1,0 +1,51 @@
+"""With the demo data: employer@demo.test loses an archived report and gets it back on re-delivery."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy import select
+
+from db.blob_store import BlobStore
+from db.models import User
+from services import demo_seed, principals, report_access, report_search, retention
+from tests.conftest import START
+
+
+def _principal(db, email):
+    with db.transaction(write=False) as session:
+        return principals.load(session, session.scalar(select(User).where(User.email == email)))
+
+
+def _rows(db, principal) -> list[report_search.ReportRow]:
+    found, after = [], None
+    while True:
+        page = report_search.search(db, principal, report_search.ReportFilter(), after=after,
+                                    with_count=False)
+        found += page.rows
+        if page.next_cursor is None:
+            return found
+        after = page.next_cursor
+
+
+def _ids(db, principal) -> set[int]:
+    return {row.id for row in _rows(db, principal)}
+
+
+def test_archived_report_leaves_the_employers_search_and_returns_on_redelivery(db, tmp_path, fake_clock):
+    demo_seed.seed(db, blob_store=BlobStore(tmp_path / "blobs"), reports=80, patients=30, now=START)
+    employer, support = _principal(db, "employer@demo.test"), _principal(db, "support@demo.test")
+    visible = _rows(db, employer)
+    oldest = visible[-1]  # newest first
+    before = {row.id for row in visible}
+
+    # Once the oldest visible report is more than 60 days old, the job archives it.
+    fake_clock.current = oldest.posted_at + retention.RETENTION_PERIOD + timedelta(minutes=1)
+    archived = retention.archive_expired(db)
+    assert archived >= 1
+    after_job = _ids(db, employer)
+    assert oldest.id in before and oldest.id not in after_job
+
+    report_access.redeliver(db, support, oldest.id)
+    assert oldest.id in _ids(db, employer)
+    assert retention.archive_expired(db) == 0  # re-delivered: 60 more days from now
