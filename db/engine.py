@@ -89,10 +89,13 @@ class Database:
     def serialise(self, session: Session, name: str) -> None:
         """Let one transaction at a time past this point, for check-then-insert work.
 
-        SQLite write transactions are already serial (BEGIN IMMEDIATE); PostgreSQL takes a
-        transaction-scoped advisory lock named after `name`.
+        SQLite write transactions are already serial (BEGIN IMMEDIATE, issued here if nothing
+        has run yet in this transaction); PostgreSQL takes a transaction-scoped advisory lock
+        named after `name`.
         """
-        if not self.is_sqlite:
+        if self.is_sqlite:
+            session.connection()  # begins the transaction now, not at the first query
+        else:
             key = int.from_bytes(hashlib.sha256(name.encode()).digest()[:8], "big", signed=True)
             session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
 

@@ -52,8 +52,14 @@ def _rejected(reason: str) -> PdfCheck:
     return PdfCheck(page_count=None, reason=reason)
 
 
-def _megabytes(size: int) -> str:
-    return f"{size / (1024 * 1024):.3g} MB"
+def megabytes(size: int) -> str:
+    """A size as people read it in messages: '20 MB', '0.05 MB', '150 MB'."""
+    size_mb = size / (1024 * 1024)
+    return f"{size_mb:,.0f} MB" if size_mb >= 100 else f"{size_mb:.3g} MB"
+
+
+def too_large(max_bytes: int) -> str:
+    return f"This file is larger than the {megabytes(max_bytes)} limit."
 
 
 def check_pdf(data: bytes, *, max_bytes: int, max_pages: int, timeout_seconds: float,
@@ -62,7 +68,7 @@ def check_pdf(data: bytes, *, max_bytes: int, max_pages: int, timeout_seconds: f
     if not data:
         return _rejected(EMPTY)
     if len(data) > max_bytes:
-        return _rejected(f"This file is larger than the {_megabytes(max_bytes)} limit.")
+        return _rejected(too_large(max_bytes))
     if not data.startswith(PDF_MAGIC):
         return _rejected(NOT_PDF)
 

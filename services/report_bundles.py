@@ -20,6 +20,7 @@ from db.engine import Database
 from db.models import REPORT_TYPES, Report
 from services import audit, clock, settings
 from services.errors import InvalidInput
+from services.pdf_check import megabytes
 from services.principals import Principal
 from services.report_access import Purpose, purpose_details, load_many, mark_read, pdf_file_name
 from services.transaction import transaction
@@ -47,8 +48,8 @@ def check_size(report_count: int, total_bytes: int) -> None:
             f"{report_count:,} are selected. Narrow the search or download in parts.")
     if total_bytes > limits.bulk_download_bytes:
         raise InvalidInput(
-            f"One download holds at most {limits.bulk_download_bytes // (1024 * 1024):,} MB; "
-            f"the selected reports come to {total_bytes / (1024 * 1024):,.0f} MB. "
+            f"One download holds at most {megabytes(limits.bulk_download_bytes)}; "
+            f"the selected reports come to {megabytes(total_bytes)}. "
             "Select fewer reports or download in parts.")
 
 

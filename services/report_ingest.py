@@ -141,44 +141,52 @@ def _ingest_one(db: Database, principal: Principal, upload: ReportUpload, blob_s
 
 def _store(db: Database, principal: Principal, data: bytes, sha256: str, page_count: int,
            details: _Details, blob_store: BlobStore) -> int | None:
-    """Blob first, then the rows; undo the blob if the rows do not commit. None: a duplicate."""
-    stored = blob_store.put(data)
+    """Blob first, then the rows; undo the blob if the rows fail. None: a duplicate.
+
+    Everything from writing the blob to committing the rows happens while holding this file's
+    lock (SQLite: the write lock; PostgreSQL: an advisory lock on the hash), so a failing
+    upload can only remove a blob that no other upload is about to commit.
+    """
     try:
         with db.transaction() as session:
-            patient_id = _patient(session, details)
-            now = clock.now()
-            report_id = session.scalar(insert(Report).returning(Report.id).values(
-                report_type=details.report_type, patient_id=patient_id,
-                provider_id=details.provider_id, service_date=details.service_date,
-                posted_at=now, delivered_at=now, status="available", injury=details.injury,
-                state=details.state, claim_number=details.claim_number, file_sha256=stored,
-                file_size=len(data), page_count=page_count))
-            accounts = routing.recipients(details.report_type,
-                                          employer=(details.employer_id, "employer"),
-                                          claim_payer=details.claim_payer)
-            if accounts:
-                session.execute(insert(ReportRecipient), [
-                    {"report_id": report_id, "account_id": account_id, "routed_at": now}
-                    for account_id in accounts])
-            audit.record(session, action="report.posted", actor_user_id=principal.user_id,
-                         actor_email=principal.email, target_type="report", target_id=report_id,
-                         details={"report_type": details.report_type, "recipients": len(accounts)},
-                         now=now)
-        return report_id
-    except IntegrityError:
-        # Another upload of the same file committed first: that report stands, this is a duplicate.
-        if _report_with_file(db, sha256) is not None:
-            return None
-        _forget_blob(db, blob_store, sha256)
-        raise
-    except BaseException:
-        _forget_blob(db, blob_store, sha256)
-        raise
+            db.serialise(session, f"blob:{sha256}")
+            stored = blob_store.put(data)
+            try:
+                return _insert(session, principal, stored, len(data), page_count, details)
+            except BaseException as failed:
+                if _report_with_file(db, sha256) is None:
+                    blob_store.delete(sha256)
+                elif isinstance(failed, IntegrityError):
+                    raise _AlreadyPosted() from failed
+                raise
+    except _AlreadyPosted:
+        return None  # another upload of the same file committed first: that report stands
 
 
-def _forget_blob(db: Database, blob_store: BlobStore, sha256: str) -> None:
-    if _report_with_file(db, sha256) is None:
-        blob_store.delete(sha256)
+class _AlreadyPosted(Exception):
+    """Raised inside the transaction so it rolls back (a patient row it made goes too)."""
+
+
+def _insert(session: Session, principal: Principal, sha256: str, size: int, page_count: int,
+            details: _Details) -> int:
+    patient_id = _patient(session, details)
+    now = clock.now()
+    report_id = session.scalar(insert(Report).returning(Report.id).values(
+        report_type=details.report_type, patient_id=patient_id, provider_id=details.provider_id,
+        service_date=details.service_date, posted_at=now, delivered_at=now, status="available",
+        injury=details.injury, state=details.state, claim_number=details.claim_number,
+        file_sha256=sha256, file_size=size, page_count=page_count))
+    accounts = routing.recipients(details.report_type, employer=(details.employer_id, "employer"),
+                                  claim_payer=details.claim_payer)
+    if accounts:
+        session.execute(insert(ReportRecipient), [
+            {"report_id": report_id, "account_id": account_id, "routed_at": now}
+            for account_id in accounts])
+    audit.record(session, action="report.posted", actor_user_id=principal.user_id,
+                 actor_email=principal.email, target_type="report", target_id=report_id,
+                 details={"report_type": details.report_type, "recipients": len(accounts)},
+                 now=now)
+    return report_id
 
 
 def _report_with_file(db: Database, sha256: str) -> int | None:

@@ -22,7 +22,8 @@ from db.blob_store import BlobStore
 from db.models import User
 from services import principals, settings
 from services.auth import normalise_email
-from services.errors import InvalidInput
+from services.errors import InvalidInput, PermissionDenied
+from services.pdf_check import too_large
 from services.report_ingest import FIELDS, IngestOutcome, ReportUpload, ingest
 
 MAX_ROWS = 10_000
@@ -50,13 +51,10 @@ def read_manifest(text: str, folder: Path) -> Iterator[ReportUpload | IngestOutc
             continue
         if path.stat().st_size > settings.current().max_report_bytes:
             # Not read into memory at all; the size check in ingest words the message.
-            yield IngestOutcome(label, "rejected", reason=_too_big())
+            yield IngestOutcome(label, "rejected",
+                                reason=too_large(settings.current().max_report_bytes))
             continue
         yield ReportUpload(label, path.read_bytes(), {key: row.get(key) or "" for key in FIELDS})
-
-
-def _too_big() -> str:
-    return f"The file is larger than the {settings.current().max_report_bytes // (1024 * 1024)} MB limit."
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -86,8 +84,12 @@ def main(argv: list[str] | None = None) -> int:
         print(f"Cannot read the manifest: {problem}", file=sys.stderr)
         return 2
     uploads = [row for row in rows if isinstance(row, ReportUpload)]
-    posted = iter(ingest(db, principal, uploads,
-                         blob_store=BlobStore(settings.current().blob_dir)))
+    try:
+        posted = iter(ingest(db, principal, uploads,
+                             blob_store=BlobStore(settings.current().blob_dir)))
+    except PermissionDenied:
+        print(f"{args.email} may not post reports.", file=sys.stderr)
+        return 2
     outcomes = [next(posted) if isinstance(row, ReportUpload) else row for row in rows]
     for outcome in outcomes:
         report = f" report {outcome.report_id}" if outcome.report_id else ""

@@ -11,7 +11,7 @@ from __future__ import annotations
 from sqlalchemy import ColumnElement, and_, exists, false, or_, select, true
 from sqlalchemy.orm import Session
 
-from db.models import REPORT_TYPES, Provider, Report, ReportRecipient
+from db.models import REPORT_TYPES, Account, Provider, Report, ReportRecipient
 from services import routing
 from services.policy import Action, Role
 from services.principals import Principal
@@ -65,6 +65,14 @@ def _receivable(account_kind: str) -> ColumnElement[bool]:
     # selective to SQLite's planner, which then walks the type index instead of a better one.
     excluded = sorted(set(REPORT_TYPES) - routing.RECEIVED_REPORT_TYPES[account_kind])
     return Report.report_type.not_in(excluded) if excluded else true()
+
+
+def in_view_of(session: Session, account_id: int) -> ColumnElement[bool]:
+    """What one account's users see of the routed reports (for the account filter)."""
+    kind = session.scalar(select(Account.kind).where(Account.id == account_id))
+    if kind is None:
+        return false()
+    return _receivable(kind) & routed_to([account_id])
 
 
 def routed_to(accounts: list[int] | frozenset[int]) -> ColumnElement[bool]:

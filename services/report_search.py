@@ -145,7 +145,7 @@ def _conditions(session: Session, principal: Principal,
         allowed = report_scope.account_ids(principal)
         if allowed is not None and f.account_id not in allowed:
             raise principal.denied(Action.VIEW_REPORTS, target_type="account", target_id=f.account_id)
-        conditions.append(report_scope.routed_to([f.account_id]))
+        conditions.append(report_scope.in_view_of(session, f.account_id))
     if f.provider_id is not None:
         allowed = _filterable_providers(session, principal)
         if allowed is not None and f.provider_id not in allowed:

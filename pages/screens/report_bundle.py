@@ -8,6 +8,7 @@ from pages.common import runtime
 from pages.screens import report_view
 from services import report_bundles, settings
 from services.errors import DomainError
+from services.pdf_check import megabytes
 from services.principals import Principal
 
 _BUNDLE_KEY = "reports_bundle"
@@ -38,7 +39,7 @@ def offer(principal: Principal, selected: list[int]) -> None:
             _build(principal, selected, bundle_format, purpose, wanted)
             prepared = st.session_state.get(_BUNDLE_KEY)
         st.caption(f"One download holds up to {limits.bulk_download_reports:,} reports or "
-                   f"{limits.bulk_download_bytes // (1024 * 1024):,} MB.")
+                   f"{megabytes(limits.bulk_download_bytes)}.")
     if prepared is not None:
         bundle = prepared[1]
         st.download_button(f"Save {bundle.file_name}", data=bundle.data, file_name=bundle.file_name,
