@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from db.engine import Database
 from db.models import REPORT_STATUSES, REPORT_TYPES, Account, Patient, Provider, Report, ReportRead
+from db.models.reports import NAME_FOLD_FROM, NAME_FOLD_TO, PG_NAME_VECTOR
 from services import report_scope, routing
 from services.errors import InvalidInput
 from services.policy import Action
@@ -27,6 +28,7 @@ PAGE_SIZE = 50
 COUNT_CAP = 10_000
 _MAX_NAME_WORDS = 5
 _WORD = re.compile(r"\w+")
+_FOLD = str.maketrans(NAME_FOLD_FROM, NAME_FOLD_TO)
 
 ReadState = Literal["all", "new", "opened"]
 
@@ -108,10 +110,11 @@ def capped_count(session: Session, conditions: list[ColumnElement[bool]]) -> tup
     return min(count, COUNT_CAP), count > COUNT_CAP
 
 
-def count_new(session: Session, principal: Principal, *, delivered_after: datetime) -> int:
-    """Unopened reports in scope that became available after a moment (for notices)."""
+def count_new(session: Session, principal: Principal, *, delivered_after: datetime,
+              delivered_until: datetime) -> int:
+    """Unopened reports in scope that became available in (after, until] (for notices)."""
     conditions = _conditions(session, principal, ReportFilter(read="new"))
-    conditions.append(Report.delivered_at > delivered_after)
+    conditions += [Report.delivered_at > delivered_after, Report.delivered_at <= delivered_until]
     return capped_count(session, conditions)[0]
 
 
@@ -218,11 +221,11 @@ def _patients_named(session: Session, typed: str):
         match = " ".join(f'"{w}"*' for w in words)
         return text("SELECT rowid FROM patient_name_search WHERE patient_name_search MATCH :match"
                     ).bindparams(match=match).columns(column("rowid", Integer))
-    query = " & ".join(f"{w}:*" for w in words)
-    # The expression matches the GIN index in migration 0002 word for word.
-    return select(Patient.id).where(text(
-        "to_tsvector('simple', patients.first_name || ' ' || patients.last_name) "
-        "@@ to_tsquery('simple', :tsquery)").bindparams(tsquery=query))
+    folded = [w.translate(_FOLD).lower() for w in words]
+    query = " & ".join(f"{w}:*" for w in folded)
+    # The expression is the GIN index's own (migration 0002), so the index answers it.
+    return select(Patient.id).where(text(f"{PG_NAME_VECTOR} @@ to_tsquery('simple', :tsquery)")
+                                    .bindparams(tsquery=query))
 
 
 def _check_range(start: date | None, end: date | None, what: str) -> None:

@@ -79,7 +79,10 @@ def _notify(db: Database, user_id: int, now: datetime) -> int:
             return 0
         principal = principals.load(session, user)
         try:
-            count = report_search.count_new(session, principal, delivered_after=since)
+            # Bounded by the run's moment: a report arriving while the run goes on is counted
+            # by the next run, which starts from that moment.
+            count = report_search.count_new(session, principal, delivered_after=since,
+                                            delivered_until=now)
         except PermissionDenied:
             return 0  # holds no role that sees reports
         if count == 0:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 from datetime import date, datetime
 
 from sqlalchemy import Boolean, CheckConstraint, Date, ForeignKey, Index, Integer, String
@@ -23,6 +24,17 @@ REPORT_TYPES = {
     "state_wc_form": "State workers' compensation form",
 }
 REPORT_STATUSES = ("available", "archived", "withdrawn")
+
+# Patient-name search ignores accents. SQLite's FTS5 tokenizer removes them itself; PostgreSQL's
+# index folds these letters with translate() (immutable, so usable in an index; independent of
+# the database's locale), and the search folds the typed words with the same table.
+_ACCENTED = "áàâäãåāăąçćčďéèêëēęěğíìîïīıłñńňóòôöõøōőřśšşťúùûüūůűýÿźžż"
+_OWN_BASE = {"ø": "o", "Ø": "o", "ł": "l", "Ł": "l", "ı": "i"}
+NAME_FOLD_FROM = _ACCENTED + _ACCENTED.upper()
+NAME_FOLD_TO = "".join(_OWN_BASE.get(c) or unicodedata.normalize("NFKD", c)[0]
+                       for c in NAME_FOLD_FROM).lower()
+PG_NAME_VECTOR = ("to_tsvector('simple', lower(translate(first_name || ' ' || last_name, "
+                  f"'{NAME_FOLD_FROM}', '{NAME_FOLD_TO}')))")
 
 
 class Patient(Base):

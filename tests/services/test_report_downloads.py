@@ -246,10 +246,6 @@ def test_a_tiny_megabyte_cap_refuses_even_small_files(db, world, monkeypatch):
     assert _report_events(world.db) == []
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "services/report_bundles.py check_size: the size limit is printed as "
-    "bulk_download_bytes // (1024 * 1024), so a fractional RESULTSDESK_BULK_DOWNLOAD_MB (allowed "
-    "by settings._positive_number) is shown rounded down, e.g. 0.5 -> 'at most 0 MB'."))
 def test_the_size_cap_message_names_the_configured_limit(db, world, monkeypatch):
     monkeypatch.setenv("RESULTSDESK_BULK_DOWNLOAD_MB", "0.5")
     _set_file_size(world, "acme_ccf", 400 * 1024)

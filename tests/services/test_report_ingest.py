@@ -6,6 +6,7 @@ post, and only for their own providers. Every test runs on SQLite and on Postgre
 from __future__ import annotations
 
 import hashlib
+import threading
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -24,7 +25,7 @@ from db.models import (
     Report,
     ReportRecipient,
 )
-from services import routing
+from services import pdf_check, routing
 from services.errors import PermissionDenied
 from services.principals import Principal
 from services.report_ingest import FIELDS, IngestOutcome, ReportUpload, ingest, upload_choices
@@ -275,6 +276,25 @@ def test_a_batch_with_bad_files_rejects_each_with_its_reason_and_posts_the_good_
     assert [e.details["reason"] for e in events(desk.db, "report.rejected")] == reasons
 
 
+def test_empty_encrypted_pageless_and_too_long_files_are_rejected_too(desk, monkeypatch):
+    monkeypatch.setenv("RESULTSDESK_MAX_REPORT_PAGES", "2")
+    outcomes = ingest(desk.db, desk.principal("admin_p1"), [
+        upload(desk, "empty.pdf", b""),
+        upload(desk, "locked.pdf", bad_pdfs.encrypted_pdf()),
+        upload(desk, "blank.pdf", bad_pdfs.no_pages_pdf()),
+        upload(desk, "long.pdf", pdf_for("three-pages", 3)),
+    ], blob_store=desk.store)
+
+    assert [o.result for o in outcomes] == ["rejected"] * 4, outcomes
+    assert [o.reason for o in outcomes] == [
+        pdf_check.EMPTY,
+        pdf_check.ENCRYPTED,
+        pdf_check.NO_PAGES,
+        "This PDF has 3 pages; the limit is 2.",
+    ]
+    assert_nothing_written(desk)
+
+
 # --- the same file twice ---------------------------------------------------------------------
 
 def test_the_same_file_twice_is_one_report(desk):
@@ -297,57 +317,94 @@ def test_the_same_file_twice_is_one_report(desk):
     assert len(events(desk.db, "report.posted")) == 1
 
 
-class PauseAfterPut(BlobStore):
-    """A blob store that runs `meanwhile` once, right after a put and before the rows are written:
-    the moment another upload of the same file can get in between."""
+class Competitor:
+    """Another upload of the same file, started right after this upload's blob put and before
+    its rows are committed: the moment a concurrent upload can get in between.
 
-    def __init__(self, root: Path, meanwhile) -> None:
+    It runs in its own thread. If this upload holds a lock the competitor needs (a database
+    write lock or an advisory lock on the file), the competitor waits for it: this upload goes
+    on after WAIT seconds (less than SQLite's 5-second busy timeout) and the competitor
+    finishes once the lock is released. Without such a lock the competitor finishes first.
+    """
+
+    WAIT = 3.0
+
+    def __init__(self, run) -> None:
+        self.run = run
+        self.outcomes: list[IngestOutcome] = []
+        self.error: BaseException | None = None
+        self.thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        def target() -> None:
+            try:
+                self.outcomes.extend(self.run())
+            except BaseException as error:  # noqa: BLE001 - re-raised by outcome()
+                self.error = error
+
+        self.thread = threading.Thread(target=target)
+        self.thread.start()
+        self.thread.join(timeout=self.WAIT)
+
+    def outcome(self) -> IngestOutcome:
+        assert self.thread is not None, "the competitor never started"
+        self.thread.join(timeout=30)
+        assert not self.thread.is_alive(), "the competing upload never finished"
+        if self.error is not None:
+            raise self.error
+        outcome, = self.outcomes
+        return outcome
+
+
+class StartAfterPut(BlobStore):
+    """A blob store that starts a Competitor once, right after a put."""
+
+    def __init__(self, root: Path, competitor: Competitor) -> None:
         super().__init__(root)
-        self.meanwhile = meanwhile
+        self.competitor: Competitor | None = competitor
 
     def put(self, data: bytes) -> str:
         digest = super().put(data)
-        meanwhile, self.meanwhile = self.meanwhile, None
-        if meanwhile is not None:
-            meanwhile()
+        competitor, self.competitor = self.competitor, None
+        if competitor is not None:
+            competitor.start()
         return digest
 
 
-def test_a_concurrent_upload_of_the_same_file_that_commits_first_makes_this_one_a_duplicate(desk):
+def test_two_uploads_of_the_same_file_at_once_are_one_report(desk):
     admin = desk.principal("admin_p1")
     data = pdf_for("raced", 1)
-    other = []
-    store = PauseAfterPut(desk.store.root, lambda: other.extend(
-        ingest(desk.db, admin, [upload(desk, "other.pdf", data)], blob_store=desk.store)))
+    other = Competitor(lambda: ingest(desk.db, admin, [upload(desk, "other.pdf", data)],
+                                      blob_store=desk.store))
 
-    mine, = ingest(desk.db, admin, [upload(desk, "mine.pdf", data)], blob_store=store)
+    mine, = ingest(desk.db, admin, [upload(desk, "mine.pdf", data)],
+                   blob_store=StartAfterPut(desk.store.root, other))
+    theirs = other.outcome()
 
-    assert other[0].result == "posted"
-    assert (mine.result, mine.report_id) == ("duplicate", other[0].report_id)
+    # Whichever commits first posts; the other is a duplicate of it.
+    assert sorted([mine.result, theirs.result]) == ["duplicate", "posted"], (mine, theirs)
+    assert mine.report_id == theirs.report_id is not None
     assert count(desk.db, Report) == 1
-    assert desk.store.exists(hashlib.sha256(data).hexdigest())  # the winner's file stays
+    assert desk.store.exists(hashlib.sha256(data).hexdigest())  # the posted report's file stays
+    assert len(blob_files(desk.store)) == 1
     assert events(desk.db, "report.rejected") == []
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "services/report_ingest.py _store()/_forget_blob() (lines 169-177): the blob store is shared by "
-    "hash, but a failed upload deletes the blob whenever no *committed* report uses it. While "
-    "upload Y of a file is between its blob put (a no-op when the file is already there) and "
-    "its commit, an upload X of the same bytes whose row write fails (here: employee id on "
-    "file with another name) deletes the file; Y then commits a report whose PDF is gone"))
 def test_a_failing_upload_of_the_same_file_never_removes_a_blob_another_upload_is_posting(desk):
     admin = desk.principal("admin_p1")
     first, = ingest(desk.db, admin, [upload(desk, "maria.pdf")], blob_store=desk.store)
     assert first.result == "posted"   # employee E100 is now Maria Gonzalez
     data = pdf_for("shared", 1)
-    other = []
-    store = PauseAfterPut(desk.store.root, lambda: other.extend(ingest(
+    typo = Competitor(lambda: ingest(
         desk.db, admin, [upload(desk, "typo.pdf", data, patient_first_name="Marta")],
-        blob_store=desk.store)))
+        blob_store=desk.store))
 
-    mine, = ingest(desk.db, admin, [upload(desk, "mine.pdf", data)], blob_store=store)
+    mine, = ingest(desk.db, admin, [upload(desk, "mine.pdf", data)],
+                   blob_store=StartAfterPut(desk.store.root, typo))
+    theirs = typo.outcome()
 
-    assert other[0].result == "rejected"
+    assert theirs.result == "rejected"
+    assert "different name" in theirs.reason
     assert mine.result == "posted"
     sha256 = hashlib.sha256(data).hexdigest()
     with desk.db.transaction(write=False) as session:

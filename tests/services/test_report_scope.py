@@ -292,12 +292,6 @@ def test_a_valid_reference_is_trimmed_and_kept(db):
     assert report_access.purpose(STAFF_PURPOSES[4], "A" * 30).reference == "A" * 30
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "services/report_search.py _conditions: the account filter adds only "
-    "report_scope.routed_to([account_id]) and not the report types that account's kind receives, "
-    "so for a user of an employer and a payor, filtering on the payor lists an employer-only "
-    "letter routed to the payor (e.g. after an account's kind changed), which the payor itself "
-    "never sees."))
 def test_account_filter_lists_only_what_that_account_receives(db, world):
     # acme_recheck is routed to Payco too, but payors do not receive recheck reminders: Payco's
     # own users never see it (test_payor_and_tpa_never_see_...), so neither should the filter.

@@ -15,7 +15,8 @@ depends_on = None
 
 # Patient names are searched by word prefix. SQLite keeps an FTS5 copy of each name in step by
 # trigger; PostgreSQL indexes the same words with a GIN index over a 'simple' tsvector.
-PG_NAME_VECTOR = "to_tsvector('simple', first_name || ' ' || last_name)"
+# The expression is the search's (db.models.reports.PG_NAME_VECTOR), which folds accents.
+from db.models.reports import PG_NAME_VECTOR  # noqa: E402
 
 
 def upgrade() -> None:
