@@ -137,9 +137,16 @@ def test_invalid_filters_are_refused(db, world, report_filter, message):
     ("john smithers", set()),  # both words must match the same patient
     ("   ", {"maria", "john", "joan", "li", "mj"}),  # blank: no name filter
 ])
-def test_patient_name_matches_word_prefixes(db, world, typed, patients):
+@pytest.mark.parametrize("common_above", [1_000, 0], ids=["rare-name plan", "common-name plan"])
+def test_patient_name_matches_word_prefixes(db, world, typed, patients, common_above, monkeypatch):
+    # A name matching more patients than COMMON_NAME_PATIENTS is searched another way; both
+    # ways must find the same reports, for a page and for its count.
+    monkeypatch.setattr(report_search, "COMMON_NAME_PATIENTS", common_above)
     expected = {spec.key for spec in SPEC.values() if spec.patient in patients}
     assert _keys(world, "support", ReportFilter(patient_name=typed)) == expected
+    found = report_search.search(world.db, world.principal("acme_user"),
+                                 ReportFilter(patient_name=typed))
+    assert found.count == len(found.rows)
 
 
 def _add_patient(world, first: str, last: str, employee_id: str) -> int:
