@@ -89,7 +89,12 @@ class ReportPage:
 
     @property
     def count_label(self) -> str:
-        return f"{COUNT_CAP:,}+" if self.count_capped else f"{self.count:,}"
+        return count_label(self.count, self.count_capped)
+
+
+def count_label(count: int, capped: bool) -> str:
+    """'1,234', or '10,000+' past the cap."""
+    return f"{COUNT_CAP:,}+" if capped else f"{count:,}"
 
 
 def search(db: Database, principal: Principal, report_filter: ReportFilter, *,
@@ -108,6 +113,13 @@ def search(db: Database, principal: Principal, report_filter: ReportFilter, *,
     rows = rows[:PAGE_SIZE]
     next_cursor = Cursor(rows[-1].posted_at, rows[-1].id) if has_more else None
     return ReportPage(rows=rows, next_cursor=next_cursor, count=count, count_capped=capped)
+
+
+def count(db: Database, principal: Principal, report_filter: ReportFilter) -> tuple[int, bool]:
+    """How many reports match (exact up to COUNT_CAP), and whether there are more than that."""
+    with transaction(db, write=False) as session:
+        conditions = _conditions(session, principal, report_filter)
+        return capped_count(session, conditions + _posted_before(report_filter))
 
 
 def capped_count(session: Session, conditions: list[ColumnElement[bool]]) -> tuple[int, bool]:

@@ -99,26 +99,29 @@ def _results() -> None:
         return
     report_filter = st.session_state.get(FILTER_KEY, ReportFilter())
     cursors = st.session_state.setdefault(CURSORS_KEY, [None])
-    # The count is taken once per search; paging and ticking rows reuse it.
-    counted = st.session_state.get(COUNT_KEY)
-    fresh = counted is None or counted[0] != report_filter
     try:
         page = report_search.search(runtime.database(), principal, report_filter,
-                                    after=cursors[-1], with_count=fresh)
+                                    after=cursors[-1], with_count=False)
     except DomainError as error:
         st.error(str(error))
         return
-    if fresh:
-        counted = st.session_state[COUNT_KEY] = (report_filter, page.count_label)
     first = (len(cursors) - 1) * report_search.PAGE_SIZE
     if not page.rows:
         st.info("No reports match. Widen the dates or clear a filter.")
     else:
-        st.write(f"**{counted[1]}** results · showing {first + 1:,}–{first + len(page.rows):,}")
+        # The grid goes out first and the count follows into this line: for a common name the
+        # count takes longer than the page. It is taken once per search, then reused.
+        count_line = st.empty()
         event = st.dataframe(_frame(page.rows, principal.is_staff), hide_index=True,
                              width="stretch", on_select="rerun", selection_mode="multi-row",
                              key=f"reports_grid_{len(cursors)}_{hash(report_filter)}")
         selected = [page.rows[i].id for i in event.selection.rows if i < len(page.rows)]
+        counted = st.session_state.get(COUNT_KEY)
+        if counted is None or counted[0] != report_filter:
+            label = report_search.count_label(*report_search.count(runtime.database(), principal,
+                                                                   report_filter))
+            counted = st.session_state[COUNT_KEY] = (report_filter, label)
+        count_line.write(f"**{counted[1]}** results · showing {first + 1:,}–{first + len(page.rows):,}")
         _pager(page, cursors)
         _actions(principal, selected)
     opened = st.session_state.get(OPEN_KEY)
