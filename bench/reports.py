@@ -203,10 +203,12 @@ def measure(db: Database, info: dict, *, rounds: int, pdfs: list[bytes], label: 
         lambda: report_bundles.build(db, employer, hundred[:20], bundle_format="pdf",
                                      blob_store=blobs), max(5, rounds // 4)), None)
 
-    add("Reports screen script run (AppTest, employer, warm)", _apptest(db, info, rounds),
-        None, "≤ 150 ms")
-    rows[-1]["naive"] = rows[-1]["median"] + load_seconds * 1000
-    rows[-1]["ratio"] = rows[-1]["naive"] / rows[-1]["median"]
+    warm, with_count = _apptest(db, info, rounds)
+    for case, timings in (("Reports screen script run (AppTest, employer; count reused)", warm),
+                          ("Reports screen script run (AppTest, employer; count taken)", with_count)):
+        add(case, timings, None, "≤ 150 ms")
+        rows[-1]["naive"] = rows[-1]["median"] + load_seconds * 1000
+        rows[-1]["ratio"] = rows[-1]["naive"] / rows[-1]["median"]
     rows.append({"backend": label, "case": "(naive: loading reports + patients + routing into "
                  f"pandas, once: {load_seconds:.2f} s)", "median": None})
     return rows
@@ -263,9 +265,16 @@ def _apptest(db: Database, info: dict, rounds: int) -> list[float]:
     at.run()
     if at.exception or not any(t.value == "Reports" for t in at.title):
         raise SystemExit(f"the Reports screen did not render: {at.exception}")
-    timings = _ms(at.run, rounds)
+    warm = _ms(at.run, rounds)
+
+    def counting_run() -> None:
+        # As the first run of a new search: the count is taken again.
+        at.session_state["reports_count"] = None
+        at.run()
+
+    with_count = _ms(counting_run, rounds)
     runtime._database.clear()
-    return timings
+    return warm, with_count
 
 
 def _fill(url: str, reports: int) -> tuple[Database, dict]:
