@@ -113,7 +113,7 @@ def _outcomes() -> None:
     st.subheader("Last upload")
     st.dataframe(pd.DataFrame([{
         "File": o.label, "Result": _RESULT_LABELS[o.result],
-        "Report #": o.report_id, "Reason": o.reason if o.result != "posted" else "",
+        "Report #": o.report_id or "", "Reason": o.reason if o.result != "posted" else "",
     } for o in outcomes]), hide_index=True, width="stretch")
 
 
