@@ -1,0 +1,62 @@
+"""A provider group admin posts a batch with a CSV manifest: the good file posts, the bad one says why."""
+
+from __future__ import annotations
+
+import pytest
+from playwright.sync_api import expect
+from sqlalchemy import select
+
+from db.engine import Database
+from db.models import Provider, ProviderGroup, Report
+from services import demo_seed
+from tests.fixtures.bad_pdfs import text_renamed_pdf, valid_pdf
+
+pytestmark = pytest.mark.browser
+
+COLUMNS = ("file,report_type,provider_npi,service_date,patient_last_name,patient_first_name,"
+           "patient_date_of_birth,employee_id,employer,injury,claim_number,claim_payer")
+
+
+def test_group_admin_posts_a_batch_with_a_manifest(portal, context, tmp_path):
+    db = Database(portal["database_url"])
+    try:
+        with db.transaction(write=False) as session:
+            npi = session.scalar(select(Provider.npi).join(ProviderGroup)
+                                 .where(ProviderGroup.name == demo_seed._GROUPS[0][0])
+                                 .order_by(Provider.id))
+            before = session.scalar(select(Report.id).order_by(Report.id.desc()))
+    finally:
+        db.dispose()
+    (tmp_path / "visit-0001.pdf").write_bytes(valid_pdf(2))
+    (tmp_path / "notes.pdf").write_bytes(text_renamed_pdf())
+    (tmp_path / "manifest.csv").write_text("\n".join([
+        COLUMNS,
+        f"visit-0001.pdf,ccf,{npi},2026-11-02,Upload,Tessa,1990-02-03,EUP001,{demo_seed._EMPLOYERS[0]},no,,",
+        f"notes.pdf,atf,{npi},2026-11-02,Upload,Tom,1991-02-03,EUP002,{demo_seed._EMPLOYERS[0]},no,,",
+    ]) + "\n")
+
+    page = context.new_page()
+    page.goto(portal["url"])
+    page.get_by_role("textbox", name="Email address").fill("groupadmin@demo.test")
+    page.get_by_role("textbox", name="Password", exact=True).fill(demo_seed.DEMO_PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.get_by_test_id("stSidebarNav").get_by_role("link", name="Upload reports").click()
+    expect(page.get_by_role("heading", name="Upload reports")).to_be_visible()
+    files = page.locator("input[type=file]")
+    files.nth(0).set_input_files([tmp_path / "visit-0001.pdf", tmp_path / "notes.pdf"])
+    files.nth(1).set_input_files(tmp_path / "manifest.csv")
+    page.get_by_role("button", name="Post 2 report(s)").click()
+    expect(page.get_by_role("heading", name="Last upload")).to_be_visible()
+    expect(page.get_by_text("1 of 2 posted or already there; 1 rejected")).to_be_visible()
+
+    db = Database(portal["database_url"])
+    try:
+        with db.transaction(write=False) as session:
+            posted = session.scalars(select(Report).where(Report.id > before)).all()
+    finally:
+        db.dispose()
+    assert [(r.report_type, r.page_count) for r in posted] == [("ccf", 2)]
+    grid = page.get_by_test_id("stDataFrame").last
+    expect(grid).to_be_visible()
+    # The reason is in the results grid (a canvas); its cells are exposed to assistive tech.
+    expect(page.get_by_text("This is not a PDF file", exact=False)).to_have_count(1)
