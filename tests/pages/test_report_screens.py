@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections import Counter
 
-import pytest
 from sqlalchemy import exists, select
 
 from db.models import (

@@ -156,7 +156,7 @@ def test_merged_pdf_has_every_page_and_one_bookmark_per_report(db, world):
     outline = reader.outline
     assert len(outline) == 3 and not any(isinstance(item, list) for item in outline)
     titles = [item.title for item in outline]
-    for title, key in zip(titles, BUNDLE):
+    for title, key in zip(titles, BUNDLE, strict=True):
         assert title.endswith(f"report {world.report[key]}")
         assert REPORT_TYPES[SPEC[key].report_type] in title
         _no_patient_name(title)

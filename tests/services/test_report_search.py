@@ -398,7 +398,7 @@ def test_client_users_get_only_their_accounts_and_the_types_they_receive(db, wor
     # Clients may narrow by any clinic (the scope still decides the rows, see below).
     assert choices.providers == {pid: name for pid, name in zip(
         [world.provider["p1b"], world.provider["p1a"], world.provider["p2a"]],
-        ["Northside East", "Northside Main", "Southside Main"])}
+        ["Northside East", "Northside Main", "Southside Main"], strict=True)}
     assert choices.states == ["CA", "OK", "TX"] and choices.statuses == ()
 
 
