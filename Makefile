@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PORT ?= 8501
 ADDRESS ?= 127.0.0.1
 
-.PHONY: run test admin migrate seed bench bench-reports archive notices send-mail ingest clean
+.PHONY: run test admin migrate seed bench bench-reports archive notices send-mail sweep-blobs ingest clean
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info[:2] < (3, 11) and "Python 3.11 or newer is required")'
@@ -50,6 +50,9 @@ notices: $(VENV)/.runtime
 
 send-mail: $(VENV)/.runtime
 	$(BIN)/python -m services.outbox
+
+sweep-blobs: $(VENV)/.runtime
+	$(BIN)/python -m services.blob_sweep
 
 ingest: $(VENV)/.runtime
 	$(BIN)/python -m services.report_manifest "$(FOLDER)" --as "$(AS)"

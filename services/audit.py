@@ -19,7 +19,7 @@ ACTIONS = (
     "sign_in", "sign_out", "session.expired", "sessions.ended", "user.locked", "user.unlocked",
     "user.deactivated", "user.reactivated", "user.created", "permission.denied", "demo.seeded",
     "report.opened", "report.previewed", "report.downloaded", "report.posted", "report.rejected",
-    "report.redelivered", "reports.archived", "notices.changed", "notices.queued", "outbox.sent",
+    "report.redelivered", "reports.archived", "notices.changed", "notices.queued", "outbox.sent", "blobs.swept",
 )
 
 

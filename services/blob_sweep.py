@@ -1,0 +1,63 @@
+"""Removing PDFs that no report names: what a crash between storing a file and its row leaves.
+
+    python -m services.blob_sweep        # schedule daily
+
+An upload writes its PDF first and its report row second, and removes the PDF again if the row
+fails; only a process that dies between the two leaves a file behind. Files younger than the
+grace period are left alone, since an upload may be between its two steps right now.
+"""
+
+from __future__ import annotations
+
+import time
+from datetime import timedelta
+from pathlib import Path
+
+from sqlalchemy import select
+
+from db.blob_store import BlobStore
+from db.engine import Database
+from db.models import Report
+from services import audit, settings
+
+GRACE = timedelta(hours=1)
+_CHUNK = 500
+
+
+def sweep(db: Database, blob_store: BlobStore, *, grace: timedelta = GRACE) -> int:
+    """Delete unreferenced blobs (and abandoned temporary files) older than `grace`."""
+    cutoff = time.time() - grace.total_seconds()
+    old = [path for path in blob_store.root.glob("*/*")
+           if path.is_file() and path.stat().st_mtime < cutoff]
+    leftovers = [path for path in old if path.name.startswith(".incoming-")]
+    blobs = {path.stem: path for path in old if path.suffix == ".pdf" and len(path.stem) == 64}
+    referenced: set[str] = set()
+    names = sorted(blobs)
+    with db.transaction(write=False) as session:
+        for start in range(0, len(names), _CHUNK):
+            referenced |= set(session.scalars(select(Report.file_sha256).where(
+                Report.file_sha256.in_(names[start:start + _CHUNK]))))
+    removed = 0
+    for sha256, path in blobs.items():
+        if sha256 not in referenced:
+            blob_store.delete(sha256)
+            removed += 1
+    for path in leftovers:
+        path.unlink(missing_ok=True)
+    if removed or leftovers:
+        with db.transaction() as session:
+            audit.record(session, action="blobs.swept",
+                         details={"removed": removed, "temporary_files": len(leftovers)})
+    return removed
+
+
+def main() -> None:
+    from services.startup import open_database
+
+    store = BlobStore(Path(settings.current().blob_dir))
+    removed = sweep(open_database(), store)
+    print(f"Removed {removed} PDF file(s) that no report names.")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,44 @@
+"""The sweep removes only old files that no report names."""
+
+from __future__ import annotations
+
+import os
+import time
+
+from sqlalchemy import select
+
+from db.blob_store import BlobStore
+from db.models import AuditEvent
+from services import blob_sweep, demo_seed
+from tests.conftest import START
+
+
+def _age(store: BlobStore, sha256: str, hours: float) -> None:
+    path = store._path(sha256)
+    then = time.time() - hours * 3600
+    os.utime(path, (then, then))
+
+
+def test_sweep_removes_old_unreferenced_files_only(db, tmp_path, fake_clock):
+    store = BlobStore(tmp_path / "blobs")
+    demo_seed.seed(db, blob_store=store, reports=3, patients=2, now=START)
+    kept = [p.stem for p in store.root.glob("*/*.pdf")]
+    orphan_old = store.put(b"%PDF-1.7 orphan left by a crash")
+    orphan_new = store.put(b"%PDF-1.7 an upload between its two steps")
+    for sha256 in [*kept, orphan_old]:
+        _age(store, sha256, 2)
+    leftover = store.root / "ab" / ".incoming-x"
+    leftover.parent.mkdir(parents=True, exist_ok=True)
+    leftover.write_bytes(b"half")
+    os.utime(leftover, (time.time() - 7200, time.time() - 7200))
+
+    assert blob_sweep.sweep(db, store) == 1
+
+    assert not store.exists(orphan_old) and not leftover.exists()
+    assert store.exists(orphan_new)  # younger than the grace period
+    assert all(store.exists(sha256) for sha256 in kept)
+    with db.transaction(write=False) as session:
+        swept = session.scalars(select(AuditEvent.details).where(
+            AuditEvent.action == "blobs.swept")).all()
+    assert swept == [{"removed": 1, "temporary_files": 1}]
+    assert blob_sweep.sweep(db, store) == 0
