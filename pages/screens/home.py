@@ -4,15 +4,29 @@ from __future__ import annotations
 
 import streamlit as st
 
-from pages.common import components
-from services import policy, settings
+from pages.common import components, runtime
+from services import policy, report_search, settings
+from services.policy import Action
 from services.principals import Principal
+
+
+def _new_results(principal: Principal) -> None:
+    found, capped = report_search.count(runtime.database(), principal,
+                                        report_search.ReportFilter(read="new"))
+    if found == 0:
+        st.info("No new results since you last looked.")
+        return
+    noun = "result" if found == 1 and not capped else "results"
+    st.info(f"You have {report_search.count_label(found, capped)} new {noun}: they are marked "
+            "New on the Reports screen.")
 
 
 def render(principal: Principal) -> None:
     components.guard(principal, None)
     st.title("Welcome")
     components.literal(f"Signed in as {principal.name} ({principal.email}).")
+    if principal.can(Action.VIEW_REPORTS) and not principal.is_staff:
+        _new_results(principal)
     left, right = st.columns(2)
     with left:
         st.subheader("Your roles")

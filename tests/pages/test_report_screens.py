@@ -271,3 +271,16 @@ def test_a_manager_has_no_result_emails_to_switch(app, fake_clock_app):
     open_screen(app, "my-account")
     assert titles(app) == ["My account"]
     assert not app.toggle
+
+
+def test_home_tells_a_client_how_many_new_results_wait(app, demo_db, fake_clock_app):
+    unread = _search(demo_db, EMPLOYER).count
+    sign_in(app, EMPLOYER)
+    assert [i.value for i in app.info] == [
+        f"You have {unread} new results: they are marked New on the Reports screen."]
+    open_screen(app, "reports")
+    _select_rows(app, 0)
+    app.button(key="reports_open_selected").click().run()
+    open_screen(app, "home")
+    assert [i.value for i in app.info] == [
+        f"You have {unread - 1} new results: they are marked New on the Reports screen."]
