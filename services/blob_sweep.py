@@ -38,7 +38,7 @@ def sweep(db: Database, blob_store: BlobStore, *, grace: timedelta = GRACE) -> i
             referenced |= set(session.scalars(select(Report.file_sha256).where(
                 Report.file_sha256.in_(names[start:start + _CHUNK]))))
     removed = 0
-    for sha256, path in blobs.items():
+    for sha256 in blobs:
         if sha256 not in referenced:
             blob_store.delete(sha256)
             removed += 1

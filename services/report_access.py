@@ -8,8 +8,11 @@ audit trail.
 
 from __future__ import annotations
 
+import io
 from dataclasses import dataclass
 from datetime import date, datetime
+
+import pypdfium2
 
 from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
@@ -98,7 +101,7 @@ def open_report(db: Database, principal: Principal, report_id: int) -> ReportDet
     """A report's details, audited as opened; it stops being "New" for this user."""
     with transaction(db) as session:
         detail = _load(session, principal, report_id)
-        _mark_read(session, principal, report_id)
+        mark_read(session, principal, [report_id])
         audit.record(session, action="report.opened", actor_user_id=principal.user_id,
                      actor_email=principal.email, target_type="report", target_id=report_id)
     return detail
@@ -111,7 +114,7 @@ def pdf_bytes(db: Database, principal: Principal, report_id: int, *, blob_store:
         detail = _load(session, principal, report_id)
         details = purpose_details(principal, staff_purpose)
         data = blob_store.get(detail.file_sha256)
-        _mark_read(session, principal, report_id)
+        mark_read(session, principal, [report_id])
         audit.record(session, action=action, actor_user_id=principal.user_id,
                      actor_email=principal.email, target_type="report", target_id=report_id,
                      details=details)
@@ -128,10 +131,6 @@ def first_page_png(db: Database, principal: Principal, report_id: int, *, blob_s
 
 def render_first_page(data: bytes, *, width: int) -> bytes:
     """Render page one with PDFium (the file passed the bounded pypdf check at ingest)."""
-    import io
-
-    import pypdfium2
-
     document = pypdfium2.PdfDocument(data)
     try:
         page = document[0]
@@ -216,7 +215,3 @@ def mark_read(session: Session, principal: Principal, report_ids: list[int]) -> 
         [{"user_id": principal.user_id, "report_id": report_id, "first_opened_at": now}
          for report_id in report_ids],
     )
-
-
-def _mark_read(session: Session, principal: Principal, report_id: int) -> None:
-    mark_read(session, principal, [report_id])
