@@ -13,14 +13,21 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 import pypdfium2
-
 from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from db.blob_store import BlobStore
 from db.engine import Database
-from db.models import REPORT_TYPES, Account, Patient, Provider, Report, ReportRead, ReportRecipient
+from db.models import (
+    REPORT_TYPES,
+    Account,
+    Patient,
+    Provider,
+    Report,
+    ReportRead,
+    ReportRecipient,
+)
 from services import audit, clock, report_scope
 from services.errors import InvalidInput
 from services.policy import Action
