@@ -30,6 +30,13 @@ def _flag(name: str, default: bool) -> bool:
     return raw.strip().lower() not in ("0", "false", "no", "off")
 
 
+def _choice(name: str, allowed: tuple[str, ...], default: str) -> str:
+    raw = (os.environ.get(name) or default).strip().lower()
+    if raw not in allowed:
+        raise SystemExit(f"{name} must be one of {', '.join(allowed)}, got {raw!r}")
+    return raw
+
+
 @dataclass(frozen=True)
 class Settings:
     session_idle: timedelta
@@ -46,6 +53,12 @@ class Settings:
     pdf_check_memory_mb: int
     bulk_download_reports: int
     bulk_download_bytes: int
+    # Identity administration
+    registration_code_lifetime: timedelta
+    invitation_lifetime: timedelta
+    password_reset_lifetime: timedelta
+    password_policy: str  # "composition" (the provider portal's rule) or "length" (15+, no composition)
+    terms_version: str
     # Email
     portal_url: str
     smtp_url: str
@@ -70,6 +83,11 @@ def current() -> Settings:
         # 200 MB), so it stops at whichever of these comes first.
         bulk_download_reports=int(_positive_number("RESULTSDESK_BULK_DOWNLOAD_REPORTS", 500)),
         bulk_download_bytes=int(_positive_number("RESULTSDESK_BULK_DOWNLOAD_MB", 150) * 1024 * 1024),
+        registration_code_lifetime=timedelta(days=_positive_number("RESULTSDESK_REGISTRATION_CODE_DAYS", 30)),
+        invitation_lifetime=timedelta(hours=48),
+        password_reset_lifetime=timedelta(hours=1),
+        password_policy=_choice("RESULTSDESK_PASSWORD_POLICY", ("composition", "length"), "composition"),
+        terms_version=os.environ.get("RESULTSDESK_TERMS_VERSION") or "2026-11",
         # Links in emails are built from this, never from the request that caused the email.
         portal_url=(os.environ.get("RESULTSDESK_PORTAL_URL") or "http://localhost:8501").rstrip("/"),
         smtp_url=os.environ.get("SMTP_URL", ""),

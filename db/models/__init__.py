@@ -2,7 +2,7 @@
 
 from db.base import Base
 from db.models.audit import AuditEvent
-from db.models.organisations import ACCOUNT_KINDS, Account, Provider, ProviderGroup
+from db.models.organisations import ACCOUNT_KINDS, Account, Provider, ProviderGroup, RegistrationCode
 from db.models.people import (
     ACCOUNT_ROLES,
     PROVIDER_ROLES,
@@ -29,5 +29,5 @@ __all__ = [
     "ACCOUNT_KINDS", "ACCOUNT_ROLES", "OUTBOX_STATUSES", "PROVIDER_ROLES", "REPORT_STATUSES", "REPORT_TYPES",
     "STAFF_ROLES", "USER_STATUSES", "Account", "AccountMembership", "AuditEvent", "Base",
     "LoginSession", "Membership", "OutboxMessage", "Patient", "Provider", "ProviderGroup", "Report",
-    "ReportRead", "ReportRecipient", "StaffRole", "Token", "User",
+    "RegistrationCode", "ReportRead", "ReportRecipient", "StaffRole", "Token", "User",
 ]

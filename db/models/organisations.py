@@ -51,3 +51,22 @@ class Provider(Base):
     state: Mapped[str] = mapped_column(String(2), default="")
 
     group: Mapped[ProviderGroup] = relationship(back_populates="providers")
+
+
+class RegistrationCode(Base):
+    """A single-use code support issues so a facility can register its provider group.
+
+    Only the code's SHA-256 is stored; the code itself is shown once, to the support rep.
+    """
+
+    __tablename__ = "registration_codes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    npi: Mapped[str] = mapped_column(String(10), index=True)
+    facility_name: Mapped[str] = mapped_column(String(200))
+    code_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    issued_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    issued_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    group_id: Mapped[int | None] = mapped_column(ForeignKey("provider_groups.id"))
