@@ -7,6 +7,7 @@ matrix that is enforced.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from enum import StrEnum
 
 
@@ -146,6 +147,58 @@ def may_manage_user(actor, target) -> bool:
         for group_id, provider_id, role in target.provider_links
     )
     return covers_providers and set(target.account_ids) <= admin_accounts
+
+
+@dataclass(frozen=True)
+class Grant:
+    """One role somewhere: a staff role, a provider-side role in a group (and provider), or a
+    client role in an account. Exactly one of group_id / account_id is set for external roles."""
+
+    role: Role
+    group_id: int | None = None
+    provider_id: int | None = None
+    account_id: int | None = None
+
+    @property
+    def kind(self) -> str:
+        if self.role in STAFF_ROLES:
+            return "staff"
+        return "provider" if self.role in PROVIDER_ROLES else "account"
+
+
+def grant_is_well_formed(grant: Grant) -> bool:
+    if grant.kind == "staff":
+        return grant.group_id is None and grant.provider_id is None and grant.account_id is None
+    if grant.kind == "provider":
+        needs_provider = grant.role != Role.PROVIDER_GROUP_ADMIN
+        return (grant.group_id is not None and grant.account_id is None
+                and (grant.provider_id is not None) == needs_provider)
+    return grant.account_id is not None and grant.group_id is None and grant.provider_id is None
+
+
+def may_grant(actor, grant: Grant) -> bool:
+    """Whether an actor may give (or take away) this role: never more than they hold.
+
+    Staff roles: system admins only. Provider roles: system admins and support reps anywhere;
+    a provider group admin any provider role in their group; a provider admin the admin and
+    staff roles of their own provider. Client roles: system admins, support and account reps
+    anywhere; a client account admin either client role in their account.
+    """
+    staff = actor.staff_roles
+    if Role.SYSTEM_ADMIN in staff:
+        return True
+    if grant.kind == "staff":
+        return False
+    if grant.kind == "provider":
+        if Role.SUPPORT_REP in staff:
+            return True
+        if grant.group_id in actor.administered_groups:
+            return True
+        return (grant.role != Role.PROVIDER_GROUP_ADMIN
+                and grant.provider_id in actor.administered_providers)
+    if staff & {Role.SUPPORT_REP, Role.ACCOUNT_REP}:
+        return True
+    return grant.account_id in actor.administered_accounts
 
 
 def matrix_markdown() -> str:

@@ -1,0 +1,206 @@
+"""Giving and taking roles, and inviting people: delegation exactly as services/policy.py says.
+
+Every change checks that the acting admin may grant the role concerned (never more than they
+hold), keeps at least one group admin in every provider group, and is audited with the old and
+new roles. (Deactivating a user stays possible even for a group's last admin: stopping a
+compromised account comes first; support then appoints a new admin.)
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import delete, func, select
+from sqlalchemy.orm import Session
+
+from db.engine import Database
+from db.models import Account, AccountMembership, Membership, Provider, ProviderGroup, StaffRole, User
+from services import audit, clock, policy
+from services.auth import normalise_email
+from services.errors import InvalidInput
+from services.policy import Action, Grant, Role
+from services.principals import Principal
+from services.transaction import transaction
+
+LAST_GROUP_ADMIN = "A provider group keeps at least one group admin: add another one first."
+
+
+def grants_of(session: Session, user_id: int) -> list[Grant]:
+    """Every role a user holds, as grants."""
+    staff = [Grant(Role(r)) for r in session.scalars(
+        select(StaffRole.role).where(StaffRole.user_id == user_id))]
+    provider = [Grant(Role(m.role), group_id=m.group_id, provider_id=m.provider_id)
+                for m in session.scalars(select(Membership).where(Membership.user_id == user_id))]
+    account = [Grant(Role(m.role), account_id=m.account_id) for m in session.scalars(
+        select(AccountMembership).where(AccountMembership.user_id == user_id))]
+    return staff + provider + account
+
+
+def grant(db: Database, principal: Principal, *, user_id: int, role: Grant) -> None:
+    """Give a user one more role (or the same role somewhere else)."""
+    with transaction(db) as session:
+        _require(session, principal, role, user_id)
+        if session.get(User, user_id) is None:
+            raise principal.denied(Action.MANAGE_USERS, target_type="user", target_id=user_id)
+        before = grants_of(session, user_id)
+        if role in before:
+            raise InvalidInput("The user already has that role there.")
+        _add(session, user_id, role)
+        _audit(session, principal, user_id, "user.role_granted", before, role)
+
+
+def revoke(db: Database, principal: Principal, *, user_id: int, role: Grant) -> None:
+    """Take one role away; the last group admin of a group cannot be removed."""
+    with transaction(db) as session:
+        serialise_group_admins(db, session, role)
+        _require(session, principal, role, user_id)
+        before = grants_of(session, user_id)
+        if role not in before:
+            raise InvalidInput("The user does not have that role there.")
+        _remove(session, user_id, role)
+        _keep_a_group_admin(session, role)
+        _audit(session, principal, user_id, "user.role_revoked", before, role)
+
+
+def change_role(db: Database, principal: Principal, *, user_id: int, old: Grant, new: Grant) -> None:
+    """Replace one role by another in one step (for example staff to admin of a provider)."""
+    with transaction(db) as session:
+        serialise_group_admins(db, session, old)
+        _require(session, principal, old, user_id)
+        _require(session, principal, new, user_id)
+        before = grants_of(session, user_id)
+        if old not in before:
+            raise InvalidInput("The user does not have that role there.")
+        if new in before:
+            raise InvalidInput("The user already has that role there.")
+        _remove(session, user_id, old)
+        _add(session, user_id, new)
+        _keep_a_group_admin(session, old)
+        _audit(session, principal, user_id, "user.role_changed", before, new)
+
+
+def invite(db: Database, principal: Principal, *, email: str, name: str, role: Grant,
+           phone: str = "") -> int:
+    """Invite a new person with one role (an email link valid 48 hours), or give an existing
+    user the role. Returns the user id."""
+    from services import invitations  # the email side; imported here to keep this module light
+
+    address = normalise_email(email)
+    if "@" not in address.strip("@") or len(address) > 254:
+        raise InvalidInput("Enter the person's email address.")
+    if not name.strip() or len(name) > 200:
+        raise InvalidInput("Enter the person's name (at most 200 characters).")
+    now = clock.now()
+    with transaction(db) as session:
+        _require(session, principal, role, None)
+        user = session.scalar(select(User).where(User.email == address))
+        if user is not None:
+            before = grants_of(session, user.id)
+            if role in before:
+                raise InvalidInput("That person already has this role here.")
+            _add(session, user.id, role)
+            _audit(session, principal, user.id, "user.role_granted", before, role)
+            return user.id
+        user = User(email=address, name=name.strip(), phone=phone.strip()[:40], status="invited",
+                    password_hash=None, created_at=now)
+        session.add(user)
+        session.flush()
+        _add(session, user.id, role)
+        invitations.send_invitation(session, user=user, inviter_name=principal.name,
+                                    organisation=_place_name(session, role), now=now)
+        audit.record(session, action="user.invited", actor_user_id=principal.user_id,
+                     actor_email=principal.email, target_type="user", target_id=user.id,
+                     details={"role": _describe(role)}, now=now)
+        return user.id
+
+
+def _require(session: Session, principal: Principal, role: Grant, user_id: int | None) -> None:
+    principal.require(Action.MANAGE_USERS, target_type="user", target_id=user_id)
+    if not policy.grant_is_well_formed(role):
+        raise InvalidInput("That role needs a provider group and provider, or a client account.")
+    _check_place(session, role)
+    if not policy.may_grant(principal, role):
+        raise principal.denied(Action.MANAGE_USERS, target_type="user", target_id=user_id)
+
+
+def _check_place(session: Session, role: Grant) -> None:
+    if role.kind == "provider":
+        if session.get(ProviderGroup, role.group_id) is None:
+            raise InvalidInput("No such provider group.")
+        if role.provider_id is not None:
+            provider = session.get(Provider, role.provider_id)
+            if provider is None or provider.group_id != role.group_id:
+                raise InvalidInput("That provider is not part of the provider group.")
+    elif role.kind == "account" and session.get(Account, role.account_id) is None:
+        raise InvalidInput("No such client account.")
+
+
+def _add(session: Session, user_id: int, role: Grant) -> None:
+    if role.kind == "staff":
+        session.add(StaffRole(user_id=user_id, role=role.role))
+    elif role.kind == "provider":
+        session.add(Membership(user_id=user_id, group_id=role.group_id,
+                               provider_id=role.provider_id, role=role.role))
+    else:
+        existing = session.get(AccountMembership, (user_id, role.account_id))
+        if existing is not None:
+            raise InvalidInput("The user already has a role in that account; change it instead.")
+        session.add(AccountMembership(user_id=user_id, account_id=role.account_id, role=role.role))
+    session.flush()
+
+
+def _remove(session: Session, user_id: int, role: Grant) -> None:
+    if role.kind == "staff":
+        session.execute(delete(StaffRole).where(StaffRole.user_id == user_id,
+                                                StaffRole.role == role.role))
+    elif role.kind == "provider":
+        provider = (Membership.provider_id.is_(None) if role.provider_id is None
+                    else Membership.provider_id == role.provider_id)
+        session.execute(delete(Membership).where(Membership.user_id == user_id,
+                                                 Membership.group_id == role.group_id, provider,
+                                                 Membership.role == role.role))
+    else:
+        session.execute(delete(AccountMembership).where(AccountMembership.user_id == user_id,
+                                                        AccountMembership.account_id == role.account_id,
+                                                        AccountMembership.role == role.role))
+    session.flush()
+
+
+def serialise_group_admins(db: Database, session: Session, role: Grant) -> None:
+    """Called first in a transaction that may remove a group admin: two admins removing each
+    other at once must not leave the group without one."""
+    if role.role == Role.PROVIDER_GROUP_ADMIN:
+        db.serialise(session, f"group admins:{role.group_id}")
+
+
+def _keep_a_group_admin(session: Session, removed: Grant) -> None:
+    if removed.role != Role.PROVIDER_GROUP_ADMIN:
+        return
+    remaining = session.scalar(select(func.count()).select_from(Membership).join(
+        User, User.id == Membership.user_id).where(
+        Membership.group_id == removed.group_id, Membership.role == Role.PROVIDER_GROUP_ADMIN,
+        User.status != "deactivated"))
+    if not remaining:
+        raise InvalidInput(LAST_GROUP_ADMIN)
+
+
+def _place_name(session: Session, role: Grant) -> str:
+    if role.kind == "provider":
+        return session.get(ProviderGroup, role.group_id).name
+    if role.kind == "account":
+        return session.get(Account, role.account_id).name
+    return "ResultsDesk"
+
+
+def _describe(role: Grant) -> dict:
+    return {k: v for k, v in (("role", str(role.role)), ("group_id", role.group_id),
+                              ("provider_id", role.provider_id), ("account_id", role.account_id))
+            if v is not None}
+
+
+def _audit(session: Session, principal: Principal, user_id: int, action: str,
+           before: list[Grant], changed: Grant) -> None:
+    after = grants_of(session, user_id)
+    audit.record(session, action=action, actor_user_id=principal.user_id,
+                 actor_email=principal.email, target_type="user", target_id=user_id,
+                 details={"changed": _describe(changed),
+                          "old_roles": [_describe(g) for g in before],
+                          "new_roles": [_describe(g) for g in after]})
