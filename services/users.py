@@ -45,7 +45,7 @@ class UserSummary:
     roles: tuple[str, ...]
 
 
-def _reach(session: Session, user_id: int) -> UserReach:
+def reach_of(session: Session, user_id: int) -> UserReach:
     staff = session.scalars(select(StaffRole.role).where(StaffRole.user_id == user_id)).all()
     links = session.execute(select(Membership.group_id, Membership.provider_id, Membership.role)
                             .where(Membership.user_id == user_id)).all()
@@ -57,18 +57,22 @@ def _reach(session: Session, user_id: int) -> UserReach:
                      tuple(Role(r) for _, r in accounts))
 
 
+def role_names(reach: UserReach) -> tuple[str, ...]:
+    return tuple(sorted({str(r) for r in reach.staff_roles}
+                        | {str(r) for *_, r in reach.provider_links}
+                        | {str(r) for r in reach.account_roles}))
+
+
 def _summary(user: User, reach: UserReach) -> UserSummary:
-    roles = sorted({str(r) for r in reach.staff_roles} | {str(r) for *_, r in reach.provider_links}
-                   | {str(r) for r in reach.account_roles})
     return UserSummary(user.id, user.email, user.name, user.status, user.failed_attempts,
-                       user.locked_until, user.last_login_at, tuple(roles))
+                       user.locked_until, user.last_login_at, role_names(reach))
 
 
 def _user_in_scope(session: Session, principal: Principal, action: Action, user_id: int) -> User:
     principal.require(action, target_type="user", target_id=user_id)
     user = session.get(User, user_id)
     # An unknown id is refused like an out-of-scope one, so ids cannot be probed.
-    if user is None or not policy.may_manage_user(principal, _reach(session, user_id)):
+    if user is None or not policy.may_manage_user(principal, reach_of(session, user_id)):
         raise principal.denied(action, target_type="user", target_id=user_id)
     return user
 
@@ -79,8 +83,8 @@ def find_by_email(db: Database, principal: Principal, *, email: str) -> UserSumm
     with transaction(db, write=False) as session:
         principal.require(Action.MANAGE_USERS, target_type="user")
         user = session.scalars(select(User).where(User.email == address)).first()
-        if user is not None and policy.may_manage_user(principal, _reach(session, user.id)):
-            return _summary(user, _reach(session, user.id))
+        if user is not None and policy.may_manage_user(principal, reach_of(session, user.id)):
+            return _summary(user, reach_of(session, user.id))
     # Out of scope and unknown read the same to the admin, so nobody can probe other clinics'
     # users; the audit trail still records the refused lookup.
     audit.record_denial(db, principal.denied(Action.MANAGE_USERS, target_type="user",
@@ -88,7 +92,7 @@ def find_by_email(db: Database, principal: Principal, *, email: str) -> UserSumm
     raise NotFound("No user with that email address in your scope.")
 
 
-def _near(principal: Principal):
+def users_near(principal: Principal):
     """User ids sharing a group, provider or account with a scoped admin; None for global staff."""
     if principal.staff_roles & {Role.SYSTEM_ADMIN, Role.SUPPORT_REP}:
         return None
@@ -108,7 +112,7 @@ def locked_users(db: Database, principal: Principal) -> list[UserSummary]:
         principal.require(Action.UNLOCK_USERS, target_type="user")
         now = clock.now()
         query = select(User).where(User.status == "locked", User.locked_until > now)
-        narrowed = _near(principal)
+        narrowed = users_near(principal)
         if narrowed is not None:
             query = query.where(User.id.in_(narrowed))
         # Streamed: the SQL narrows to users who share a group, provider or account with the
@@ -116,7 +120,7 @@ def locked_users(db: Database, principal: Principal) -> list[UserSummary]:
         found = session.scalars(query.order_by(User.locked_until.desc()).execution_options(yield_per=100))
         result = []
         for user in found:
-            reach = _reach(session, user.id)
+            reach = reach_of(session, user.id)
             if policy.may_manage_user(principal, reach):
                 result.append(_summary(user, reach))
             if len(result) == LOCKED_LIST_LIMIT:
