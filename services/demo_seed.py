@@ -35,7 +35,7 @@ from db.models import (
     StaffRole,
     User,
 )
-from services import audit, clock, npi, passwords, routing, settings
+from services import audit, clock, npi, passwords, routing, settings, terms
 from services.demo_report_content import (
     BUILDERS,
     INJURIES,
@@ -443,8 +443,11 @@ def _add_users(session: Session, *, now: datetime, group_id: int, provider_id: i
     # seed, including each test that seeds. Sharing it reveals only what is published anyway:
     # that the demo logins share one password.
     password_hash = passwords.hash_password(DEMO_PASSWORD)
+    # Demo logins have accepted the current terms, so a demo goes straight in; invited and
+    # registered people accept at their first sign-in, everyone again when the version changes.
     users = [User(email=spec.email, name=spec.name, password_hash=password_hash, status="active",
-                  terms_accepted_at=None, created_at=now) for spec in _DEMO_USERS]
+                  terms_accepted_at=now, terms_version=terms.current_version(), created_at=now)
+             for spec in _DEMO_USERS]
     session.add_all(users)
     session.flush()
     for spec, user in zip(_DEMO_USERS, users, strict=True):

@@ -43,6 +43,7 @@ class Principal:
     provider_links: tuple[ProviderLink, ...] = ()
     account_links: tuple[AccountLink, ...] = ()
     session_id: int | None = None
+    terms_version: str | None = None  # the terms of use version this user last accepted
 
     @property
     def roles(self) -> frozenset[Role]:
@@ -123,4 +124,5 @@ def load(session: Session, user: User, *, session_id: int | None = None) -> Prin
             for role, account in account_rows
         ),
         session_id=session_id,
+        terms_version=user.terms_version,
     )

@@ -6,7 +6,11 @@ their next sign-in.
 
 from __future__ import annotations
 
-from services import settings
+from db.engine import Database
+from db.models import User
+from services import audit, clock, settings
+from services.principals import Principal
+from services.transaction import transaction
 
 TERMS_TEXT = """\
 ResultsDesk is provided to authorised users of employers, workers' compensation payors, third
@@ -31,3 +35,14 @@ def current_version() -> str:
 def needs_acceptance(accepted_version: str | None) -> bool:
     """Whether someone who accepted `accepted_version` (or nothing) must accept again."""
     return accepted_version != current_version()
+
+
+def accept(db: Database, principal: Principal) -> None:
+    """Record that the signed-in user accepted the current terms (version and time)."""
+    version, now = current_version(), clock.now()
+    with transaction(db) as session:
+        user = session.get(User, principal.user_id)
+        user.terms_version, user.terms_accepted_at = version, now
+        audit.record(session, action="terms.accepted", actor_user_id=principal.user_id,
+                     actor_email=principal.email, target_type="user", target_id=principal.user_id,
+                     details={"version": version}, now=now)

@@ -9,9 +9,10 @@ from urllib.parse import urlparse
 import streamlit as st
 
 from pages.common import components, runtime
-from pages.screens import audit, home, my_account, reports, roles, sign_in, upload, users
+from pages.screens import audit, home, my_account, reports, roles, sign_in, terms, upload, users
 from pages.screens.coming_soon import placeholder
 from services import audit as audit_trail, sessions
+from services import terms as terms_of_use
 from services.policy import Action
 from services.principals import Principal
 
@@ -62,6 +63,9 @@ def _page(screen: Screen, principal: Principal) -> st.Page:
 def pages_for(principal: Principal | None) -> dict[str, list[st.Page]] | list[st.Page]:
     if principal is None:
         return [st.Page(sign_in.render, title="Sign in", url_path="sign-in", default=True)]
+    if terms_of_use.needs_acceptance(principal.terms_version):
+        return [st.Page(lambda: terms.render(principal), title="Terms of use", url_path="terms",
+                        default=True)]
     sections: dict[str, list[st.Page]] = {}
     for screen in screens_for(principal):
         sections.setdefault(screen.section, []).append(_page(screen, principal))
