@@ -12,7 +12,7 @@ from sqlalchemy import select, union, update
 from sqlalchemy.orm import Session
 
 from db.engine import Database
-from db.models import AccountMembership, Membership, StaffRole, User
+from db.models import AccountMembership, AuditEvent, Membership, ReportRead, StaffRole, User
 from services import audit, clock, passwords, policy, sessions
 from services.auth import normalise_email
 from services.errors import InvalidInput, NotFound
@@ -206,3 +206,47 @@ def create_first_admin(db: Database, *, email: str, name: str, password: str) ->
                      target_id=user.id, details={"role": "system_admin", "via": "command line"},
                      now=now)
         return user.id
+
+
+def update_contact(db: Database, principal: Principal, *, user_id: int, name: str,
+                   phone: str) -> None:
+    """Change a user's name and phone (the email is the user id and stays)."""
+    name, phone = name.strip(), phone.strip()
+    if not name or len(name) > 200:
+        raise InvalidInput("Enter a name (at most 200 characters).")
+    if len(phone) > 40 or any(c not in "0123456789+-() .x" for c in phone):
+        raise InvalidInput("A phone number has at most 40 digits, spaces and + - ( ) . x.")
+    with transaction(db) as session:
+        user = _user_in_scope(session, principal, Action.MANAGE_USERS, user_id)
+        changed = [field for field, old, new in (("name", user.name, name), ("phone", user.phone, phone))
+                   if old != new]
+        if not changed:
+            return
+        user.name, user.phone = name, phone
+        audit.record(session, action="user.contact_changed", actor_user_id=principal.user_id,
+                     actor_email=principal.email, target_type="user", target_id=user.id,
+                     details={"changed": changed})
+
+
+def delete_or_deactivate(db: Database, principal: Principal, *, user_id: int) -> str:
+    """Delete a user who never did anything that must be kept; otherwise deactivate them.
+
+    Kept: anyone who ever signed in, opened a report, or acted in the audit trail. An
+    invitation nobody accepted can go. Returns "deleted" or "deactivated".
+    """
+    with transaction(db) as session:
+        user = _user_in_scope(session, principal, Action.MANAGE_USERS, user_id)
+        if user.id == principal.user_id:
+            raise InvalidInput("You cannot delete your own account.")
+        has_history = (user.last_login_at is not None or session.scalar(
+            select(AuditEvent.id).where(AuditEvent.actor_user_id == user.id).limit(1)) is not None
+            or session.scalar(select(ReportRead.user_id).where(ReportRead.user_id == user.id)
+                              .limit(1)) is not None)
+        if not has_history:
+            session.delete(user)
+            audit.record(session, action="user.deleted", actor_user_id=principal.user_id,
+                         actor_email=principal.email, target_type="user", target_id=user_id,
+                         details={"status": user.status})
+            return "deleted"
+    deactivate(db, principal, user_id=user_id)
+    return "deactivated"
