@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from db.engine import Database
 from db.models import Account, AccountMembership, Membership, Provider, ProviderGroup, StaffRole, User
-from services import audit, clock, policy
+from services import audit, clock, policy, users
 from services.auth import normalise_email
 from services.errors import InvalidInput
 from services.policy import Action, Grant, Role
@@ -204,3 +204,54 @@ def _audit(session: Session, principal: Principal, user_id: int, action: str,
                  details={"changed": _describe(changed),
                           "old_roles": [_describe(g) for g in before],
                           "new_roles": [_describe(g) for g in after]})
+
+
+def grantable(db: Database, principal: Principal) -> list[tuple[str, Grant]]:
+    """Every role the admin may give, with a label naming the role and where it applies."""
+    with transaction(db, write=False) as session:
+        principal.require(Action.MANAGE_USERS)
+        groups = session.execute(select(ProviderGroup.id, ProviderGroup.name)
+                                 .order_by(ProviderGroup.name)).all()
+        providers = session.execute(select(Provider.id, Provider.group_id, Provider.name)
+                                    .order_by(Provider.name)).all()
+        accounts = session.execute(select(Account.id, Account.name, Account.kind)
+                                   .order_by(Account.name)).all()
+    labels = policy.ROLE_LABELS
+    choices: list[tuple[str, Grant]] = [
+        (labels[role], Grant(role)) for role in policy.Role if role in policy.STAFF_ROLES]
+    group_names = dict((gid, name) for gid, name in groups)
+    for gid, name in groups:
+        choices.append((f"{labels[Role.PROVIDER_GROUP_ADMIN]}: {name}",
+                        Grant(Role.PROVIDER_GROUP_ADMIN, group_id=gid)))
+    for pid, gid, name in providers:
+        for role in (Role.PROVIDER_ADMIN, Role.PROVIDER_STAFF):
+            choices.append((f"{labels[role]}: {name} ({group_names[gid]})",
+                            Grant(role, group_id=gid, provider_id=pid)))
+    for aid, name, kind in accounts:
+        for role in (Role.ACCOUNT_ADMIN, Role.ACCOUNT_USER):
+            choices.append((f"{labels[role]}: {name} ({'TPA' if kind == 'tpa' else kind})",
+                            Grant(role, account_id=aid)))
+    # Filtered by the same rule that enforces: what is offered is exactly what is allowed.
+    return [(label, role) for label, role in choices if policy.may_grant(principal, role)]
+
+
+def roles_of(db: Database, principal: Principal, *, user_id: int) -> list[tuple[str, Grant]]:
+    """A user's roles with labels, for an admin whose reach includes the user."""
+    with transaction(db, write=False) as session:
+        principal.require(Action.MANAGE_USERS, target_type="user", target_id=user_id)
+        if session.get(User, user_id) is None or not policy.may_manage_user(
+                principal, users.reach_of(session, user_id)):
+            raise principal.denied(Action.MANAGE_USERS, target_type="user", target_id=user_id)
+        return [(_label(session, role), role) for role in grants_of(session, user_id)]
+
+
+def _label(session: Session, role: Grant) -> str:
+    label = policy.ROLE_LABELS[role.role]
+    if role.kind == "provider":
+        group = session.get(ProviderGroup, role.group_id).name
+        if role.provider_id is None:
+            return f"{label}: {group}"
+        return f"{label}: {session.get(Provider, role.provider_id).name} ({group})"
+    if role.kind == "account":
+        return f"{label}: {session.get(Account, role.account_id).name}"
+    return label
