@@ -21,7 +21,7 @@ ACTIONS = (
     "report.opened", "report.previewed", "report.downloaded", "report.posted", "report.rejected",
     "report.redelivered", "reports.archived", "notices.changed", "notices.queued", "outbox.sent", "blobs.swept",
     "user.invited", "user.role_granted", "user.role_revoked", "user.role_changed",
-    "user.contact_changed", "user.deleted", "terms.accepted",
+    "user.contact_changed", "user.deleted", "terms.accepted", "user.invitation_resent",
 )
 
 

@@ -255,3 +255,23 @@ def _label(session: Session, role: Grant) -> str:
     if role.kind == "account":
         return f"{label}: {session.get(Account, role.account_id).name}"
     return label
+
+
+def resend_invitation(db: Database, principal: Principal, *, user_id: int) -> None:
+    """Send a fresh invitation link ("reset a registration"); the earlier link stops working."""
+    from services import invitations
+
+    now = clock.now()
+    with transaction(db) as session:
+        principal.require(Action.MANAGE_USERS, target_type="user", target_id=user_id)
+        user = session.get(User, user_id)
+        if user is None or not policy.may_manage_user(principal, users.reach_of(session, user_id)):
+            raise principal.denied(Action.MANAGE_USERS, target_type="user", target_id=user_id)
+        if user.status != "invited":
+            raise InvalidInput("Only a person who has not accepted their invitation can get a new one.")
+        held = grants_of(session, user_id)
+        organisation = _place_name(session, held[0]) if held else "ResultsDesk"
+        invitations.send_invitation(session, user=user, inviter_name=principal.name,
+                                    organisation=organisation, now=now)
+        audit.record(session, action="user.invitation_resent", actor_user_id=principal.user_id,
+                     actor_email=principal.email, target_type="user", target_id=user_id, now=now)
