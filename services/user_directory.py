@@ -41,6 +41,7 @@ class UserRow:
     roles: tuple[str, ...]
     last_login_at: datetime | None
     invitation: str  # "", "pending" or "expired"
+    phone: str = ""
 
 
 def search(db: Database, principal: Principal, user_filter: UserFilter, *,
@@ -102,4 +103,4 @@ def _row(session, user: User, now: datetime) -> UserRow:
             Token.expires_at > now))
         invitation = "pending" if pending else "expired"
     return UserRow(user.id, user.email, user.name, user.status, tuple(roles), user.last_login_at,
-                   invitation)
+                   invitation, user.phone)

@@ -8,6 +8,7 @@ import pandas as pd
 import streamlit as st
 
 from pages.common import components, runtime
+from pages.screens import user_directory, user_invite
 from services import users
 from services.errors import DomainError
 from services.policy import Action
@@ -78,4 +79,5 @@ def render(principal: Principal) -> None:
     if principal.can(Action.UNLOCK_USERS):
         _locked(principal)
     _lookup(principal)
-    st.caption("Inviting users and changing their roles is coming to this page.")
+    user_directory.people(principal)
+    user_invite.invite(principal)

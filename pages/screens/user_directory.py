@@ -1,0 +1,144 @@
+"""The Users screen's people list: filters, a table to pick from, bulk actions, one user's panel."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pandas as pd
+import streamlit as st
+
+from pages.common import components, runtime
+from services import memberships, user_directory, users
+from services.errors import DomainError
+from services.policy import ROLE_LABELS, Role
+from services.principals import Principal
+from services.user_directory import UserFilter
+
+FILTER_KEY = "people_filter"
+_STATUSES = ["invited", "active", "locked", "deactivated"]
+_INVITATIONS = {"pending": "Invitation pending", "expired": "Invitation expired"}
+
+
+def _say(kind: str, text: str) -> None:
+    st.session_state["users_message"] = (kind, text)
+
+
+def _filters() -> None:
+    with st.form("people_filters"):
+        left, middle, right, last = st.columns(4)
+        text = left.text_input("Email or name contains", key="people_text")
+        status = middle.selectbox("Status", _STATUSES, index=None, key="people_status",
+                                  placeholder="Any status")
+        role = right.selectbox("Role", list(Role), index=None, key="people_role",
+                               format_func=ROLE_LABELS.get, placeholder="Any role")
+        invitation = last.selectbox("Invitation", list(_INVITATIONS), index=None,
+                                    format_func=_INVITATIONS.get, key="people_invitation",
+                                    placeholder="Any")
+        if st.form_submit_button("Show people"):
+            st.session_state[FILTER_KEY] = UserFilter(text=text, status=status, role=role,
+                                                      invitation=invitation)
+
+
+def _bulk(label: str, action: Callable[..., object], user_ids: list[int]) -> None:
+    principal = runtime.current_principal()
+    if principal is None:
+        return
+    done, refused = 0, []
+    for user_id in user_ids:
+        try:
+            action(runtime.database(), principal, user_id=user_id)
+            done += 1
+        except DomainError as error:
+            refused.append(str(error))
+    text = f"{label}: {done} of {len(user_ids)} done."
+    if refused:
+        text += " Not done: " + "; ".join(sorted(set(refused)))
+    _say("error" if refused else "success", text)
+
+
+def _act(label: str, action: Callable[..., object], **kwargs) -> None:
+    principal = runtime.current_principal()
+    if principal is None:
+        return
+    try:
+        result = action(runtime.database(), principal, **kwargs)
+    except DomainError as error:
+        _say("error", str(error))
+    else:
+        _say("success", f"{label}: {result if isinstance(result, str) else 'done'}.")
+
+
+def people(principal: Principal) -> None:
+    st.subheader("People")
+    _filters()
+    report_filter = st.session_state.get(FILTER_KEY, UserFilter())
+    try:
+        rows, more = user_directory.search(runtime.database(), principal, report_filter)
+    except DomainError as error:
+        st.error(str(error))
+        return
+    if not rows:
+        st.info("Nobody in your reach matches.")
+        return
+    table = pd.DataFrame([{
+        "Email": r.email, "Name": r.name, "Status": r.status,
+        "Roles": ", ".join(ROLE_LABELS[Role(x)] for x in r.roles),
+        "Last sign-in": components.utc(r.last_login_at) or "never",
+        "Invitation": _INVITATIONS.get(r.invitation, ""),
+    } for r in rows])
+    event = st.dataframe(table, hide_index=True, width="stretch", on_select="rerun",
+                         selection_mode="multi-row", key=f"people_grid_{hash(report_filter)}")
+    if more:
+        st.caption(f"The first {user_directory.PAGE_SIZE} are shown: narrow the search to see others.")
+    chosen = [rows[i] for i in event.selection.rows if i < len(rows)]
+    if not chosen:
+        st.caption("Select people to act on several at once, or one to see and change their roles.")
+        return
+    ids = [row.id for row in chosen]
+    columns = st.columns(3)
+    for column, (label, action) in zip(columns, (
+            ("Deactivate", users.deactivate), ("Resend invitation", memberships.resend_invitation),
+            ("End sessions", users.end_sessions)), strict=True):
+        column.button(f"{label} ({len(ids)})", key=f"people_bulk_{label}", on_click=_bulk,
+                      args=(label, action, ids))
+    if len(chosen) == 1:
+        _one(principal, chosen[0])
+
+
+def _one(principal: Principal, row: user_directory.UserRow) -> None:
+    with st.container(border=True):
+        components.literal(f"{row.name} ({row.email}), {row.status}", tag="h4")
+        try:
+            held = memberships.roles_of(runtime.database(), principal, user_id=row.id)
+        except DomainError:
+            st.caption("This person also belongs to places outside your reach: only their "
+                       "administrators there can change them.")
+            return
+        for index, (label, role) in enumerate(held):
+            left, right = st.columns([4, 1])
+            with left:
+                components.literal(label)
+            right.button("Remove", key=f"role_remove_{index}", on_click=_act,
+                         args=("Role removed", memberships.revoke),
+                         kwargs={"user_id": row.id, "role": role})
+        offered = memberships.grantable(runtime.database(), principal)
+        labels = [label for label, _ in offered]
+        pick, add = st.columns([4, 1])
+        choice = pick.selectbox("Add a role", labels, index=None, key="role_add_choice",
+                                placeholder="Choose a role and where it applies")
+        add.button("Add", key="role_add", disabled=choice is None, on_click=_act,
+                   args=("Role added", memberships.grant),
+                   kwargs={"user_id": row.id, "role": dict(offered).get(choice)})
+        with st.form("contact"):
+            name = st.text_input("Name", value=row.name, key="contact_name")
+            phone = st.text_input("Phone", value=row.phone, key="contact_phone")
+            if st.form_submit_button("Save contact details"):
+                _act("Contact details saved", users.update_contact, user_id=row.id, name=name,
+                     phone=phone)
+                st.rerun()
+        choices = [("Unlock", users.unlock, row.status == "locked"),
+                   ("Reactivate", users.reactivate, row.status == "deactivated"),
+                   ("Delete", users.delete_or_deactivate, True)]
+        for column, (label, action, enabled) in zip(st.columns(len(choices)), choices, strict=True):
+            column.button(label, key=f"person_{label}", disabled=not enabled, on_click=_act,
+                          args=(label, action), kwargs={"user_id": row.id})
