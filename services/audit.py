@@ -22,6 +22,8 @@ ACTIONS = (
     "report.redelivered", "reports.archived", "notices.changed", "notices.queued", "outbox.sent", "blobs.swept",
     "user.invited", "user.role_granted", "user.role_revoked", "user.role_changed",
     "user.contact_changed", "user.deleted", "terms.accepted", "user.invitation_resent",
+    "user.invitation_accepted", "password.reset_requested", "password.reset_throttled",
+    "password.reset", "password.changed",
 )
 
 

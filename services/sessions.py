@@ -112,13 +112,14 @@ def end(db: Database, token: str) -> None:
                      target_type="session", target_id=row.id, now=now)
 
 
-def end_all_for_user(session: Session, *, user_id: int, reason: str, now: datetime) -> int:
-    """End every open session of a user inside the caller's transaction; returns how many."""
-    return session.execute(
-        update(LoginSession)
-        .where(LoginSession.user_id == user_id, LoginSession.ended_at.is_(None))
-        .values(ended_at=now, end_reason=reason)
-    ).rowcount
+def end_all_for_user(session: Session, *, user_id: int, reason: str, now: datetime,
+                     keep_session_id: int | None = None) -> int:
+    """End every open session of a user (but one, if named) in the caller's transaction."""
+    query = update(LoginSession).where(LoginSession.user_id == user_id,
+                                       LoginSession.ended_at.is_(None))
+    if keep_session_id is not None:
+        query = query.where(LoginSession.id != keep_session_id)
+    return session.execute(query.values(ended_at=now, end_reason=reason)).rowcount
 
 
 def open_count(db: Database, principal: Principal) -> int:

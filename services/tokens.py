@@ -1,0 +1,81 @@
+"""Single-use emailed tokens (invitations, password resets): random, stored only as a hash.
+
+A token is 256 random bits sent in a link. The table keeps its SHA-256, so a copy of the
+database opens nothing. A newer token of the same purpose ends the older ones; redeeming one
+is a conditional UPDATE, so two tabs redeeming the same link cannot both succeed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import datetime
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from db.models import Token, User
+from services import settings
+from services.errors import DomainError
+
+INVALID = "This link is not valid any more. Ask for a new one."
+
+
+class InvalidToken(DomainError):
+    """The link is unknown, used, superseded or expired; `expired` tells the last case apart."""
+
+    def __init__(self, message: str = INVALID, *, expired: bool = False) -> None:
+        self.expired = expired
+        super().__init__(message)
+
+
+def _hash(raw: str) -> str:
+    return hashlib.sha256(raw.encode("utf-8")).hexdigest()
+
+
+def lifetime(purpose: str):
+    limits = settings.current()
+    return {"invitation": limits.invitation_lifetime,
+            "password_reset": limits.password_reset_lifetime}[purpose]
+
+
+def issue(session: Session, *, user_id: int, purpose: str, now: datetime) -> str:
+    """A new token for the user; their earlier unused ones of this purpose stop working."""
+    kill_all(session, user_id=user_id, purpose=purpose, now=now)
+    raw = secrets.token_urlsafe(32)
+    session.add(Token(user_id=user_id, purpose=purpose, token_hash=_hash(raw), created_at=now,
+                      expires_at=now + lifetime(purpose)))
+    session.flush()
+    return raw
+
+
+def kill_all(session: Session, *, user_id: int, purpose: str | None = None,
+             now: datetime) -> None:
+    """End every unused token of the user (of one purpose, or all): a password change does."""
+    query = update(Token).where(Token.user_id == user_id, Token.used_at.is_(None))
+    if purpose is not None:
+        query = query.where(Token.purpose == purpose)
+    session.execute(query.values(used_at=now).execution_options(synchronize_session=False))
+
+
+def peek(session: Session, raw: str, *, purpose: str, now: datetime) -> User:
+    """The token's user if the token would redeem now; InvalidToken otherwise. Consumes nothing."""
+    token = session.scalar(select(Token).where(Token.token_hash == _hash(raw or ""),
+                                               Token.purpose == purpose))
+    if token is None or token.used_at is not None:
+        raise InvalidToken()
+    if token.expires_at <= now:
+        raise InvalidToken(expired=True)
+    return session.get(User, token.user_id)
+
+
+def redeem(session: Session, raw: str, *, purpose: str, now: datetime) -> User:
+    """Use the token once and return its user; InvalidToken when it cannot be used."""
+    user = peek(session, raw, purpose=purpose, now=now)
+    used = session.execute(
+        update(Token).where(Token.token_hash == _hash(raw), Token.used_at.is_(None),
+                            Token.expires_at > now)
+        .values(used_at=now).execution_options(synchronize_session=False)).rowcount
+    if not used:
+        raise InvalidToken()
+    return user
