@@ -23,7 +23,8 @@ ACTIONS = (
     "user.invited", "user.role_granted", "user.role_revoked", "user.role_changed",
     "user.contact_changed", "user.deleted", "terms.accepted", "user.invitation_resent",
     "user.invitation_accepted", "password.reset_requested", "password.reset_throttled",
-    "password.reset", "password.changed",
+    "password.reset", "password.changed", "registration_code.issued", "registration.failed",
+    "provider_group.registered",
 )
 
 
