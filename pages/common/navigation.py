@@ -9,7 +9,18 @@ from urllib.parse import urlparse
 import streamlit as st
 
 from pages.common import components, runtime
-from pages.screens import audit, home, my_account, reports, roles, sign_in, terms, upload, users
+from pages.screens import (
+    audit,
+    home,
+    my_account,
+    public_access,
+    reports,
+    roles,
+    sign_in,
+    terms,
+    upload,
+    users,
+)
 from pages.screens.coming_soon import placeholder
 from services import audit as audit_trail, sessions
 from services import terms as terms_of_use
@@ -62,7 +73,18 @@ def _page(screen: Screen, principal: Principal) -> st.Page:
 
 def pages_for(principal: Principal | None) -> dict[str, list[st.Page]] | list[st.Page]:
     if principal is None:
-        return [st.Page(sign_in.render, title="Sign in", url_path="sign-in", default=True)]
+        signing_in = st.Page(sign_in.render, title="Sign in", url_path="sign-in", default=True)
+        st.session_state["sign_in_page"] = signing_in
+        return [
+            signing_in,
+            st.Page(public_access.forgot_password, title="Forgot password", url_path="forgot-password"),
+            st.Page(public_access.register, title="Register a provider group", url_path="register"),
+            # Reached from emailed links only.
+            st.Page(public_access.accept_invitation, title="Accept invitation",
+                    url_path="accept-invitation", visibility="hidden"),
+            st.Page(public_access.reset_password, title="Reset password", url_path="reset-password",
+                    visibility="hidden"),
+        ]
     if terms_of_use.needs_acceptance(principal.terms_version):
         return [st.Page(lambda: terms.render(principal), title="Terms of use", url_path="terms",
                         default=True)]

@@ -41,5 +41,5 @@ def render() -> None:
     failed = st.session_state.get(_FAILED_KEY)
     if failed:
         st.error(failed)
-    st.caption("Your account locks after three unsuccessful attempts. "
-               "Forgot your password or locked out? Contact support or your administrator.")
+    st.caption("Your account locks after three unsuccessful attempts and unlocks itself after a "
+               "while. Forgot your password? Use Forgot password in the menu to get a reset link.")

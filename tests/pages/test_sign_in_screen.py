@@ -36,9 +36,9 @@ def _audit(db, action):
         return list(session.scalars(select(AuditEvent).where(AuditEvent.action == action)))
 
 
-def test_signed_out_visitors_get_only_the_sign_in_screen(app):
+def test_signed_out_visitors_get_only_the_public_screens(app):
     assert titles(app) == ["Sign in to ResultsDesk"]
-    assert screens(app) == {""}
+    assert screens(app) == {"", "forgot-password", "register", "accept-invitation", "reset-password"}
     assert titles(open_screen(app, "audit")) == ["Sign in to ResultsDesk"]
 
 

@@ -1,0 +1,123 @@
+"""Screens for people who are not signed in: register a provider group, accept an invitation,
+forgot password, reset password. None of them signs anyone in: they lead to the sign-in screen."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from pages.common import runtime
+from services import invitations, password_policy, password_reset, registration, terms
+from services.errors import DomainError
+from services.tokens import InvalidToken
+
+_DONE_KEY = "public_done"
+
+
+def _policy_help() -> str:
+    return "Your password needs: " + "; ".join(password_policy.help_text()) + "."
+
+
+def _terms(key: str) -> bool:
+    with st.expander("Terms of use", expanded=False):
+        st.text(terms.TERMS_TEXT)
+    return st.checkbox("I have read and accept the terms of use", key=key)
+
+
+def _done() -> bool:
+    message = st.session_state.get(_DONE_KEY)
+    if message:
+        st.success(message)
+        st.page_link(st.session_state["sign_in_page"], label="Go to sign in")
+    return bool(message)
+
+
+def register() -> None:
+    st.title("Register your provider group")
+    st.caption("For the first person of a facility. Support gives you a registration code for "
+               "your facility's NPI; later colleagues are invited by you.")
+    if _done():
+        return
+    with st.form("register"):
+        left, right = st.columns(2)
+        number = left.text_input("Facility NPI (10 digits)", key="reg_npi", max_chars=10)
+        code = right.text_input("Registration code", key="reg_code", max_chars=30)
+        email = left.text_input("Email address (your user ID)", key="reg_email")
+        name = right.text_input("Your name", key="reg_name")
+        phone = left.text_input("Phone", key="reg_phone")
+        password = right.text_input("Password", type="password", key="reg_password",
+                                    help=_policy_help())
+        accepted = _terms("reg_terms")
+        if st.form_submit_button("Register", type="primary"):
+            try:
+                registration.register(runtime.database(), npi_number=number, code=code,
+                                      email=email, name=name, phone=phone, password=password,
+                                      accept_terms=accepted)
+            except DomainError as error:
+                st.error(str(error))
+            else:
+                st.session_state[_DONE_KEY] = ("Your provider group is registered and you are its "
+                                               "administrator. Sign in with your email address.")
+                st.rerun()
+
+
+def accept_invitation() -> None:
+    st.title("Accept your invitation")
+    if _done():
+        return
+    token = st.query_params.get("token", "")
+    try:
+        invited = invitations.invitation_for(runtime.database(), token)
+    except InvalidToken as invalid:
+        st.error(str(invalid))
+        return
+    st.write("Welcome. Set a password for your account, then sign in.")
+    with st.form("accept_invitation"):
+        st.text_input("Email address (your user ID)", value=invited.email, disabled=True)
+        password = st.text_input("Password", type="password", key="invite_password",
+                                 help=_policy_help())
+        accepted = _terms("invite_terms")
+        if st.form_submit_button("Set password", type="primary"):
+            try:
+                invitations.accept(runtime.database(), raw_token=token, password=password,
+                                   accept_terms=accepted)
+            except DomainError as error:
+                st.error(str(error))
+            else:
+                st.session_state[_DONE_KEY] = "Your password is set. Sign in with your email address."
+                st.rerun()
+
+
+def forgot_password() -> None:
+    st.title("Forgot your password?")
+    answer = st.session_state.get("forgot_answer")
+    if answer:
+        st.info(answer)
+        return
+    with st.form("forgot_password"):
+        email = st.text_input("Email address (your user ID)", key="forgot_email")
+        if st.form_submit_button("Send me a reset link", type="primary"):
+            st.session_state["forgot_answer"] = password_reset.request_reset(
+                runtime.database(), email=email)
+            st.rerun()
+
+
+def reset_password() -> None:
+    st.title("Choose a new password")
+    if _done():
+        return
+    token = st.query_params.get("token", "")
+    with st.form("reset_password"):
+        password = st.text_input("New password", type="password", key="reset_password_new",
+                                 help=_policy_help())
+        if st.form_submit_button("Save new password", type="primary"):
+            try:
+                password_reset.reset_password(runtime.database(), raw_token=token, password=password)
+            except InvalidToken:
+                st.error("This reset link is not valid any more. Ask for a new one with "
+                         "'Forgot password'.")
+            except DomainError as error:
+                st.error(str(error))
+            else:
+                st.session_state[_DONE_KEY] = ("Your password is changed and you were signed out "
+                                               "everywhere. Sign in with the new password.")
+                st.rerun()
