@@ -14,6 +14,7 @@ from pages.screens import (
     home,
     my_account,
     public_access,
+    registration_codes,
     reports,
     roles,
     sign_in,
@@ -44,9 +45,8 @@ SCREENS = (
     Screen("Administration", "Users", "users", Action.MANAGE_USERS, users.render),
     Screen("Administration", "Provider groups", "provider-groups", Action.MANAGE_PROVIDER_GROUPS, placeholder(
         "Provider groups", Action.MANAGE_PROVIDER_GROUPS, "Provider groups, their providers and NPIs.")),
-    Screen("Administration", "Registration codes", "registration-codes", Action.ISSUE_REGISTRATION_CODES,
-           placeholder("Registration codes", Action.ISSUE_REGISTRATION_CODES,
-                       "Issue a registration code so a facility can register its provider group.")),
+    Screen("Administration", "Registration codes", "registration-codes",
+           Action.ISSUE_REGISTRATION_CODES, registration_codes.render),
     Screen("Administration", "Client accounts", "client-accounts", Action.MANAGE_CLIENT_ACCOUNTS, placeholder(
         "Client accounts", Action.MANAGE_CLIENT_ACCOUNTS,
         "Employer, payor and TPA accounts, their users and report routing.")),

@@ -5,7 +5,8 @@ from __future__ import annotations
 import streamlit as st
 
 from pages.common import components, runtime
-from services import result_notices, sessions, users
+from services import password_policy, password_reset, result_notices, sessions, users
+from services.errors import DomainError
 from services.policy import Action
 from services.principals import Principal
 
@@ -36,6 +37,24 @@ def _notices(principal: Principal) -> None:
                    "It never contains patient details.")
 
 
+def _password() -> None:
+    st.subheader("Password")
+    with st.form("change_password", clear_on_submit=True):
+        current = st.text_input("Current password", type="password", key="pw_current")
+        new = st.text_input("New password", type="password", key="pw_new",
+                            help="Your password needs: " + "; ".join(password_policy.help_text()) + ".")
+        if st.form_submit_button("Change password"):
+            principal = runtime.current_principal()
+            if principal is None:
+                st.rerun()
+            try:
+                password_reset.change_password(runtime.database(), principal, current=current, new=new)
+            except DomainError as error:
+                st.error(str(error))
+            else:
+                st.success("Password changed. Your other sessions were signed out.")
+
+
 def render(principal: Principal) -> None:
     components.guard(principal, None)
     st.title("My account")
@@ -44,6 +63,7 @@ def render(principal: Principal) -> None:
     components.literal("Roles: " + ("; ".join(components.role_labels(principal)) or "none"))
     if principal.can(Action.VIEW_REPORTS):
         _notices(principal)
+    _password()
     st.subheader("Sessions")
     count = sessions.open_count(runtime.database(), principal)
     st.write(f"You are signed in on {count} {'device or tab' if count == 1 else 'devices or tabs'}.")

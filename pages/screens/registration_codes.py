@@ -1,0 +1,44 @@
+"""Registration codes: support issues one per facility NPI; the code is shown here once."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from pages.common import components, runtime
+from services import registration
+from services.errors import DomainError
+from services.policy import Action
+from services.principals import Principal
+
+
+def render(principal: Principal) -> None:
+    components.guard(principal, Action.ISSUE_REGISTRATION_CODES)
+    st.title("Registration codes")
+    st.caption("A facility's first person registers its provider group on the Register page "
+               "with the facility NPI and this code. The code works once and expires after "
+               "30 days; a new code for the same NPI replaces the old one.")
+    with st.form("issue_code", clear_on_submit=True):
+        left, right = st.columns(2)
+        number = left.text_input("Facility NPI", max_chars=10, key="code_npi")
+        name = right.text_input("Facility name", key="code_facility")
+        if st.form_submit_button("Issue code", type="primary"):
+            current = runtime.current_principal()
+            if current is None:
+                st.rerun()
+            try:
+                issued = registration.issue_code(runtime.database(), current, npi_number=number,
+                                                 facility_name=name)
+            except DomainError as error:
+                st.error(str(error))
+            else:
+                st.success(f"Code for NPI {number}: {issued.code} (valid until "
+                           f"{components.utc(issued.expires_at)}). It is shown only now: pass it "
+                           "to the facility by phone or a secure channel.")
+    codes = registration.list_codes(runtime.database(), principal)
+    if codes:
+        st.subheader("Recent codes")
+        st.dataframe(pd.DataFrame([{
+            "NPI": c.npi, "Facility": c.facility_name, "Issued by": c.issued_by,
+            "Issued": components.utc(c.issued_at), "Expires": components.utc(c.expires_at),
+            "State": c.state} for c in codes]), hide_index=True, width="stretch")
