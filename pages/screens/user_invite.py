@@ -21,7 +21,7 @@ def invite(principal: Principal) -> None:
         email = left.text_input("Email address (their user ID)", key="invite_email")
         name = right.text_input("Name", key="invite_name")
         phone = left.text_input("Phone (optional)", key="invite_phone")
-        label = right.selectbox("Role", [label for label, _ in offered], key="invite_role")
+        label = right.selectbox("Role to give", [label for label, _ in offered], key="invite_role")
         if st.form_submit_button("Send invitation"):
             current = runtime.current_principal()
             if current is None:
