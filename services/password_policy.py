@@ -1,32 +1,101 @@
 """The rules a new password must meet, and the help text people read, from one list of rules.
 
-(Minimal first version: length, the provider portal's composition rule, no email or name.)
+By default the provider portal's rule: 12 to 64 characters with an uppercase letter, a lowercase
+letter, a number and a special character. RESULTSDESK_PASSWORD_POLICY=length switches to a
+length-only rule (15 to 64 characters, no composition) as current guidance (NIST SP 800-63B)
+recommends. Either way a password may not contain the person's email or name, nor be a common
+password (services/data/common_passwords.txt). Each rule both checks and explains itself, so the
+help text shown beside a password field is generated from the rules that are enforced.
 """
 
 from __future__ import annotations
 
-from services import passwords
+import re
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+from services import passwords, settings
 from services.errors import InvalidInput
+
+_COMMON_FILE = Path(__file__).resolve().parent / "data" / "common_passwords.txt"
+_EDGES = re.compile(r"^[\W\d_]+|[\W\d_]+$")
+
+
+@dataclass(frozen=True)
+class Length:
+    minimum: int
+    maximum: int = passwords.MAX_LENGTH
+
+    @property
+    def help(self) -> str:
+        return f"{self.minimum} to {self.maximum} characters"
+
+    def problem(self, password: str, email: str, name: str) -> str | None:
+        if not self.minimum <= len(password) <= self.maximum:
+            return f"The password must be {self.minimum} to {self.maximum} characters long."
+        if len(password.encode("utf-8")) > passwords.BCRYPT_MAX_BYTES:
+            return ("The password is too long: use fewer accented or non-Latin characters "
+                    f"(at most {passwords.BCRYPT_MAX_BYTES} bytes).")
+        return None
+
+
+@dataclass(frozen=True)
+class Composition:
+    help = "an uppercase letter, a lowercase letter, a number and a special character"
+
+    def problem(self, password: str, email: str, name: str) -> str | None:
+        missing = [what for what, present in (
+            ("an uppercase letter", any(c.isupper() for c in password)),
+            ("a lowercase letter", any(c.islower() for c in password)),
+            ("a number", any(c.isdigit() for c in password)),
+            ("a special character", any(not c.isalnum() for c in password)),
+        ) if not present]
+        return f"Add {', '.join(missing)}." if missing else None
+
+
+@dataclass(frozen=True)
+class NotPersonal:
+    help = "not your email address or name"
+
+    def problem(self, password: str, email: str, name: str) -> str | None:
+        lowered = password.lower()
+        local = email.lower().split("@")[0]
+        pieces = [email.lower(), local] + [w for w in re.findall(r"\w+", name.lower())]
+        if any(len(piece) >= 3 and piece in lowered for piece in pieces if piece):
+            return "Do not use your email address or name in the password."
+        return None
+
+
+@dataclass(frozen=True)
+class NotCommon:
+    help = "not a common password"
+
+    def problem(self, password: str, email: str, name: str) -> str | None:
+        stem = _EDGES.sub("", password.lower())
+        if password.lower() in common_passwords() or stem in common_passwords():
+            return "This password is too common: choose something less guessable."
+        return None
+
+
+@cache
+def common_passwords() -> frozenset[str]:
+    lines = _COMMON_FILE.read_text(encoding="utf-8").splitlines()
+    return frozenset(line.strip() for line in lines if line.strip() and not line.startswith("#"))
+
+
+def rules(policy: str | None = None) -> list:
+    """The active rules: from the setting unless a policy is named."""
+    policy = policy or settings.current().password_policy
+    if policy == "length":
+        return [Length(15), NotPersonal(), NotCommon()]
+    return [Length(passwords.MIN_LENGTH), Composition(), NotPersonal(), NotCommon()]
 
 
 def problems(password: str, *, email: str = "", name: str = "") -> list[str]:
     """Every rule the password breaks, as sentences for the person choosing it."""
-    found = []
-    try:
-        passwords.check_length(password)
-    except InvalidInput as error:
-        found.append(str(error))
-    checks = (
-        (any(c.isupper() for c in password), "Use at least one uppercase letter."),
-        (any(c.islower() for c in password), "Use at least one lowercase letter."),
-        (any(c.isdigit() for c in password), "Use at least one number."),
-        (any(not c.isalnum() for c in password), "Use at least one special character."),
-    )
-    found += [message for ok, message in checks if not ok]
-    local = email.split("@")[0].lower()
-    if local and len(local) >= 3 and local in password.lower():
-        found.append("Do not use your email address in the password.")
-    return found
+    found = [rule.problem(password, email, name) for rule in rules()]
+    return [problem for problem in found if problem]
 
 
 def check(password: str, *, email: str = "", name: str = "") -> None:
@@ -37,6 +106,5 @@ def check(password: str, *, email: str = "", name: str = "") -> None:
 
 
 def help_text() -> list[str]:
-    return [f"{passwords.MIN_LENGTH} to {passwords.MAX_LENGTH} characters",
-            "an uppercase letter, a lowercase letter, a number and a special character",
-            "not your email address or name"]
+    """One phrase per enforced rule, for the help beside password fields."""
+    return [rule.help for rule in rules()]

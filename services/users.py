@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from db.engine import Database
 from db.models import AccountMembership, AuditEvent, Membership, ReportRead, StaffRole, User
-from services import audit, clock, passwords, policy, sessions
+from services import audit, clock, password_policy, passwords, policy, sessions
 from services.auth import normalise_email
 from services.errors import InvalidInput, NotFound
 from services.principals import Principal
@@ -188,7 +188,7 @@ def create_first_admin(db: Database, *, email: str, name: str, password: str) ->
     address = normalise_email(email)
     if "@" not in address or not name.strip():
         raise InvalidInput("An email address and a name are required.")
-    passwords.check_length(password)
+    password_policy.check(password, email=address, name=name)
     password_hash = passwords.hash_password(password)
     now = clock.now()
     with transaction(db) as session:
