@@ -11,21 +11,11 @@ from functools import lru_cache
 
 import bcrypt
 
-from services.errors import InvalidInput
 
 ROUNDS = 12
 BCRYPT_MAX_BYTES = 72
 MIN_LENGTH = 12
 MAX_LENGTH = 64
-
-
-def check_length(password: str) -> None:
-    """The length rule every new password meets (bcrypt reads at most 72 bytes)."""
-    if not MIN_LENGTH <= len(password) <= MAX_LENGTH:
-        raise InvalidInput(f"The password must be {MIN_LENGTH} to {MAX_LENGTH} characters long.")
-    if len(password.encode("utf-8")) > BCRYPT_MAX_BYTES:
-        raise InvalidInput("The password is too long: use fewer accented or non-Latin characters "
-                           f"(at most {BCRYPT_MAX_BYTES} bytes).")
 
 
 def hash_password(password: str) -> str:
