@@ -14,7 +14,7 @@ from sqlalchemy import select, update
 
 from db.engine import Database
 from db.models import User
-from services import audit, clock, passwords, principals, sessions, settings
+from services import account_emails, audit, clock, passwords, principals, sessions, settings
 from services.errors import SignInFailed
 from services.principals import Principal
 from services.transaction import transaction
@@ -82,6 +82,9 @@ def _settle(session, user: User, matched: bool, now) -> bool:
             audit.record(session, action="user.locked",
                          details={"failed_attempts": limits.failed_attempts_before_lock,
                                   "locked_until": (now + limits.lockout_period).isoformat()}, **who)
+            account_emails.account_locked(
+                session, to=user.email, name=user.name, now=now,
+                minutes=int(limits.lockout_period.total_seconds() // 60))
         return False
 
     # The hash must still be the one just checked: a password change in between wins.

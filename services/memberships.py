@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from db.engine import Database
 from db.models import Account, AccountMembership, Membership, Provider, ProviderGroup, StaffRole, User
-from services import audit, clock, policy, users
+from services import account_emails, audit, clock, policy, users
 from services.auth import normalise_email
 from services.errors import InvalidInput
 from services.policy import Action, Grant, Role
@@ -199,6 +199,12 @@ def _describe(role: Grant) -> dict:
 def _audit(session: Session, principal: Principal, user_id: int, action: str,
            before: list[Grant], changed: Grant) -> None:
     after = grants_of(session, user_id)
+    user = session.get(User, user_id)
+    if user.status != "invited":  # an invited person hears about their roles with the link
+        account_emails.account_changed(
+            session, to=user.email, name=user.name, now=clock.now(),
+            change=f"Your roles changed. You now have: "
+                   f"{'; '.join(_label(session, g) for g in after) or 'no roles'}.")
     audit.record(session, action=action, actor_user_id=principal.user_id,
                  actor_email=principal.email, target_type="user", target_id=user_id,
                  details={"changed": _describe(changed),

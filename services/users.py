@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from db.engine import Database
 from db.models import AccountMembership, AuditEvent, Membership, ReportRead, StaffRole, User
-from services import audit, clock, password_policy, passwords, policy, sessions
+from services import account_emails, audit, clock, password_policy, passwords, policy, sessions
 from services.auth import normalise_email
 from services.errors import InvalidInput, NotFound
 from services.principals import Principal
@@ -149,11 +149,15 @@ def deactivate(db: Database, principal: Principal, *, user_id: int) -> None:
             raise InvalidInput("You cannot deactivate your own account.")
         if user.status == "deactivated":
             raise InvalidInput("That account is already deactivated.")
+        old_status = user.status
         user.status, user.locked_until = "deactivated", None
         ended = sessions.end_all_for_user(session, user_id=user.id, reason="deactivated", now=now)
         audit.record(session, action="user.deactivated", actor_user_id=principal.user_id,
                      actor_email=principal.email, target_type="user", target_id=user.id,
-                     details={"sessions_ended": ended}, now=now)
+                     details={"sessions_ended": ended, "old_status": old_status,
+                              "new_status": "deactivated"}, now=now)
+        account_emails.account_changed(session, to=user.email, name=user.name, now=now,
+                                       change="Your ResultsDesk account was deactivated.")
 
 
 def reactivate(db: Database, principal: Principal, *, user_id: int) -> None:
@@ -163,7 +167,10 @@ def reactivate(db: Database, principal: Principal, *, user_id: int) -> None:
             raise InvalidInput("That account is not deactivated.")
         user.status, user.failed_attempts = "active", 0
         audit.record(session, action="user.reactivated", actor_user_id=principal.user_id,
-                     actor_email=principal.email, target_type="user", target_id=user.id)
+                     actor_email=principal.email, target_type="user", target_id=user.id,
+                     details={"old_status": "deactivated", "new_status": "active"})
+        account_emails.account_changed(session, to=user.email, name=user.name, now=clock.now(),
+                                       change="Your ResultsDesk account was reactivated.")
 
 
 def end_sessions(db: Database, principal: Principal, *, user_id: int) -> int:

@@ -30,7 +30,7 @@ from db.models import (
     StaffRole,
     User,
 )
-from services import demo_seed, npi, passwords
+from services import demo_seed, npi, passwords, terms
 
 NOW = datetime(2026, 11, 23, 15, 30, tzinfo=timezone.utc)
 REPORTS = 120
@@ -145,8 +145,9 @@ def test_demo_logins_exist_with_their_roles(seeded):
     assert client[users["tpa@demo.test"].id] == (tpa, "account_user")
     assert len(staff) + len(links) + len(client) == len(users)  # one role each, no extras
 
-    assert all(u.status == "active" and u.terms_accepted_at is None and u.created_at == NOW
-               for u in users.values())
+    # Demo logins start with the current terms accepted, so a demo goes straight in.
+    assert all(u.status == "active" and u.terms_accepted_at == NOW and u.created_at == NOW
+               and u.terms_version == terms.current_version() for u in users.values())
     # Every login shares one hash, so checking one proves the published password for all.
     assert len({u.password_hash for u in users.values()}) == 1
     assert passwords.verify_password(demo_seed.DEMO_PASSWORD, users["admin@demo.test"].password_hash)
