@@ -9,7 +9,7 @@ import streamlit as st
 
 from pages.common import components, runtime
 from pages.screens import user_directory, user_invite
-from services import users
+from services import email_delivery, users
 from services.errors import DomainError
 from services.policy import Action
 from services.principals import Principal
@@ -70,6 +70,19 @@ def _lookup(principal: Principal) -> None:
                       args=(label, action, found.id))
 
 
+def _delivery(principal: Principal) -> None:
+    st.subheader("Email delivery problems")
+    found = email_delivery.problems(runtime.database(), principal)
+    if not found:
+        st.caption("Every email was delivered (or is waiting for its first try).")
+        return
+    st.dataframe(pd.DataFrame([{
+        "To": p.to_address, "Email": p.kind.replace("_", " "), "State": (
+            "gave up" if p.status == "failed" else f"retry at {components.utc(p.next_attempt_at)}"),
+        "Attempts": p.attempts, "Last error": p.last_error,
+        "Queued": components.utc(p.created_at)} for p in found]), hide_index=True, width="stretch")
+
+
 def render(principal: Principal) -> None:
     components.guard(principal, Action.MANAGE_USERS)
     st.title("Users")
@@ -81,3 +94,5 @@ def render(principal: Principal) -> None:
     _lookup(principal)
     user_directory.people(principal)
     user_invite.invite(principal)
+    if principal.is_staff:
+        _delivery(principal)
