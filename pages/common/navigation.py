@@ -11,6 +11,7 @@ import streamlit as st
 from pages.common import components, runtime
 from pages.screens import (
     audit,
+    client_accounts,
     home,
     my_account,
     public_access,
@@ -47,9 +48,8 @@ SCREENS = (
         "Provider groups", Action.MANAGE_PROVIDER_GROUPS, "Provider groups, their providers and NPIs.")),
     Screen("Administration", "Registration codes", "registration-codes",
            Action.ISSUE_REGISTRATION_CODES, registration_codes.render),
-    Screen("Administration", "Client accounts", "client-accounts", Action.MANAGE_CLIENT_ACCOUNTS, placeholder(
-        "Client accounts", Action.MANAGE_CLIENT_ACCOUNTS,
-        "Employer, payor and TPA accounts, their users and report routing.")),
+    Screen("Administration", "Client accounts", "client-accounts", Action.MANAGE_CLIENT_ACCOUNTS,
+           client_accounts.render),
     Screen("Administration", "Roles", "roles", Action.VIEW_ROLES, roles.render),
     Screen("Privacy", "HIPAA queue", "hipaa-queue", Action.TRIAGE_INCIDENTS, placeholder(
         "HIPAA queue", Action.TRIAGE_INCIDENTS, "Reports received in error: removal, assessment, notification.")),

@@ -1,0 +1,61 @@
+"""Client accounts: employers, payors and TPAs, their people and roles; adding someone to
+another account."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from pages.common import components, runtime
+from services import client_accounts, memberships
+from services.errors import DomainError
+from services.policy import ROLE_LABELS, Action, Grant, Role
+from services.principals import Principal
+
+_ROLES = [Role.ACCOUNT_USER, Role.ACCOUNT_ADMIN]
+
+
+def _add(user_id: int) -> None:
+    principal = runtime.current_principal()
+    account_id, role = st.session_state.get("ca_target"), st.session_state.get("ca_role")
+    if principal is None or account_id is None:
+        return
+    try:
+        memberships.grant(runtime.database(), principal, user_id=user_id,
+                          role=Grant(Role(role), account_id=account_id))
+    except DomainError as error:
+        st.session_state["ca_message"] = ("error", str(error))
+    else:
+        st.session_state["ca_message"] = ("success", "Added to the account.")
+
+
+def render(principal: Principal) -> None:
+    components.guard(principal, Action.MANAGE_CLIENT_ACCOUNTS)
+    st.title("Client accounts")
+    message = st.session_state.pop("ca_message", None)
+    if message:
+        (st.error if message[0] == "error" else st.success)(message[1])
+    found = client_accounts.accounts(runtime.database(), principal)
+    if not found:
+        st.info("There are no client accounts yet.")
+        return
+    names = {a.id: f"{a.name} ({'TPA' if a.kind == 'tpa' else a.kind}, {a.people} people)"
+             for a in found}
+    chosen = st.selectbox("Account", list(names), format_func=names.get, key="ca_account")
+    people = client_accounts.people_of(runtime.database(), principal, account_id=chosen)
+    if not people:
+        st.caption("Nobody belongs to this account yet: invite someone on the Users screen.")
+        return
+    event = st.dataframe(pd.DataFrame([{
+        "Email": p.email, "Name": p.name, "Status": p.status, "Role": ROLE_LABELS[Role(p.role)]}
+        for p in people]), hide_index=True, width="stretch", on_select="rerun",
+        selection_mode="single-row", key=f"ca_people_{chosen}")
+    if not event.selection.rows:
+        st.caption("Select a person to add them to another account.")
+        return
+    person = people[event.selection.rows[0]]
+    others = {a.id: names[a.id] for a in found if a.id != chosen}
+    left, middle, right = st.columns([3, 2, 1])
+    left.selectbox("Add to account", list(others), format_func=others.get, key="ca_target")
+    middle.selectbox("With the role", _ROLES, format_func=ROLE_LABELS.get, key="ca_role")
+    right.button("Add", key="ca_add", on_click=_add, args=(person.user_id,))

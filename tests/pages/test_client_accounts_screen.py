@@ -1,0 +1,29 @@
+"""An account representative adds an employer's user to another account."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from db.models import Account, AccountMembership, User
+from tests.pages.conftest import open_screen, sign_in, titles
+
+
+def test_account_rep_adds_a_user_to_another_account(app, demo_db, fake_clock_app):
+    sign_in(app, "accounts@demo.test")
+    open_screen(app, "client-accounts")
+    assert titles(app) == ["Client accounts"]
+    with demo_db.transaction(write=False) as session:
+        ids = dict(session.execute(select(Account.name, Account.id)).all())
+    app.selectbox(key="ca_account").select(ids["Harborline Freight Co."]).run()
+    grid = app.dataframe[0].value
+    assert list(grid["Email"]) == ["employer@demo.test"]
+    app.session_state[app.dataframe[0].key] = {"selection": {"rows": [0]}}
+    app.run()
+    app.selectbox(key="ca_target").select(ids["Cedar Ridge Fabrication"]).run()
+    app.button(key="ca_add").click().run()
+    assert [s.value for s in app.success] == ["Added to the account."]
+    with demo_db.transaction(write=False) as session:
+        user_id = session.scalar(select(User.id).where(User.email == "employer@demo.test"))
+        held = session.scalars(select(AccountMembership.account_id)
+                               .where(AccountMembership.user_id == user_id)).all()
+    assert len(held) == 2
