@@ -281,3 +281,19 @@ def resend_invitation(db: Database, principal: Principal, *, user_id: int) -> No
                                     organisation=organisation, now=now)
         audit.record(session, action="user.invitation_resent", actor_user_id=principal.user_id,
                      actor_email=principal.email, target_type="user", target_id=user_id, now=now)
+
+
+def places(db: Database, principal: Principal) -> dict[tuple[str, int], str]:
+    """Provider groups and client accounts the admin gives roles in, for the people filter."""
+    offered = [role for _, role in grantable(db, principal)]
+    group_ids = {role.group_id for role in offered if role.kind == "provider"}
+    account_ids = {role.account_id for role in offered if role.kind == "account"}
+    with transaction(db, write=False) as session:
+        groups = session.execute(select(ProviderGroup.id, ProviderGroup.name)
+                                 .where(ProviderGroup.id.in_(sorted(group_ids)))
+                                 .order_by(ProviderGroup.name)).all()
+        accounts = session.execute(select(Account.id, Account.name)
+                                   .where(Account.id.in_(sorted(account_ids)))
+                                   .order_by(Account.name)).all()
+    return {**{("group", gid): name for gid, name in groups},
+            **{("account", aid): name for aid, name in accounts}}

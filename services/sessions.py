@@ -11,7 +11,7 @@ import hashlib
 import secrets
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select, update
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from db.engine import Database
@@ -122,10 +122,13 @@ def end_all_for_user(session: Session, *, user_id: int, reason: str, now: dateti
     return session.execute(query.values(ended_at=now, end_reason=reason)).rowcount
 
 
-def open_count(db: Database, principal: Principal) -> int:
-    """How many sessions the acting user has open (shown on My account)."""
+def open_sessions(db: Database, principal: Principal) -> list[tuple[datetime, datetime, bool]]:
+    """The acting user's open sessions: (started, last active, is this one), newest first."""
     created_by, seen_since = _cutoffs(clock.now())
     with transaction(db, write=False) as session:
-        return session.scalar(select(func.count()).select_from(LoginSession).where(
+        rows = session.execute(select(LoginSession.id, LoginSession.created_at,
+                                      LoginSession.last_seen_at).where(
             LoginSession.user_id == principal.user_id, LoginSession.ended_at.is_(None),
-            LoginSession.created_at > created_by, LoginSession.last_seen_at > seen_since))
+            LoginSession.created_at > created_by, LoginSession.last_seen_at > seen_since)
+            .order_by(LoginSession.created_at.desc())).all()
+    return [(created, seen, session_id == principal.session_id) for session_id, created, seen in rows]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pandas as pd
 import streamlit as st
 
 from pages.common import components, runtime
@@ -65,6 +66,10 @@ def render(principal: Principal) -> None:
         _notices(principal)
     _password()
     st.subheader("Sessions")
-    count = sessions.open_count(runtime.database(), principal)
+    opened = sessions.open_sessions(runtime.database(), principal)
+    count = len(opened)
     st.write(f"You are signed in on {count} {'device or tab' if count == 1 else 'devices or tabs'}.")
+    st.dataframe(pd.DataFrame([{"Signed in": components.utc(started), "Last active": components.utc(seen),
+                                "": "this one" if this else ""} for started, seen, this in opened]),
+                 hide_index=True)
     st.button("Sign out everywhere", on_click=_sign_out_everywhere)

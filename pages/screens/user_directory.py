@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
+from datetime import timedelta
 
 import pandas as pd
 import streamlit as st
 
 from pages.common import components, runtime
-from services import memberships, user_directory, users
+from services import clock, memberships, user_directory, users
 from services.errors import DomainError
 from services.policy import ROLE_LABELS, Role
 from services.principals import Principal
@@ -17,13 +19,19 @@ from services.user_directory import UserFilter
 FILTER_KEY = "people_filter"
 _STATUSES = ["invited", "active", "locked", "deactivated"]
 _INVITATIONS = {"pending": "Invitation pending", "expired": "Invitation expired"}
+# The other role at the same place, offered as a one-click change (checked by the service).
+_SWAP = {Role.PROVIDER_ADMIN: Role.PROVIDER_STAFF, Role.PROVIDER_STAFF: Role.PROVIDER_ADMIN,
+         Role.ACCOUNT_ADMIN: Role.ACCOUNT_USER, Role.ACCOUNT_USER: Role.ACCOUNT_ADMIN}
+_SIGNED_IN = {"In the last 7 days": timedelta(days=7), "In the last 30 days": timedelta(days=30),
+              "In the last 90 days": timedelta(days=90), "Never": None}
 
 
 def _say(kind: str, text: str) -> None:
     st.session_state["users_message"] = (kind, text)
 
 
-def _filters() -> None:
+def _filters(principal: Principal) -> None:
+    places = memberships.places(runtime.database(), principal)
     with st.form("people_filters"):
         left, middle, right, last = st.columns(4)
         text = left.text_input("Email or name contains", key="people_text")
@@ -34,9 +42,19 @@ def _filters() -> None:
         invitation = last.selectbox("Invitation", list(_INVITATIONS), index=None,
                                     format_func=_INVITATIONS.get, key="people_invitation",
                                     placeholder="Any")
+        place = left.selectbox("Provider group or account", list(places), index=None,
+                               format_func=places.get, key="people_place", placeholder="Anywhere")
+        signed = middle.selectbox("Last sign-in", list(_SIGNED_IN), index=None,
+                                  key="people_signed_in", placeholder="Any time")
         if st.form_submit_button("Show people"):
-            st.session_state[FILTER_KEY] = UserFilter(text=text, status=status, role=role,
-                                                      invitation=invitation)
+            kind, place_id = place if place else (None, None)
+            st.session_state[FILTER_KEY] = UserFilter(
+                text=text, status=status, role=role, invitation=invitation,
+                group_id=place_id if kind == "group" else None,
+                account_id=place_id if kind == "account" else None,
+                never_signed_in=signed == "Never",
+                signed_in_since=(clock.now() - _SIGNED_IN[signed]) if signed and _SIGNED_IN[signed]
+                else None)
 
 
 def _bulk(label: str, action: Callable[..., object], user_ids: list[int]) -> None:
@@ -70,7 +88,7 @@ def _act(label: str, action: Callable[..., object], **kwargs) -> None:
 
 def people(principal: Principal) -> None:
     st.subheader("People")
-    _filters()
+    _filters(principal)
     report_filter = st.session_state.get(FILTER_KEY, UserFilter())
     try:
         rows, more = user_directory.search(runtime.database(), principal, report_filter)
@@ -115,9 +133,15 @@ def _one(principal: Principal, row: user_directory.UserRow) -> None:
                        "administrators there can change them.")
             return
         for index, (label, role) in enumerate(held):
-            left, right = st.columns([4, 1])
+            left, middle, right = st.columns([4, 2, 1])
             with left:
                 components.literal(label)
+            other = _SWAP.get(role.role)
+            if other is not None:
+                middle.button(f"Make {ROLE_LABELS[other].lower()}", key=f"role_change_{index}",
+                              on_click=_act, args=("Role changed", memberships.change_role),
+                              kwargs={"user_id": row.id, "old": role,
+                                      "new": replace(role, role=other)})
             right.button("Remove", key=f"role_remove_{index}", on_click=_act,
                          args=("Role removed", memberships.revoke),
                          kwargs={"user_id": row.id, "role": role})
