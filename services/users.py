@@ -137,7 +137,7 @@ def unlock(db: Database, principal: Principal, *, user_id: int) -> None:
             raise InvalidInput("That account is not locked.")
         audit.record(session, action="user.unlocked", actor_user_id=principal.user_id,
                      actor_email=principal.email, target_type="user", target_id=user.id,
-                     details={"by": "administrator"})
+                     details={"by": "administrator", "old_status": "locked", "new_status": "active"})
 
 
 def deactivate(db: Database, principal: Principal, *, user_id: int) -> None:

@@ -128,7 +128,7 @@ def test_support_unlocks_a_locked_account(db, make_user, fake_clock):
     users.unlock(db, support, user_id=worker_id)
     assert auth.sign_in(db, email="worker@x.test", password=PASSWORD).principal.user_id == worker_id
     [unlocked] = _events(db, "user.unlocked")
-    assert (unlocked.actor_user_id, unlocked.details) == (support_id, {"by": "administrator"})
+    assert (unlocked.actor_user_id, unlocked.details) == (support_id, {"by": "administrator", "old_status": "locked", "new_status": "active"})
 
 
 def test_audit_of_failures_holds_no_password_or_typed_unknown_email(db, make_user, fake_clock):
