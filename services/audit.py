@@ -24,7 +24,7 @@ ACTIONS = (
     "user.contact_changed", "user.deleted", "terms.accepted", "user.invitation_resent",
     "user.invitation_accepted", "password.reset_requested", "password.reset_throttled",
     "password.reset", "password.changed", "registration_code.issued", "registration.failed",
-    "provider_group.registered",
+    "provider_group.registered", "incident.opened", "incident.claimed",
 )
 
 

@@ -15,6 +15,7 @@ from db.models.people import (
     Token,
     User,
 )
+from db.models.incidents import INCIDENT_STATUSES, Incident
 from db.models.outbox import OUTBOX_STATUSES, OutboxMessage
 from db.models.reports import (
     REPORT_STATUSES,
@@ -26,8 +27,8 @@ from db.models.reports import (
 )
 
 __all__ = [
-    "ACCOUNT_KINDS", "ACCOUNT_ROLES", "OUTBOX_STATUSES", "PROVIDER_ROLES", "REPORT_STATUSES", "REPORT_TYPES",
-    "STAFF_ROLES", "USER_STATUSES", "Account", "AccountMembership", "AuditEvent", "Base",
+    "ACCOUNT_KINDS", "ACCOUNT_ROLES", "INCIDENT_STATUSES", "OUTBOX_STATUSES", "PROVIDER_ROLES", "REPORT_STATUSES", "REPORT_TYPES",
+    "STAFF_ROLES", "USER_STATUSES", "Account", "AccountMembership", "AuditEvent", "Base", "Incident",
     "LoginSession", "Membership", "OutboxMessage", "Patient", "Provider", "ProviderGroup", "Report",
     "RegistrationCode", "ReportRead", "ReportRecipient", "StaffRole", "Token", "User",
 ]

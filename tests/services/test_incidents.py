@@ -1,0 +1,119 @@
+"""Reports received in error: removal from the flagging account's view, and a claim-safe queue."""
+
+from __future__ import annotations
+
+import threading
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import select
+
+from db.blob_store import BlobStore
+from db.models import Incident, Report, User
+from services import (
+    demo_seed,
+    incidents,
+    principals,
+    report_access,
+    report_search,
+)
+from services.errors import InvalidInput, PermissionDenied
+from tests.conftest import START
+
+
+def _principal(db, email):
+    with db.transaction(write=False) as session:
+        return principals.load(session, session.scalar(select(User).where(User.email == email)))
+
+
+@pytest.fixture
+def demo(db, tmp_path, fake_clock):
+    store = BlobStore(tmp_path / "blobs")
+    demo_seed.seed(db, blob_store=store, reports=300, patients=100, now=START)
+    return store
+
+
+def test_flagging_removes_the_report_from_the_account_at_once(db, demo):
+    employer = _principal(db, "employer@demo.test")
+    report = report_search.search(db, employer, report_search.ReportFilter()).rows[0]
+    report_access.open_report(db, employer, report.id)
+    [incident_id] = incidents.flag(db, employer, report_id=report.id, note="Not our employee")
+    after = {row.id for row in report_search.search(db, employer, report_search.ReportFilter()).rows}
+    assert report.id not in after
+    with pytest.raises(PermissionDenied):
+        report_access.pdf_bytes(db, employer, report.id, blob_store=demo)
+    privacy = _principal(db, "privacy@demo.test")
+    [row] = incidents.queue(db, privacy)
+    assert (row.id, row.report_id, row.status) == (incident_id, report.id, "open")
+    assert row.deadline == row.discovered_at + timedelta(days=60)
+    # The report is out of the employer's view now: flagging it again is refused like any
+    # other request for a report one cannot see.
+    with pytest.raises(PermissionDenied):
+        incidents.flag(db, employer, report_id=report.id)
+
+
+def test_support_logs_a_phone_report_and_others_may_not(db, demo):
+    employer = _principal(db, "employer@demo.test")
+    report = report_search.search(db, employer, report_search.ReportFilter()).rows[0]
+    account = employer.account_links[0].account_id
+    with pytest.raises(PermissionDenied):
+        incidents.log_phone_report(db, _principal(db, "manager@demo.test"), report_id=report.id,
+                                   account_id=account)
+    incidents.log_phone_report(db, _principal(db, "support@demo.test"), report_id=report.id,
+                               account_id=account, note="Called the hotline")
+    assert report.id not in {r.id for r in report_search.search(
+        db, employer, report_search.ReportFilter()).rows}
+
+
+def test_one_incident_has_one_assignee(db, demo):
+    employer = _principal(db, "employer@demo.test")
+    report = report_search.search(db, employer, report_search.ReportFilter()).rows[0]
+    [incident_id] = incidents.flag(db, employer, report_id=report.id)
+    incidents.claim(db, _principal(db, "privacy@demo.test"), incident_id=incident_id)
+    with pytest.raises(InvalidInput, match="already taken"):  # one incident, one assignee
+        incidents.claim(db, _principal(db, "support@demo.test"), incident_id=incident_id)
+
+
+def test_eight_people_claiming_from_fifty_incidents_take_each_exactly_once(db, demo, make_user):
+    support = _principal(db, "support@demo.test")
+    with db.transaction(write=False) as session:
+        routed = session.execute(select(Report.id).order_by(Report.id)).scalars().all()
+    opened = 0
+    employer = _principal(db, "employer@demo.test")
+    visible = [r.id for r in report_search.search(db, employer, report_search.ReportFilter()).rows]
+    account = employer.account_links[0].account_id
+    for report_id in visible:
+        if opened == 50:
+            break
+        incidents.log_phone_report(db, support, report_id=report_id, account_id=account)
+        opened += 1
+    assert opened == 50 and routed
+    workers = [_principal(db, "privacy@demo.test")] + [
+        _principal_by_id(db, make_user(f"officer{i}@example.test", staff=("privacy_officer",)))
+        for i in range(7)]
+    taken: list[int] = []
+    lock = threading.Lock()
+    start = threading.Barrier(len(workers))
+
+    def work(principal):
+        start.wait()
+        while True:
+            got = incidents.claim_next(db, principal)
+            if got is None:
+                return
+            with lock:
+                taken.append(got)
+
+    threads = [threading.Thread(target=work, args=(w,)) for w in workers]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert sorted(taken) == sorted(set(taken)) and len(taken) == opened
+    with db.transaction(write=False) as session:
+        assert all(i.assignee_id is not None for i in session.scalars(select(Incident)))
+
+
+def _principal_by_id(db, user_id):
+    with db.transaction(write=False) as session:
+        return principals.load(session, session.get(User, user_id))
