@@ -5,14 +5,20 @@ Details hold ids, reasons and counts only: never passwords, tokens or patient da
 
 from __future__ import annotations
 
-from datetime import datetime
+import hashlib
+import json
+from datetime import datetime, timezone
 
+from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from db.engine import Database
 from db.models import AuditEvent
 from services import clock
 from services.errors import PermissionDenied
+
+GENESIS = "0" * 64  # the "previous hash" of the first event in the chain
+_CHAIN_LOCK = 7_400_212
 
 # Every action name the services write; the Audit page offers these as filter choices.
 ACTIONS = (
@@ -25,6 +31,7 @@ ACTIONS = (
     "user.invitation_accepted", "password.reset_requested", "password.reset_throttled",
     "password.reset", "password.changed", "registration_code.issued", "registration.failed",
     "provider_group.registered", "incident.opened", "incident.claimed",
+    "audit.verified",
 )
 
 
@@ -32,8 +39,14 @@ def record(session: Session, *, action: str, outcome: str = "success",
            actor_user_id: int | None = None, actor_email: str | None = None,
            target_type: str | None = None, target_id: str | int | None = None,
            details: dict | None = None, now: datetime | None = None) -> None:
-    """Append one event inside the caller's transaction."""
-    session.add(AuditEvent(
+    """Append one event inside the caller's transaction, chained to the event before it."""
+    if session.get_bind().dialect.name == "postgresql":
+        # One chain: writers take turns from reading the last hash to their commit. (SQLite's
+        # write transactions already do.)
+        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _CHAIN_LOCK})
+    previous = session.scalar(select(AuditEvent.hash).where(AuditEvent.hash.is_not(None))
+                              .order_by(AuditEvent.id.desc()).limit(1)) or GENESIS
+    event = AuditEvent(
         occurred_at=now or clock.now(),
         actor_user_id=actor_user_id,
         actor_email=actor_email,
@@ -42,7 +55,20 @@ def record(session: Session, *, action: str, outcome: str = "success",
         target_id=None if target_id is None else str(target_id),
         outcome=outcome,
         details=details or {},
-    ))
+        prev_hash=previous,
+    )
+    event.hash = digest(event, previous)
+    session.add(event)
+    session.flush()
+
+
+def digest(event: AuditEvent, previous: str) -> str:
+    """The event's hash: its fields in a fixed form, and the hash of the event before it."""
+    fields = [previous, event.occurred_at.astimezone(timezone.utc).isoformat(),
+              event.actor_user_id, event.actor_email, event.action, event.target_type,
+              event.target_id, event.outcome, event.details or {}]
+    canonical = json.dumps(fields, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
 
 def record_denial(db: Database, denied: PermissionDenied) -> None:

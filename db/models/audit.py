@@ -30,3 +30,6 @@ class AuditEvent(Base):
     target_id: Mapped[str | None] = mapped_column(String(64))
     outcome: Mapped[str] = mapped_column(String(16))
     details: Mapped[dict] = mapped_column(JSON, default=dict)
+    # Tamper evidence: each event's hash covers its fields and the previous event's hash.
+    prev_hash: Mapped[str | None] = mapped_column(String(64))
+    hash: Mapped[str | None] = mapped_column(String(64))
