@@ -8,6 +8,7 @@ import sys
 
 from services.auth import normalise_email
 from services.errors import DomainError
+from services.password_policy import help_text
 from services.startup import open_database
 from services.users import create_first_admin
 
@@ -17,7 +18,7 @@ def main() -> int:
     name = os.environ.get("ADMIN_NAME") or input("Full name: ")
     password = os.environ.get("ADMIN_PASSWORD")
     if password is None:
-        password = getpass.getpass("Password (12-64 characters): ")
+        password = getpass.getpass(f"Password ({'; '.join(help_text())}): ")
         if getpass.getpass("Repeat the password: ") != password:
             print("The passwords do not match; nothing was created.", file=sys.stderr)
             return 1

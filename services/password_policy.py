@@ -14,12 +14,23 @@ import re
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
+from typing import Protocol
 
 from services import passwords, settings
 from services.errors import InvalidInput
 
 _COMMON_FILE = Path(__file__).resolve().parent / "data" / "common_passwords.txt"
-_EDGES = re.compile(r"^[\W\d_]+|[\W\d_]+$")
+_EDGES = re.compile(r"^[\W\d_]+|[\W\d_]+$")  # digits, symbols and spaces at either end
+POLICIES = ("composition", "length")
+
+
+class Rule(Protocol):
+    """One requirement: `help` is the phrase shown as a bullet, `problem` the sentence when broken."""
+
+    @property
+    def help(self) -> str: ...
+
+    def problem(self, password: str, email: str, name: str) -> str | None: ...
 
 
 @dataclass(frozen=True)
@@ -51,7 +62,10 @@ class Composition:
             ("a number", any(c.isdigit() for c in password)),
             ("a special character", any(not c.isalnum() for c in password)),
         ) if not present]
-        return f"Add {', '.join(missing)}." if missing else None
+        if not missing:
+            return None
+        listed = missing[0] if len(missing) == 1 else f"{', '.join(missing[:-1])} and {missing[-1]}"
+        return f"Add {listed}."
 
 
 @dataclass(frozen=True)
@@ -59,10 +73,10 @@ class NotPersonal:
     help = "not your email address or name"
 
     def problem(self, password: str, email: str, name: str) -> str | None:
-        lowered = password.lower()
-        local = email.lower().split("@")[0]
-        pieces = [email.lower(), local] + [w for w in re.findall(r"\w+", name.lower())]
-        if any(len(piece) >= 3 and piece in lowered for piece in pieces if piece):
+        lowered, email = password.lower(), email.strip().lower()
+        local = email.split("@")[0]
+        pieces = [email, local] + re.findall(r"\w+", name.lower())
+        if any(len(piece) >= 3 and piece in lowered for piece in pieces):
             return "Do not use your email address or name in the password."
         return None
 
@@ -72,8 +86,8 @@ class NotCommon:
     help = "not a common password"
 
     def problem(self, password: str, email: str, name: str) -> str | None:
-        stem = _EDGES.sub("", password.lower())
-        if password.lower() in common_passwords() or stem in common_passwords():
+        lowered = password.lower()
+        if lowered in common_passwords() or _EDGES.sub("", lowered) in common_passwords():
             return "This password is too common: choose something less guessable."
         return None
 
@@ -81,12 +95,15 @@ class NotCommon:
 @cache
 def common_passwords() -> frozenset[str]:
     lines = _COMMON_FILE.read_text(encoding="utf-8").splitlines()
-    return frozenset(line.strip() for line in lines if line.strip() and not line.startswith("#"))
+    return frozenset(line.strip().lower() for line in lines
+                     if line.strip() and not line.startswith("#"))
 
 
-def rules(policy: str | None = None) -> list:
-    """The active rules: from the setting unless a policy is named."""
+def rules(policy: str | None = None) -> list[Rule]:
+    """The active rules: from the setting unless a policy ("composition" or "length") is named."""
     policy = policy or settings.current().password_policy
+    if policy not in POLICIES:
+        raise ValueError(f"unknown password policy {policy!r}; expected one of {POLICIES}")
     if policy == "length":
         return [Length(15), NotPersonal(), NotCommon()]
     return [Length(passwords.MIN_LENGTH), Composition(), NotPersonal(), NotCommon()]
