@@ -31,7 +31,8 @@ ACTIONS = (
     "user.invitation_accepted", "password.reset_requested", "password.reset_throttled",
     "password.reset", "password.changed", "registration_code.issued", "registration.failed",
     "provider_group.registered", "incident.opened", "incident.claimed",
-    "audit.verified",
+    "audit.verified", "incident.assessed", "incident.closed", "incident.reopened",
+    "incident.rerouted",
 )
 
 

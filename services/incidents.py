@@ -12,7 +12,15 @@ from datetime import datetime, timedelta
 from sqlalchemy import delete, select, update
 
 from db.engine import Database
-from db.models import Account, Incident, Report, ReportRecipient, User
+from db.models import (
+    Account,
+    AccountMembership,
+    AuditEvent,
+    Incident,
+    Report,
+    ReportRecipient,
+    User,
+)
 from services import audit, clock
 from services.errors import InvalidInput
 from services.policy import Action
@@ -137,3 +145,119 @@ def _take(session, principal: Principal, incident_id: int, now: datetime) -> boo
                      actor_email=principal.email, target_type="incident", target_id=incident_id,
                      now=now)
     return bool(taken)
+
+
+@dataclass(frozen=True)
+class Access:
+    at: datetime
+    who: str
+    action: str  # report.opened, report.previewed or report.downloaded
+
+
+def access_history(db: Database, principal: Principal, *, incident_id: int) -> list[Access]:
+    """Who at the wrong account opened, previewed or downloaded the report, from the audit trail."""
+    with transaction(db, write=False) as session:
+        principal.require(Action.TRIAGE_INCIDENTS, target_type="incident", target_id=incident_id)
+        incident = _incident(session, principal, incident_id)
+        members = select(AccountMembership.user_id).where(
+            AccountMembership.account_id == incident.wrong_account_id)
+        rows = session.execute(select(AuditEvent.occurred_at, AuditEvent.actor_email, AuditEvent.action)
+                               .where(AuditEvent.target_type == "report",
+                                      AuditEvent.target_id == str(incident.report_id),
+                                      AuditEvent.action.in_(_ACCESS_ACTIONS),
+                                      AuditEvent.actor_user_id.in_(members))
+                               .order_by(AuditEvent.occurred_at, AuditEvent.id)).all()
+    return [Access(at, who or "", action) for at, who, action in rows]
+
+
+_ACCESS_ACTIONS = ("report.opened", "report.previewed", "report.downloaded")
+# The four factors of the HIPAA breach risk assessment (45 CFR 164.402).
+FACTORS = {
+    "nature": "Nature and extent of the information (identifiers, likelihood of re-identification)",
+    "recipient": "The unauthorised person who received it",
+    "acquired": "Whether the information was actually acquired or viewed",
+    "mitigation": "How far the risk has been mitigated (for example, attested destruction)",
+}
+OUTCOMES = {"low_probability": "Low probability of compromise: not a reportable breach",
+            "breach": "Breach requiring notification"}
+
+
+def assess(db: Database, principal: Principal, *, incident_id: int, factors: dict[str, str],
+           outcome: str, attested_destroyed: bool = False) -> None:
+    """Record the four-factor assessment and its outcome (privacy officers)."""
+    missing = [FACTORS[key] for key in FACTORS if not (factors.get(key) or "").strip()]
+    if missing:
+        raise InvalidInput("Assess every factor: " + "; ".join(missing) + ".")
+    if outcome not in OUTCOMES:
+        raise InvalidInput("Choose the outcome of the assessment.")
+    now = clock.now()
+    with transaction(db) as session:
+        principal.require(Action.DECIDE_INCIDENTS, target_type="incident", target_id=incident_id)
+        incident = _incident(session, principal, incident_id)
+        if incident.status == "closed":
+            raise InvalidInput("Reopen the incident to change its assessment.")
+        incident.assessment = {**{k: factors[k].strip()[:2000] for k in FACTORS},
+                               "attested_destroyed": bool(attested_destroyed),
+                               "assessed_by": principal.email, "assessed_at": now.isoformat()}
+        incident.outcome = outcome
+        audit.record(session, action="incident.assessed", actor_user_id=principal.user_id,
+                     actor_email=principal.email, target_type="incident", target_id=incident_id,
+                     details={"outcome": outcome, "attested_destroyed": bool(attested_destroyed)},
+                     now=now)
+
+
+def close(db: Database, principal: Principal, *, incident_id: int, resolution: str) -> None:
+    """Close with a resolution; needs an assessment first (privacy officers)."""
+    if not resolution.strip():
+        raise InvalidInput("Say how the incident was resolved.")
+    now = clock.now()
+    with transaction(db) as session:
+        principal.require(Action.DECIDE_INCIDENTS, target_type="incident", target_id=incident_id)
+        incident = _incident(session, principal, incident_id)
+        if incident.outcome is None:
+            raise InvalidInput("Complete the risk assessment before closing.")
+        if incident.status == "closed":
+            raise InvalidInput("The incident is already closed.")
+        incident.status, incident.closed_at = "closed", now
+        incident.resolution = resolution.strip()[:4000]
+        audit.record(session, action="incident.closed", actor_user_id=principal.user_id,
+                     actor_email=principal.email, target_type="incident", target_id=incident_id,
+                     details={"outcome": incident.outcome}, now=now)
+
+
+def reopen(db: Database, principal: Principal, *, incident_id: int) -> None:
+    now = clock.now()
+    with transaction(db) as session:
+        principal.require(Action.DECIDE_INCIDENTS, target_type="incident", target_id=incident_id)
+        incident = _incident(session, principal, incident_id)
+        if incident.status != "closed":
+            raise InvalidInput("Only a closed incident can be reopened.")
+        incident.status, incident.closed_at = "in_review", None
+        audit.record(session, action="incident.reopened", actor_user_id=principal.user_id,
+                     actor_email=principal.email, target_type="incident", target_id=incident_id,
+                     now=now)
+
+
+def reroute(db: Database, principal: Principal, *, incident_id: int, account_id: int) -> None:
+    """Send the report to the account that should have had it (support and privacy)."""
+    now = clock.now()
+    with transaction(db) as session:
+        principal.require(Action.TRIAGE_INCIDENTS, target_type="incident", target_id=incident_id)
+        incident = _incident(session, principal, incident_id)
+        if account_id == incident.wrong_account_id:
+            raise InvalidInput("That is the account the report reached in error.")
+        if session.get(Account, account_id) is None:
+            raise InvalidInput("No such client account.")
+        if session.get(ReportRecipient, (incident.report_id, account_id)) is None:
+            session.add(ReportRecipient(report_id=incident.report_id, account_id=account_id,
+                                        routed_at=now))
+        audit.record(session, action="incident.rerouted", actor_user_id=principal.user_id,
+                     actor_email=principal.email, target_type="incident", target_id=incident_id,
+                     details={"report_id": incident.report_id, "account_id": account_id}, now=now)
+
+
+def _incident(session, principal: Principal, incident_id: int) -> Incident:
+    incident = session.get(Incident, incident_id)
+    if incident is None:
+        raise principal.denied(Action.TRIAGE_INCIDENTS, target_type="incident", target_id=incident_id)
+    return incident

@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import select
 
 from db.blob_store import BlobStore
-from db.models import Incident, Report, User
+from db.models import Account, Incident, Report, ReportRecipient, User
 from services import (
     demo_seed,
     incidents,
@@ -117,3 +117,60 @@ def test_eight_people_claiming_from_fifty_incidents_take_each_exactly_once(db, d
 def _principal_by_id(db, user_id):
     with db.transaction(write=False) as session:
         return principals.load(session, session.get(User, user_id))
+
+
+def _flagged(db, demo):
+    employer = _principal(db, "employer@demo.test")
+    report = report_search.search(db, employer, report_search.ReportFilter()).rows[0]
+    report_access.open_report(db, employer, report.id)
+    report_access.pdf_bytes(db, employer, report.id, blob_store=demo)
+    [incident_id] = incidents.flag(db, employer, report_id=report.id)
+    return employer, report, incident_id
+
+
+def test_the_access_history_shows_what_the_wrong_account_did(db, demo):
+    employer, report, incident_id = _flagged(db, demo)
+    history = incidents.access_history(db, _principal(db, "privacy@demo.test"), incident_id=incident_id)
+    assert [(a.who, a.action) for a in history] == [
+        ("employer@demo.test", "report.opened"), ("employer@demo.test", "report.downloaded")]
+    # Staff opening it for the review does not count as the wrong account's access.
+    support = _principal(db, "support@demo.test")
+    report_access.open_report(db, support, report.id)
+    again = incidents.access_history(db, _principal(db, "privacy@demo.test"), incident_id=incident_id)
+    assert {a.who for a in again} == {"employer@demo.test"}
+
+
+def test_assess_close_and_reopen(db, demo):
+    _, _, incident_id = _flagged(db, demo)
+    privacy = _principal(db, "privacy@demo.test")
+    with pytest.raises(InvalidInput, match="risk assessment"):
+        incidents.close(db, privacy, incident_id=incident_id, resolution="Done")
+    with pytest.raises(InvalidInput, match="Assess every factor"):
+        incidents.assess(db, privacy, incident_id=incident_id, factors={"nature": "name, DOB"},
+                         outcome="low_probability")
+    factors = {"nature": "Name, date of birth, drug test result", "recipient": "Another employer's HR",
+               "acquired": "Opened and downloaded", "mitigation": "Deletion attested in writing"}
+    with pytest.raises(PermissionDenied):
+        incidents.assess(db, _principal(db, "support@demo.test"), incident_id=incident_id,
+                         factors=factors, outcome="low_probability")
+    incidents.assess(db, privacy, incident_id=incident_id, factors=factors,
+                     outcome="low_probability", attested_destroyed=True)
+    incidents.close(db, privacy, incident_id=incident_id, resolution="Removed; destruction attested.")
+    assert incidents.queue(db, privacy) == []
+    [closed] = incidents.queue(db, privacy, status="closed")
+    assert closed.id == incident_id
+    incidents.reopen(db, privacy, incident_id=incident_id)
+    assert [r.id for r in incidents.queue(db, privacy)] == [incident_id]
+
+
+def test_rerouting_sends_the_report_to_the_right_account(db, demo):
+    employer, report, incident_id = _flagged(db, demo)
+    with db.transaction(write=False) as session:
+        other = session.scalar(select(Account.id).where(Account.kind == "employer",
+                                                        Account.id != employer.account_links[0].account_id))
+    incidents.reroute(db, _principal(db, "support@demo.test"), incident_id=incident_id, account_id=other)
+    with pytest.raises(InvalidInput):
+        incidents.reroute(db, _principal(db, "support@demo.test"), incident_id=incident_id,
+                          account_id=employer.account_links[0].account_id)
+    with db.transaction(write=False) as session:
+        assert session.get(ReportRecipient, (report.id, other)) is not None
