@@ -7,7 +7,7 @@ import html
 import streamlit as st
 
 from pages.common import components, runtime
-from services import report_access
+from services import incidents, report_access
 from services.errors import DomainError, PermissionDenied
 from services.policy import Action
 from services.principals import Principal
@@ -84,6 +84,8 @@ def show(principal: Principal, report_id: int) -> None:
                 st.info("Choose a purpose to see and download the PDF.")
             else:
                 _download(detail, purpose)
+            if principal.account_links:
+                _received_in_error(report_id)
             if detail.status == "archived" and principal.can(Action.REDELIVER_REPORTS):
                 st.button("Re-deliver for 60 days", key="report_redeliver", on_click=_redeliver,
                           args=(report_id,))
@@ -123,6 +125,29 @@ def _preview(principal: Principal, shown: dict, purpose: report_access.Purpose |
             return
         shown["png_purpose"] = purpose
     st.image(shown["png"], caption=f"Page 1 of {detail.page_count}", width="stretch")
+
+
+def _received_in_error(report_id: int) -> None:
+    with st.expander("I received this in error"):
+        st.caption("It leaves your view at once and our privacy team is told. Please do not use "
+                   "or share it, and delete any copy you made.")
+        st.text_area("Note for the privacy team (optional)", key="error_note", max_chars=1000)
+        st.button("Remove it from my view", key="error_flag", on_click=_flag, args=(report_id,))
+
+
+def _flag(report_id: int) -> None:
+    principal = runtime.current_principal()
+    if principal is None:
+        return
+    try:
+        incidents.flag(runtime.database(), principal, report_id=report_id,
+                       note=st.session_state.get("error_note", ""))
+    except DomainError as error:
+        st.session_state["report_message"] = str(error)
+        return
+    close()
+    st.session_state["reports_flagged"] = ("Thank you. The report is removed from your view and "
+                                          "the privacy team will follow up.")
 
 
 def _redeliver(report_id: int) -> None:

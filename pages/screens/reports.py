@@ -97,6 +97,10 @@ def _results() -> None:
     if principal is None:
         st.rerun(scope="app")
         return
+    flagged = st.session_state.pop("reports_flagged", None)
+    if flagged:
+        st.success(flagged)
+        st.session_state.pop(COUNT_KEY, None)  # one fewer result now
     report_filter = st.session_state.get(FILTER_KEY, ReportFilter())
     cursors = st.session_state.setdefault(CURSORS_KEY, [None])
     try:

@@ -284,3 +284,16 @@ def test_home_tells_a_client_how_many_new_results_wait(app, demo_db, fake_clock_
     open_screen(app, "home")
     assert [i.value for i in app.info] == [
         f"You have {unread - 1} new results: they are marked New on the Reports screen."]
+
+
+def test_an_employer_removes_a_report_received_in_error(app, demo_db, fake_clock_app):
+    rows = _search(demo_db, EMPLOYER).rows
+    report_id = rows[0].id
+    _reports(app, EMPLOYER)
+    _select_rows(app, 0)
+    app.button(key="reports_open_selected").click().run()
+    app.text_area(key="error_note").input("Not our employee")
+    app.button(key="error_flag").click().run()
+    assert any("removed from your view" in s.value for s in app.success)
+    assert report_id not in _grid(app)["Report #"].tolist()
+    assert report_id not in [r.id for r in _search(demo_db, EMPLOYER).rows]
