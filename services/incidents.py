@@ -13,10 +13,12 @@ from sqlalchemy import delete, select, update
 
 from db.engine import Database
 from db.models import (
+    REPORT_TYPES,
     Account,
     AccountMembership,
     AuditEvent,
     Incident,
+    Provider,
     Report,
     ReportRecipient,
     User,
@@ -261,3 +263,62 @@ def _incident(session, principal: Principal, incident_id: int) -> Incident:
     if incident is None:
         raise principal.denied(Action.TRIAGE_INCIDENTS, target_type="incident", target_id=incident_id)
     return incident
+
+
+@dataclass(frozen=True)
+class IncidentDetail:
+    id: int
+    status: str
+    channel: str
+    note: str
+    reported_by: str
+    assignee: str
+    discovered_at: datetime
+    removed_at: datetime | None
+    deadline: datetime
+    report_id: int
+    report_type: str
+    service_date: object
+    posted_at: datetime
+    provider: str
+    wrong_account: str
+    recipients_now: tuple[str, ...]
+    assessment: dict
+    outcome: str | None
+    resolution: str
+
+
+def detail(db: Database, principal: Principal, *, incident_id: int) -> IncidentDetail:
+    """An incident with its report's metadata (never its content) and where the report goes now."""
+    with transaction(db, write=False) as session:
+        principal.require(Action.TRIAGE_INCIDENTS, target_type="incident", target_id=incident_id)
+        incident = _incident(session, principal, incident_id)
+        report = session.get(Report, incident.report_id)
+        provider = session.get(Provider, report.provider_id)
+        wrong = session.get(Account, incident.wrong_account_id)
+        reporter = session.get(User, incident.reported_by) if incident.reported_by else None
+        assignee = session.get(User, incident.assignee_id) if incident.assignee_id else None
+        now_to = session.scalars(select(Account.name).join(
+            ReportRecipient, ReportRecipient.account_id == Account.id).where(
+            ReportRecipient.report_id == report.id).order_by(Account.name)).all()
+        return IncidentDetail(
+            incident.id, incident.status, incident.channel, incident.note,
+            reporter.email if reporter else "", assignee.email if assignee else "",
+            incident.discovered_at, incident.removed_at,
+            incident.discovered_at + NOTIFICATION_WINDOW, report.id, REPORT_TYPES[report.report_type],
+            report.service_date, report.posted_at, provider.name, wrong.name, tuple(now_to),
+            dict(incident.assessment or {}), incident.outcome, incident.resolution)
+
+
+def record_notification(db: Database, principal: Principal, *, incident_id: int,
+                        individuals_on: object | None, authority_on: object | None) -> None:
+    """When the affected people and HHS were notified (for breaches)."""
+    with transaction(db) as session:
+        principal.require(Action.DECIDE_INCIDENTS, target_type="incident", target_id=incident_id)
+        incident = _incident(session, principal, incident_id)
+        incident.assessment = {**(incident.assessment or {}),
+                               "individuals_notified_on": str(individuals_on or ""),
+                               "hhs_notified_on": str(authority_on or "")}
+        audit.record(session, action="incident.notified", actor_user_id=principal.user_id,
+                     actor_email=principal.email, target_type="incident", target_id=incident_id,
+                     details={"individuals": bool(individuals_on), "hhs": bool(authority_on)})

@@ -12,6 +12,7 @@ from pages.common import components, runtime
 from pages.screens import (
     audit,
     client_accounts,
+    hipaa_queue,
     home,
     my_account,
     public_access,
@@ -51,8 +52,7 @@ SCREENS = (
     Screen("Administration", "Client accounts", "client-accounts", Action.MANAGE_CLIENT_ACCOUNTS,
            client_accounts.render),
     Screen("Administration", "Roles", "roles", Action.VIEW_ROLES, roles.render),
-    Screen("Privacy", "HIPAA queue", "hipaa-queue", Action.TRIAGE_INCIDENTS, placeholder(
-        "HIPAA queue", Action.TRIAGE_INCIDENTS, "Reports received in error: removal, assessment, notification.")),
+    Screen("Privacy", "HIPAA queue", "hipaa-queue", Action.TRIAGE_INCIDENTS, hipaa_queue.render),
     Screen("Privacy", "Audit trail", "audit", Action.REVIEW_AUDIT, audit.render),
     Screen("Insight", "Dashboard", "dashboard", Action.VIEW_DASHBOARDS, placeholder(
         "Dashboard", Action.VIEW_DASHBOARDS, "Report volume, turnaround and portal adoption.")),

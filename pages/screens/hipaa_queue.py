@@ -1,0 +1,136 @@
+"""HIPAA queue: reports received in error, oldest first; one incident's review and decision."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pandas as pd
+import streamlit as st
+
+from pages.common import components, runtime
+from services import clock, incidents
+from services.errors import DomainError
+from services.policy import Action
+from services.principals import Principal
+
+_STATUS = {"open": "Open", "in_review": "In review", "closed": "Closed"}
+_SELECTED = "incident_selected"
+
+
+def _act(label: str, action: Callable[..., object], **kwargs) -> None:
+    principal = runtime.current_principal()
+    if principal is None:
+        return
+    try:
+        action(runtime.database(), principal, **kwargs)
+    except DomainError as error:
+        st.session_state["incident_message"] = ("error", str(error))
+    else:
+        st.session_state["incident_message"] = ("success", f"{label}.")
+
+
+def _take_next() -> None:
+    principal = runtime.current_principal()
+    if principal is None:
+        return
+    taken = incidents.claim_next(runtime.database(), principal)
+    st.session_state["incident_message"] = (
+        ("success", f"Incident {taken} is yours.") if taken else ("info", "Nothing left to take."))
+    if taken:
+        st.session_state[_SELECTED] = taken
+
+
+def render(principal: Principal) -> None:
+    components.guard(principal, Action.TRIAGE_INCIDENTS)
+    st.title("HIPAA queue")
+    st.caption("Reports received in error. The notification deadline is 60 days after discovery.")
+    message = st.session_state.pop("incident_message", None)
+    if message:
+        getattr(st, message[0])(message[1])
+    left, middle, right = st.columns([2, 2, 1])
+    status = left.selectbox("Status", list(_STATUS), index=None, format_func=_STATUS.get,
+                            key="incident_status", placeholder="Open and in review")
+    mine = middle.toggle("Only mine", key="incident_mine")
+    right.button("Take the next one", key="incident_take_next", on_click=_take_next)
+    rows = incidents.queue(runtime.database(), principal, status=status,
+                           assignee_id=principal.user_id if mine else None)
+    if not rows:
+        st.info("No incidents here.")
+        return
+    now = clock.now()
+    event = st.dataframe(pd.DataFrame([{
+        "Incident": r.id, "Report #": r.report_id, "Received in error by": r.wrong_account,
+        "Status": _STATUS[r.status], "Assignee": r.assignee or "nobody yet",
+        "Age (days)": (now - r.discovered_at).days, "Days left to notify": r.days_left(now),
+    } for r in rows]), hide_index=True, width="stretch", on_select="rerun",
+        selection_mode="single-row", key=f"incident_grid_{status}_{mine}")
+    if event.selection.rows:
+        st.session_state[_SELECTED] = rows[event.selection.rows[0]].id
+    chosen = st.session_state.get(_SELECTED)
+    if chosen is not None:
+        _incident(principal, chosen)
+
+
+def _incident(principal: Principal, incident_id: int) -> None:
+    try:
+        found = incidents.detail(runtime.database(), principal, incident_id=incident_id)
+    except DomainError as error:
+        st.error(str(error))
+        return
+    with st.container(border=True):
+        st.subheader(f"Incident {found.id}: {_STATUS[found.status]}")
+        facts = [
+            ("Report", f"{found.report_type}, service date {found.service_date}, report {found.report_id}"),
+            ("Provider", found.provider),
+            ("Received in error by", found.wrong_account),
+            ("Reported", f"{components.utc(found.discovered_at)} by {found.reported_by or '—'} "
+                         f"({found.channel})"),
+            ("Removed from their view", components.utc(found.removed_at) or "not yet"),
+            ("Notify by", components.utc(found.deadline)),
+            ("Now sent to", ", ".join(found.recipients_now) or "nobody"),
+            ("Assignee", found.assignee or "nobody yet"),
+            ("Note", found.note or "—"),
+        ]
+        components.literal_list([f"{k}: {v}" for k, v in facts])
+        st.caption("The report's content is not shown here. To read it, open report "
+                   f"{found.report_id} on the Reports screen with the purpose 'HIPAA incident "
+                   "review' (recorded in the audit trail).")
+        if found.status == "open":
+            st.button("Take this incident", key="incident_claim", on_click=_act,
+                      args=("Taken", incidents.claim), kwargs={"incident_id": found.id})
+        history = incidents.access_history(runtime.database(), principal, incident_id=found.id)
+        st.markdown("**What the wrong account did with it**")
+        if history:
+            st.dataframe(pd.DataFrame([{"When": components.utc(a.at), "Who": a.who,
+                                        "What": a.action.removeprefix("report.")} for a in history]),
+                         hide_index=True, width="stretch")
+        else:
+            st.caption("Nobody at that account opened, previewed or downloaded it.")
+        if principal.can(Action.DECIDE_INCIDENTS):
+            _decide(found)
+
+
+def _decide(found: incidents.IncidentDetail) -> None:
+    if found.status == "closed":
+        components.literal(f"Closed: {found.resolution}")
+        st.button("Reopen", key="incident_reopen", on_click=_act, args=("Reopened", incidents.reopen),
+                  kwargs={"incident_id": found.id})
+        return
+    with st.form("assessment"):
+        st.markdown("**Risk assessment (four factors)**")
+        factors = {key: st.text_area(label, value=found.assessment.get(key, ""), key=f"factor_{key}")
+                   for key, label in incidents.FACTORS.items()}
+        attested = st.checkbox("The recipient attested that every copy was destroyed",
+                               value=bool(found.assessment.get("attested_destroyed")), key="attested")
+        outcome = st.radio("Outcome", list(incidents.OUTCOMES), format_func=incidents.OUTCOMES.get,
+                           index=list(incidents.OUTCOMES).index(found.outcome) if found.outcome else None,
+                           key="incident_outcome")
+        if st.form_submit_button("Save assessment"):
+            _act("Assessment saved", incidents.assess, incident_id=found.id, factors=factors,
+                 outcome=outcome or "", attested_destroyed=attested)
+            st.rerun()
+    with st.form("closing"):
+        resolution = st.text_area("Resolution", key="incident_resolution")
+        if st.form_submit_button("Close the incident"):
+            _act("Closed", incidents.close, incident_id=found.id, resolution=resolution)
+            st.rerun()

@@ -1,0 +1,42 @@
+"""The privacy officer sees an employer's flag with the employer's access, assesses and closes it."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from db.models import Incident, User
+from services import incidents, principals, report_access, report_search
+from tests.pages.conftest import open_screen, sign_in, titles
+
+
+def _principal(db, email):
+    with db.transaction(write=False) as session:
+        return principals.load(session, session.scalar(select(User).where(User.email == email)))
+
+
+def test_privacy_officer_reviews_assesses_and_closes(app, demo_db, fake_clock_app):
+    employer = _principal(demo_db, "employer@demo.test")
+    report = report_search.search(demo_db, employer, report_search.ReportFilter()).rows[0]
+    report_access.open_report(demo_db, employer, report.id)
+    [incident_id] = incidents.flag(demo_db, employer, report_id=report.id)
+
+    sign_in(app, "privacy@demo.test")
+    open_screen(app, "hipaa-queue")
+    assert titles(app) == ["HIPAA queue"]
+    assert app.dataframe[0].value["Incident"].tolist() == [incident_id]
+    app.button(key="incident_take_next").click().run()
+    assert [s.value for s in app.success] == [f"Incident {incident_id} is yours."]
+    history = app.dataframe[1].value
+    assert history[["Who", "What"]].values.tolist() == [["employer@demo.test", "opened"]]
+    for key, text in (("nature", "Name and drug test result"), ("recipient", "Another employer"),
+                      ("acquired", "Opened once"), ("mitigation", "Deletion attested")):
+        app.text_area(key=f"factor_{key}").input(text)
+    app.checkbox(key="attested").check()
+    app.radio(key="incident_outcome").set_value("low_probability")
+    app.button(key="FormSubmitter:assessment-Save assessment").click().run()
+    app.text_area(key="incident_resolution").input("Removed; destruction attested.")
+    app.button(key="FormSubmitter:closing-Close the incident").click().run()
+    with demo_db.transaction(write=False) as session:
+        closed = session.get(Incident, incident_id)
+    assert (closed.status, closed.outcome) == ("closed", "low_probability")
+    assert closed.assessment["attested_destroyed"] is True
