@@ -24,6 +24,7 @@ from db.models import (
     User,
 )
 from services import audit, clock
+from services.csv_export import to_csv
 from services.errors import InvalidInput
 from services.policy import Action
 from services.principals import Principal
@@ -322,3 +323,42 @@ def record_notification(db: Database, principal: Principal, *, incident_id: int,
         audit.record(session, action="incident.notified", actor_user_id=principal.user_id,
                      actor_email=principal.email, target_type="incident", target_id=incident_id,
                      details={"individuals": bool(individuals_on), "hhs": bool(authority_on)})
+
+
+def export_csv(db: Database, principal: Principal, *, start: datetime, end: datetime) -> bytes:
+    """Incidents discovered in [start, end) as CSV, for the privacy log (audited)."""
+    if end <= start:
+        raise InvalidInput("The period ends before it starts.")
+    with transaction(db) as session:
+        principal.require(Action.DECIDE_INCIDENTS, target_type="incident")
+        rows = session.execute(
+            select(Incident, Account.name, Report.report_type)
+            .join(Account, Account.id == Incident.wrong_account_id)
+            .join(Report, Report.id == Incident.report_id)
+            .where(Incident.discovered_at >= start, Incident.discovered_at < end)
+            .order_by(Incident.discovered_at, Incident.id)).all()
+        audit.record(session, action="incidents.exported", actor_user_id=principal.user_id,
+                     actor_email=principal.email, target_type="incident",
+                     details={"from": start.isoformat(), "to": end.isoformat(), "rows": len(rows)})
+    header = ["Incident", "Discovered", "Report", "Report type", "Received in error by", "Channel",
+              "Removed", "Status", "Outcome", "Attested destroyed", "Individuals notified",
+              "HHS notified", "Closed", "Resolution"]
+    return to_csv(header, ([
+        i.id, i.discovered_at.isoformat(), i.report_id, REPORT_TYPES[report_type], account,
+        i.channel, i.removed_at.isoformat() if i.removed_at else "", i.status, i.outcome or "",
+        "yes" if (i.assessment or {}).get("attested_destroyed") else "no",
+        (i.assessment or {}).get("individuals_notified_on", ""),
+        (i.assessment or {}).get("hhs_notified_on", ""),
+        i.closed_at.isoformat() if i.closed_at else "", i.resolution,
+    ] for i, account, report_type in rows))
+
+
+def reroute_choices(db: Database, principal: Principal, *, incident_id: int) -> dict[int, str]:
+    """Accounts the report could be re-routed to (every account but the wrong one)."""
+    with transaction(db, write=False) as session:
+        principal.require(Action.TRIAGE_INCIDENTS, target_type="incident", target_id=incident_id)
+        incident = _incident(session, principal, incident_id)
+        rows = session.execute(select(Account.id, Account.name, Account.kind)
+                               .where(Account.id != incident.wrong_account_id)
+                               .order_by(Account.name)).all()
+    return {aid: f"{name} ({'TPA' if kind == 'tpa' else kind})" for aid, name, kind in rows}

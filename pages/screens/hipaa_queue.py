@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import datetime, time, timedelta, timezone
 
 import pandas as pd
 import streamlit as st
@@ -52,6 +53,7 @@ def render(principal: Principal) -> None:
                             key="incident_status", placeholder="Open and in review")
     mine = middle.toggle("Only mine", key="incident_mine")
     right.button("Take the next one", key="incident_take_next", on_click=_take_next)
+    _export(principal)
     rows = incidents.queue(runtime.database(), principal, status=status,
                            assignee_id=principal.user_id if mine else None)
     if not rows:
@@ -106,8 +108,37 @@ def _incident(principal: Principal, incident_id: int) -> None:
                          hide_index=True, width="stretch")
         else:
             st.caption("Nobody at that account opened, previewed or downloaded it.")
+        _reroute(principal, found)
         if principal.can(Action.DECIDE_INCIDENTS):
             _decide(found)
+
+
+def _reroute(principal: Principal, found: incidents.IncidentDetail) -> None:
+    accounts = incidents.reroute_choices(runtime.database(), principal, incident_id=found.id)
+    left, right = st.columns([4, 1])
+    target = left.selectbox("Send the report to the right account", list(accounts), index=None,
+                            format_func=accounts.get, key="incident_reroute",
+                            placeholder="Choose the account that should have it")
+    right.button("Re-route", key="incident_reroute_go", disabled=target is None, on_click=_act,
+                 args=("Re-routed", incidents.reroute),
+                 kwargs={"incident_id": found.id, "account_id": target})
+
+
+def _export(principal: Principal) -> None:
+    if not principal.can(Action.DECIDE_INCIDENTS):
+        return
+    with st.expander("Export incidents (privacy log)"):
+        period = st.date_input("Discovered between", value=(), key="incident_export_period")
+        if isinstance(period, (tuple, list)) and len(period) == 2:
+            db, resume, (first, last) = runtime.database(), runtime.principal_at_click(), period
+
+            def build() -> bytes:
+                start = datetime.combine(first, time.min, tzinfo=timezone.utc)
+                end = datetime.combine(last + timedelta(days=1), time.min, tzinfo=timezone.utc)
+                return incidents.export_csv(db, resume(), start=start, end=end)
+
+            st.download_button("Download CSV", data=build, file_name=f"incidents_{first}_{last}.csv",
+                               mime="text/csv", on_click="ignore", key="incident_export")
 
 
 def _decide(found: incidents.IncidentDetail) -> None:
@@ -128,6 +159,14 @@ def _decide(found: incidents.IncidentDetail) -> None:
         if st.form_submit_button("Save assessment"):
             _act("Assessment saved", incidents.assess, incident_id=found.id, factors=factors,
                  outcome=outcome or "", attested_destroyed=attested)
+            st.rerun()
+    with st.form("notification"):
+        left, right = st.columns(2)
+        people = left.date_input("Affected people notified on", value=None, key="notified_people")
+        hhs = right.date_input("HHS notified on", value=None, key="notified_hhs")
+        if st.form_submit_button("Save notification dates"):
+            _act("Notification dates saved", incidents.record_notification, incident_id=found.id,
+                 individuals_on=people, authority_on=hhs)
             st.rerun()
     with st.form("closing"):
         resolution = st.text_area("Resolution", key="incident_resolution")

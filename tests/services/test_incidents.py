@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import threading
 from datetime import timedelta
 
@@ -11,6 +13,7 @@ from sqlalchemy import select
 from db.blob_store import BlobStore
 from db.models import Account, Incident, Report, ReportRecipient, User
 from services import (
+    clock,
     demo_seed,
     incidents,
     principals,
@@ -174,3 +177,25 @@ def test_rerouting_sends_the_report_to_the_right_account(db, demo):
                           account_id=employer.account_links[0].account_id)
     with db.transaction(write=False) as session:
         assert session.get(ReportRecipient, (report.id, other)) is not None
+
+
+def test_the_privacy_log_exports_as_formula_safe_csv(db, demo):
+    employer, report, incident_id = _flagged(db, demo)
+    privacy = _principal(db, "privacy@demo.test")
+    factors = {k: "=HYPERLINK(\"http://x.example\")" for k in incidents.FACTORS}
+    incidents.assess(db, privacy, incident_id=incident_id, factors=factors, outcome="breach")
+    incidents.record_notification(db, privacy, incident_id=incident_id,
+                                  individuals_on="2026-11-25", authority_on=None)
+    incidents.close(db, privacy, incident_id=incident_id, resolution="+1 call made; -removed; @hr")
+    now = clock.now()
+    data = incidents.export_csv(db, privacy, start=now - timedelta(days=1), end=now + timedelta(days=1))
+    rows = list(csv.reader(io.StringIO(data.decode("utf-8-sig"))))
+    assert rows[0][0] == "Incident" and len(rows) == 2
+    record = dict(zip(rows[0], rows[1], strict=True))
+    assert record["Incident"] == str(incident_id) and record["Outcome"] == "breach"
+    assert record["Individuals notified"] == "2026-11-25"
+    assert record["Resolution"] == "'+1 call made; -removed; @hr"
+    assert not any(cell.startswith(("=", "+", "-", "@")) for row in rows for cell in row)
+    with pytest.raises(PermissionDenied):
+        incidents.export_csv(db, _principal(db, "support@demo.test"), start=now - timedelta(days=1),
+                             end=now)
