@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -9,12 +10,18 @@ from sqlalchemy import or_, select
 
 from db.engine import Database
 from db.models import AuditEvent
+from services import audit
 from services.auth import normalise_email
-from services.principals import Principal
+from services.csv_export import to_csv
 from services.policy import Action
+from services.principals import Principal
 from services.transaction import transaction
 
 PAGE_SIZE = 50
+
+
+EXPORT_LIMIT = 50_000
+ACCESS_ACTIONS = ("report.opened", "report.previewed", "report.downloaded")
 
 
 @dataclass(frozen=True)
@@ -23,6 +30,10 @@ class AuditFilter:
     action: str = ""
     since: datetime | None = None
     until: datetime | None = None
+    target_type: str = ""
+    target_id: str = ""
+    outcome: str = ""
+    actions: tuple[str, ...] = ()  # several actions at once (e.g. every kind of report access)
 
 
 @dataclass(frozen=True)
@@ -39,10 +50,7 @@ def search(db: Database, principal: Principal, *, where: AuditFilter,
         query = select(AuditEvent)
         if where.actor.strip():
             query = query.where(AuditEvent.actor_email == normalise_email(where.actor))
-        if where.action:
-            query = query.where(AuditEvent.action == where.action)
-        if where.since is not None:
-            query = query.where(AuditEvent.occurred_at >= where.since)
+        query = _narrowed(query, where)
         if before is not None and (where.until is None or before[0] < where.until):
             # The cursor as a range bound plus a tie-break, so the time index does the work.
             at, event_id = before
@@ -56,3 +64,40 @@ def search(db: Database, principal: Principal, *, where: AuditFilter,
     rows = rows[:PAGE_SIZE]
     return AuditPage(events=rows, next_cursor=(rows[-1].occurred_at, rows[-1].id) if more else None)
 
+
+
+def _narrowed(query, where: AuditFilter):
+    if where.action:
+        query = query.where(AuditEvent.action == where.action)
+    if where.actions:
+        query = query.where(AuditEvent.action.in_(where.actions))
+    if where.target_type:
+        query = query.where(AuditEvent.target_type == where.target_type)
+    if where.target_id.strip():
+        query = query.where(AuditEvent.target_id == where.target_id.strip())
+    if where.outcome:
+        query = query.where(AuditEvent.outcome == where.outcome)
+    if where.since is not None:
+        query = query.where(AuditEvent.occurred_at >= where.since)
+    return query
+
+
+def export_csv(db: Database, principal: Principal, *, where: AuditFilter) -> bytes:
+    """The matching events as CSV (formula-safe, at most EXPORT_LIMIT); the export is audited."""
+    with transaction(db) as session:
+        principal.require(Action.REVIEW_AUDIT, target_type="audit")
+        query = _narrowed(select(AuditEvent), where)
+        if where.actor.strip():
+            query = query.where(AuditEvent.actor_email == normalise_email(where.actor))
+        if where.until is not None:
+            query = query.where(AuditEvent.occurred_at < where.until)
+        events = session.scalars(query.order_by(AuditEvent.occurred_at, AuditEvent.id)
+                                 .limit(EXPORT_LIMIT)).all()
+        rows = [[e.id, e.occurred_at.isoformat(), e.actor_email or "", e.action, e.outcome,
+                 e.target_type or "", e.target_id or "", json.dumps(e.details or {}, sort_keys=True)]
+                for e in events]
+        audit.record(session, action="audit.exported", actor_user_id=principal.user_id,
+                     actor_email=principal.email, target_type="audit",
+                     details={"rows": len(rows), "filter": {k: str(v) for k, v in vars(where).items() if v}})
+    return to_csv(["Event", "Time (UTC)", "Actor", "Action", "Outcome", "Target type", "Target",
+                   "Details"], rows)

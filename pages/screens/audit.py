@@ -8,18 +8,23 @@ import pandas as pd
 import streamlit as st
 
 from pages.common import components, runtime
-from services import audit, audit_review, clock
+from services import audit, audit_chain, audit_review, clock
 from services.policy import Action
 from services.principals import Principal
 
 _CURSORS_KEY = "audit_cursors"
 
 
+_VIEWS = ("All events", "Who accessed a report", "What a user did")
+_TARGETS = ["", "report", "user", "incident", "account", "provider", "provider_group", "npi",
+            "screen", "audit"]
+_OUTCOMES = ["", "success", "failure", "denied"]
+
+
 def _filter() -> audit_review.AuditFilter:
     today = clock.now().date()
+    view = st.radio("View", _VIEWS, horizontal=True, key="audit_view")
     left, middle, right = st.columns([2, 2, 2])
-    actor = left.text_input("Actor email", key="audit_actor")
-    action = middle.selectbox("Action", ["All actions", *audit.ACTIONS], key="audit_action")
     period = right.date_input("Date range (UTC)", value=(today - timedelta(days=7), today),
                               max_value=today, key="audit_period")
     since = until = None
@@ -27,8 +32,38 @@ def _filter() -> audit_review.AuditFilter:
         since = datetime.combine(period[0], time.min, tzinfo=timezone.utc)
         end = period[1] if len(period) > 1 else period[0]
         until = datetime.combine(end + timedelta(days=1), time.min, tzinfo=timezone.utc)
+    if view == "Who accessed a report":
+        report = left.text_input("Report number", key="audit_report")
+        return audit_review.AuditFilter(target_type="report", target_id=report.strip() or "-",
+                                         actions=audit_review.ACCESS_ACTIONS, since=since, until=until)
+    actor = left.text_input("Actor email", key="audit_actor")
+    if view == "What a user did":
+        return audit_review.AuditFilter(actor=actor or "-", since=since, until=until)
+    action = middle.selectbox("Action", ["All actions", *audit.ACTIONS], key="audit_action")
+    more_left, more_middle, more_right = st.columns([2, 2, 2])
+    target_type = more_left.selectbox("Target", _TARGETS, key="audit_target_type",
+                                      format_func=lambda t: t or "Any target")
+    target_id = more_middle.text_input("Target id", key="audit_target_id")
+    outcome = more_right.selectbox("Outcome", _OUTCOMES, key="audit_outcome",
+                                   format_func=lambda o: o or "Any outcome")
     return audit_review.AuditFilter(actor=actor, action="" if action == "All actions" else action,
-                                     since=since, until=until)
+                                     since=since, until=until, target_type=target_type,
+                                     target_id=target_id, outcome=outcome)
+
+
+def _tools(principal: Principal, where: audit_review.AuditFilter) -> None:
+    db, resume = runtime.database(), runtime.principal_at_click()
+    left, right = st.columns(2)
+    left.download_button("Export these events (CSV)", key="audit_export", mime="text/csv",
+                         data=lambda: audit_review.export_csv(db, resume(), where=where),
+                         file_name="audit-events.csv", on_click="ignore")
+    if right.button("Verify the audit chain", key="audit_verify"):
+        result = audit_chain.check(db, principal)
+        if result.intact:
+            st.success(f"The audit chain is intact: {result.checked:,} events checked.")
+        else:
+            st.error(f"The audit chain is broken at event {result.first_bad_id}: that event or the "
+                     "one before it was changed, removed or inserted outside the portal.")
 
 
 @st.fragment
@@ -51,18 +86,18 @@ def _results(where: audit_review.AuditFilter) -> None:
         "Details": ", ".join(f"{k}: {v}" for k, v in (e.details or {}).items()),
     } for e in page.events]), width="stretch", hide_index=True)
     previous, label, following = st.columns([1, 2, 1])
-    if previous.button("Previous", disabled=len(cursors) == 1, key="audit_previous"):
-        cursors.pop()
-        st.rerun(scope="fragment")
+    # Callbacks move the page before the rerun they cause, whichever kind of rerun it is.
+    previous.button("Previous", disabled=len(cursors) == 1, key="audit_previous", on_click=cursors.pop)
     label.caption(f"Page {len(cursors)}")
-    if following.button("Next", disabled=page.next_cursor is None, key="audit_next"):
-        cursors.append(page.next_cursor)
-        st.rerun(scope="fragment")
+    following.button("Next", disabled=page.next_cursor is None, key="audit_next",
+                     on_click=cursors.append, args=(page.next_cursor,))
 
 
 def render(principal: Principal) -> None:
     components.guard(principal, Action.REVIEW_AUDIT)
     st.title("Audit trail")
-    st.caption("Every sign-in, lockout, unlock, sign-out, session expiry and refused action. "
-               "Times are UTC.")
-    _results(_filter())
+    st.caption("Every sign-in, administrative change, report opened or downloaded, and refused "
+               "action. Times are UTC.")
+    where = _filter()
+    _tools(principal, where)
+    _results(where)

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import csv
+import io
+
 import pytest
 from sqlalchemy import select, text
 
-from db.models import AuditEvent
-from services import audit, audit_chain
+from db.models import AuditEvent, User
+from services import audit, audit_chain, audit_review, principals
 
 
 def _write_events(db, count: int) -> list[int]:
@@ -61,3 +64,18 @@ def test_the_command_exits_1_and_names_the_event(db, monkeypatch, capsys):
     monkeypatch.setattr("services.startup.open_database", lambda: db)
     assert audit_chain.main() == 1
     assert f"broken at event {ids[1]}" in capsys.readouterr().err
+
+
+def test_the_audit_export_is_formula_safe_and_itself_audited(db, make_user):
+    with db.transaction() as session:
+        audit.record(session, action="user.contact_changed", actor_email="=cmd@example.test",
+                     target_type="user", target_id="7", details={"changed": ["name"]})
+    reviewer_id = make_user("privacy@example.test", staff=("privacy_officer",))
+    with db.transaction(write=False) as session:
+        reviewer = principals.load(session, session.get(User, reviewer_id))
+    data = audit_review.export_csv(db, reviewer, where=audit_review.AuditFilter(target_type="user"))
+    rows = list(csv.reader(io.StringIO(data.decode("utf-8-sig"))))
+    assert rows[1][2] == "'=cmd@example.test" and rows[1][3] == "user.contact_changed"
+    with db.transaction(write=False) as session:
+        exported = session.scalar(select(AuditEvent).where(AuditEvent.action == "audit.exported"))
+    assert exported.actor_email == "privacy@example.test" and exported.details["rows"] == 1
