@@ -1,0 +1,93 @@
+"""An employer flags a report received in error; it leaves their view at once and cannot be fetched
+by id; the privacy officer sees the employer's access, assesses the incident and closes it."""
+
+from __future__ import annotations
+
+import pytest
+from playwright.sync_api import Page, expect
+from sqlalchemy import select
+
+from db.engine import Database
+from db.models import Incident, User
+from services import demo_seed, incidents, principals, report_search
+
+pytestmark = pytest.mark.browser
+ROW_HEIGHT = 35
+
+
+def _sign_in(page: Page, url: str, email: str) -> None:
+    page.goto(url)
+    page.get_by_role("textbox", name="Email address").fill(email)
+    page.get_by_role("textbox", name="Password", exact=True).fill(demo_seed.DEMO_PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_role("heading", name="Welcome")).to_be_visible()
+
+
+def _employer_rows(database_url: str) -> list[int]:
+    db = Database(database_url)
+    try:
+        with db.transaction(write=False) as session:
+            employer = principals.load(session, session.scalar(
+                select(User).where(User.email == "employer@demo.test")))
+        return [r.id for r in report_search.search(db, employer, report_search.ReportFilter()).rows]
+    finally:
+        db.dispose()
+
+
+def test_a_report_received_in_error_is_removed_reviewed_and_closed(portal, context):
+    url = portal["url"]
+    before = _employer_rows(portal["database_url"])
+    flagged = before[0]
+    page = context.new_page()
+
+    _sign_in(page, url, "employer@demo.test")
+    page.get_by_test_id("stSidebarNav").get_by_role("link", name="Reports").click()
+    grid = page.get_by_test_id("stDataFrame").first
+    expect(grid).to_be_visible()
+    grid.scroll_into_view_if_needed()
+    box = grid.bounding_box()
+    page.mouse.click(box["x"] + 14, box["y"] + ROW_HEIGHT * 1.5)
+    page.get_by_role("button", name="Open report").click()
+    expect(page.get_by_role("button", name="Download PDF")).to_be_visible()
+    page.get_by_text("I received this in error").click()
+    page.get_by_role("textbox", name="Note for the privacy team (optional)").fill("Not our employee")
+    page.get_by_role("button", name="Remove it from my view").click()
+    expect(page.get_by_text("The report is removed from your view")).to_be_visible()
+    assert flagged not in _employer_rows(portal["database_url"])
+
+    # Asked for by id, it is refused.
+    page.goto(f"{url}/reports?report={flagged}")
+    expect(page.get_by_text("This report is not available to you.")).to_be_visible()
+    page.get_by_role("button", name="Sign out").click()
+    expect(page.get_by_role("heading", name="Sign in to ResultsDesk")).to_be_visible()
+
+    _sign_in(page, url, "privacy@demo.test")
+    page.get_by_test_id("stSidebarNav").get_by_role("link", name="HIPAA queue").click()
+    page.get_by_role("button", name="Take the next one").click()
+    expect(page.get_by_text("is yours")).to_be_visible()
+    # The access history grid: the employer's open of the report, taken from the audit trail.
+    # (The canvas grid's cells exist for assistive technology, hidden from view.)
+    history = page.get_by_test_id("stDataFrame").last
+    cells = history.locator("td[role=gridcell]")
+    expect(cells.filter(has_text="opened")).to_have_count(1)
+    expect(cells.filter(has_text="previewed")).to_have_count(1)  # the view shows page one
+    expect(cells.filter(has_text="employer@demo.test")).to_have_count(2)
+    for label, text in zip(incidents.FACTORS.values(),
+                           ("Name and test result", "HR of another employer", "Opened once",
+                            "Deletion attested by phone"), strict=True):
+        page.get_by_role("textbox", name=label).fill(text)
+    page.get_by_text(incidents.OUTCOMES["low_probability"]).click()
+    page.get_by_role("button", name="Save assessment").click()
+    expect(page.get_by_text("Assessment saved.")).to_be_visible()
+    page.get_by_role("textbox", name="Resolution").fill("Removed; destruction attested.")
+    page.get_by_role("button", name="Close the incident").click()
+    expect(page.get_by_text("Closed.")).to_be_visible()
+
+    db = Database(portal["database_url"])
+    try:
+        with db.transaction(write=False) as session:
+            incident = session.scalar(select(Incident).where(Incident.report_id == flagged))
+    finally:
+        db.dispose()
+    assert (incident.status, incident.outcome) == ("closed", "low_probability")
+    assert incident.assessment["acquired"] == "Opened once"
