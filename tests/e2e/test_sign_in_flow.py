@@ -68,8 +68,10 @@ def test_client_user_sees_only_client_screens(portal, context):
     expect(page.get_by_role("heading", name="Audit trail")).to_have_count(0)
     db = Database(portal["database_url"])
     with db.transaction(write=False) as session:
+        # Screens only: other browser tests on this shared portal refuse the employer reports.
         refused = session.scalars(select(AuditEvent).where(
-            AuditEvent.action == "permission.denied", AuditEvent.actor_email == "employer@demo.test")).all()
+            AuditEvent.action == "permission.denied", AuditEvent.actor_email == "employer@demo.test",
+            AuditEvent.target_type == "screen")).all()
     db.dispose()
     assert [(e.target_type, e.target_id, e.details) for e in refused] == [
         ("screen", "audit", {"action": "review_audit"})]
