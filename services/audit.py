@@ -32,7 +32,7 @@ ACTIONS = (
     "password.reset", "password.changed", "registration_code.issued", "registration.failed",
     "provider_group.registered", "incident.opened", "incident.claimed",
     "audit.verified", "incident.assessed", "incident.closed", "incident.reopened",
-    "incident.rerouted", "incident.notified", "incidents.exported", "audit.exported",
+    "incident.rerouted", "incident.notified", "incidents.exported", "audit.exported", "incident.removal_confirmed",
 )
 
 

@@ -362,3 +362,26 @@ def reroute_choices(db: Database, principal: Principal, *, incident_id: int) -> 
                                .where(Account.id != incident.wrong_account_id)
                                .order_by(Account.name)).all()
     return {aid: f"{name} ({'TPA' if kind == 'tpa' else kind})" for aid, name, kind in rows}
+
+
+def confirm_removal(db: Database, principal: Principal, *, incident_id: int) -> None:
+    """The reviewer confirms the report is out of the wrong account's view (and keeps it so)."""
+    now = clock.now()
+    with transaction(db) as session:
+        principal.require(Action.TRIAGE_INCIDENTS, target_type="incident", target_id=incident_id)
+        incident = _incident(session, principal, incident_id)
+        still_there = session.get(ReportRecipient, (incident.report_id, incident.wrong_account_id))
+        if still_there is not None:  # re-routed back by mistake: take it out again
+            session.delete(still_there)
+        incident.assessment = {**(incident.assessment or {}), "removal_confirmed_by": principal.email,
+                               "removal_confirmed_at": now.isoformat()}
+        audit.record(session, action="incident.removal_confirmed", actor_user_id=principal.user_id,
+                     actor_email=principal.email, target_type="incident", target_id=incident_id,
+                     now=now)
+
+
+def account_names(db: Database, principal: Principal) -> dict[int, str]:
+    """Client account names, for logging a phone report."""
+    with transaction(db, write=False) as session:
+        principal.require(Action.TRIAGE_INCIDENTS)
+        return dict(session.execute(select(Account.id, Account.name)).all())

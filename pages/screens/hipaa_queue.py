@@ -54,6 +54,7 @@ def render(principal: Principal) -> None:
     mine = middle.toggle("Only mine", key="incident_mine")
     right.button("Take the next one", key="incident_take_next", on_click=_take_next)
     _export(principal)
+    _phone_report(principal)
     rows = incidents.queue(runtime.database(), principal, status=status,
                            assignee_id=principal.user_id if mine else None)
     if not rows:
@@ -100,6 +101,13 @@ def _incident(principal: Principal, incident_id: int) -> None:
         if found.status == "open":
             st.button("Take this incident", key="incident_claim", on_click=_act,
                       args=("Taken", incidents.claim), kwargs={"incident_id": found.id})
+        confirmed = found.assessment.get("removal_confirmed_by")
+        if confirmed:
+            st.caption(f"Removal confirmed by {confirmed}.")
+        elif found.status != "closed":
+            st.button("Confirm removal from their view", key="incident_confirm_removal",
+                      on_click=_act, args=("Removal confirmed", incidents.confirm_removal),
+                      kwargs={"incident_id": found.id})
         history = incidents.access_history(runtime.database(), principal, incident_id=found.id)
         st.markdown("**What the wrong account did with it**")
         if history:
@@ -122,6 +130,25 @@ def _reroute(principal: Principal, found: incidents.IncidentDetail) -> None:
     right.button("Re-route", key="incident_reroute_go", disabled=target is None, on_click=_act,
                  args=("Re-routed", incidents.reroute),
                  kwargs={"incident_id": found.id, "account_id": target})
+
+
+def _phone_report(principal: Principal) -> None:
+    with st.expander("Log a report received in error by phone"):
+        with st.form("phone_report", clear_on_submit=True):
+            left, right = st.columns(2)
+            report_id = left.number_input("Report number", min_value=1, step=1, key="phone_report_id")
+            account = right.text_input("Account that received it in error (exact name)",
+                                       key="phone_account")
+            note = st.text_area("What the caller said", key="phone_note", max_chars=1000)
+            if st.form_submit_button("Remove it from that account and open an incident"):
+                accounts = {name: aid for aid, name in incidents.account_names(
+                    runtime.database(), principal).items()}
+                if account.strip() not in accounts:
+                    st.error("No client account has that name.")
+                else:
+                    _act("Incident opened", incidents.log_phone_report, report_id=int(report_id),
+                         account_id=accounts[account.strip()], note=note)
+                    st.rerun()
 
 
 def _export(principal: Principal) -> None:

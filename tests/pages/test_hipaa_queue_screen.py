@@ -40,3 +40,17 @@ def test_privacy_officer_reviews_assesses_and_closes(app, demo_db, fake_clock_ap
         closed = session.get(Incident, incident_id)
     assert (closed.status, closed.outcome) == ("closed", "low_probability")
     assert closed.assessment["attested_destroyed"] is True
+
+
+def test_support_logs_a_phone_report_on_the_queue_screen(app, demo_db, fake_clock_app):
+    employer = _principal(demo_db, "employer@demo.test")
+    report = report_search.search(demo_db, employer, report_search.ReportFilter()).rows[0]
+    sign_in(app, "support@demo.test")
+    open_screen(app, "hipaa-queue")
+    app.number_input(key="phone_report_id").set_value(report.id)
+    app.text_input(key="phone_account").input(employer.account_links[0].account_name)
+    app.text_area(key="phone_note").input("Caller said it is not their employee")
+    app.button(key="FormSubmitter:phone_report-Remove it from that account and open an incident").click().run()
+    assert [s.value for s in app.success] == ["Incident opened."]
+    assert report.id not in [r.id for r in report_search.search(
+        demo_db, employer, report_search.ReportFilter()).rows]

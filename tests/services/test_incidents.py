@@ -199,3 +199,18 @@ def test_the_privacy_log_exports_as_formula_safe_csv(db, demo):
     with pytest.raises(PermissionDenied):
         incidents.export_csv(db, _principal(db, "support@demo.test"), start=now - timedelta(days=1),
                              end=now)
+
+
+def test_confirming_the_removal_keeps_the_report_out_of_the_wrong_view(db, demo):
+    employer, report, incident_id = _flagged(db, demo)
+    support = _principal(db, "support@demo.test")
+    wrong = employer.account_links[0].account_id
+    incidents.reroute(db, support, incident_id=incident_id, account_id=next(
+        a for a in incidents.account_names(db, support) if a != wrong))
+    with db.transaction() as session:  # someone routed it back to the wrong account by mistake
+        session.add(ReportRecipient(report_id=report.id, account_id=wrong, routed_at=clock.now()))
+    incidents.confirm_removal(db, support, incident_id=incident_id)
+    with db.transaction(write=False) as session:
+        assert session.get(ReportRecipient, (report.id, wrong)) is None
+    detail = incidents.detail(db, support, incident_id=incident_id)
+    assert detail.assessment["removal_confirmed_by"] == "support@demo.test"
