@@ -19,6 +19,7 @@ from services.errors import PermissionDenied
 
 GENESIS = "0" * 64  # the "previous hash" of the first event in the chain
 _CHAIN_LOCK = 7_400_212
+_LAST_HASH = "audit_last_hash"
 
 # Every action name the services write; the Audit page offers these as filter choices.
 ACTIONS = (
@@ -41,12 +42,14 @@ def record(session: Session, *, action: str, outcome: str = "success",
            target_type: str | None = None, target_id: str | int | None = None,
            details: dict | None = None, now: datetime | None = None) -> None:
     """Append one event inside the caller's transaction, chained to the event before it."""
-    if session.get_bind().dialect.name == "postgresql":
-        # One chain: writers take turns from reading the last hash to their commit. (SQLite's
-        # write transactions already do.)
-        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _CHAIN_LOCK})
-    previous = session.scalar(select(AuditEvent.hash).where(AuditEvent.hash.is_not(None))
-                              .order_by(AuditEvent.id.desc()).limit(1)) or GENESIS
+    previous = session.info.get(_LAST_HASH)
+    if previous is None:
+        if session.get_bind().dialect.name == "postgresql":
+            # One chain: writers take turns from reading the last hash to their commit.
+            # (SQLite's write transactions already do.)
+            session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _CHAIN_LOCK})
+        previous = session.scalar(select(AuditEvent.hash).where(AuditEvent.hash.is_not(None))
+                                  .order_by(AuditEvent.id.desc()).limit(1)) or GENESIS
     event = AuditEvent(
         occurred_at=now or clock.now(),
         actor_user_id=actor_user_id,
@@ -59,8 +62,10 @@ def record(session: Session, *, action: str, outcome: str = "success",
         prev_hash=previous,
     )
     event.hash = digest(event, previous)
+    # Later events of this transaction chain on from here without asking the database again;
+    # the session inserts them in the order they were added, so ids follow the chain.
+    session.info[_LAST_HASH] = event.hash
     session.add(event)
-    session.flush()
 
 
 def digest(event: AuditEvent, previous: str) -> str:
