@@ -14,7 +14,7 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import select, text
 
 from db.engine import Database
 from db.migrate import upgrade
@@ -134,3 +134,11 @@ def make_user(db, password_hash):
             return user.id
 
     return create
+
+
+def principal_of(db: Database, email: str):
+    """The principal of the user with this email, as the services load it."""
+    from services import principals
+
+    with db.transaction(write=False) as session:
+        return principals.load(session, session.scalars(select(User).where(User.email == email)).one())

@@ -4,18 +4,14 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from db.models import AuditEvent, User
-from services import principals, report_access, report_search
+from db.models import AuditEvent
+from services import report_access, report_search
+from tests.conftest import principal_of
 from tests.pages.conftest import open_screen, sign_in
 
 
-def _principal(db, email):
-    with db.transaction(write=False) as session:
-        return principals.load(session, session.scalar(select(User).where(User.email == email)))
-
-
 def test_who_accessed_a_report_and_the_chain_check(app, demo_db, fake_clock_app):
-    employer = _principal(demo_db, "employer@demo.test")
+    employer = principal_of(demo_db, "employer@demo.test")
     report = report_search.search(demo_db, employer, report_search.ReportFilter()).rows[0]
     report_access.open_report(demo_db, employer, report.id)
     sign_in(app, "privacy@demo.test")

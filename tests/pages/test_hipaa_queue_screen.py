@@ -2,20 +2,14 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
-
-from db.models import Incident, User
-from services import incidents, principals, report_access, report_search
+from db.models import Incident
+from services import incidents, report_access, report_search
+from tests.conftest import principal_of
 from tests.pages.conftest import open_screen, sign_in, titles
 
 
-def _principal(db, email):
-    with db.transaction(write=False) as session:
-        return principals.load(session, session.scalar(select(User).where(User.email == email)))
-
-
 def test_privacy_officer_reviews_assesses_and_closes(app, demo_db, fake_clock_app):
-    employer = _principal(demo_db, "employer@demo.test")
+    employer = principal_of(demo_db, "employer@demo.test")
     report = report_search.search(demo_db, employer, report_search.ReportFilter()).rows[0]
     report_access.open_report(demo_db, employer, report.id)
     [incident_id] = incidents.flag(demo_db, employer, report_id=report.id)
@@ -43,7 +37,7 @@ def test_privacy_officer_reviews_assesses_and_closes(app, demo_db, fake_clock_ap
 
 
 def test_support_logs_a_phone_report_on_the_queue_screen(app, demo_db, fake_clock_app):
-    employer = _principal(demo_db, "employer@demo.test")
+    employer = principal_of(demo_db, "employer@demo.test")
     report = report_search.search(demo_db, employer, report_search.ReportFilter()).rows[0]
     sign_in(app, "support@demo.test")
     open_screen(app, "hipaa-queue")

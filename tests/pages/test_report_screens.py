@@ -14,8 +14,9 @@ from db.models import (
     ReportRecipient,
     User,
 )
-from services import principals, report_access, report_search
+from services import report_access, report_search
 from services.report_search import ReportFilter
+from tests.conftest import principal_of
 from tests.pages.conftest import literal_texts, open_screen, screens, sign_in, titles
 
 EMPLOYER = "employer@demo.test"
@@ -24,13 +25,9 @@ SEARCH = "FormSubmitter:report_filters-Search"
 NO_MATCH = "No reports match. Widen the dates or clear a filter."
 
 
-def _principal(db, email: str):
-    with db.transaction(write=False) as session:
-        return principals.load(session, session.scalars(select(User).where(User.email == email)).one())
-
 
 def _search(db, email: str, after=None, **filters) -> report_search.ReportPage:
-    return report_search.search(db, _principal(db, email), ReportFilter(**filters), after=after)
+    return report_search.search(db, principal_of(db, email), ReportFilter(**filters), after=after)
 
 
 def _audit(db, email: str, *actions: str) -> list[tuple[str, str | None, str | None, dict]]:
@@ -263,7 +260,7 @@ def test_an_employer_switches_on_new_result_emails(app, demo_db, fake_clock_app)
     with demo_db.transaction(write=False) as session:
         assert session.scalars(select(User.notify_new_results).where(User.email == EMPLOYER)).one() is True
     assert _audit(demo_db, EMPLOYER, "notices.changed") == [
-        ("notices.changed", "user", str(_principal(demo_db, EMPLOYER).user_id), {"new_results": True})]
+        ("notices.changed", "user", str(principal_of(demo_db, EMPLOYER).user_id), {"new_results": True})]
 
 
 def test_a_manager_has_no_result_emails_to_switch(app, fake_clock_app):

@@ -21,12 +21,7 @@ from services import (
     report_search,
 )
 from services.errors import InvalidInput, PermissionDenied
-from tests.conftest import START
-
-
-def _principal(db, email):
-    with db.transaction(write=False) as session:
-        return principals.load(session, session.scalar(select(User).where(User.email == email)))
+from tests.conftest import START, principal_of
 
 
 @pytest.fixture
@@ -37,7 +32,7 @@ def demo(db, tmp_path, fake_clock):
 
 
 def test_flagging_removes_the_report_from_the_account_at_once(db, demo):
-    employer = _principal(db, "employer@demo.test")
+    employer = principal_of(db, "employer@demo.test")
     report = report_search.search(db, employer, report_search.ReportFilter()).rows[0]
     report_access.open_report(db, employer, report.id)
     [incident_id] = incidents.flag(db, employer, report_id=report.id, note="Not our employee")
@@ -45,7 +40,7 @@ def test_flagging_removes_the_report_from_the_account_at_once(db, demo):
     assert report.id not in after
     with pytest.raises(PermissionDenied):
         report_access.pdf_bytes(db, employer, report.id, blob_store=demo)
-    privacy = _principal(db, "privacy@demo.test")
+    privacy = principal_of(db, "privacy@demo.test")
     [row] = incidents.queue(db, privacy)
     assert (row.id, row.report_id, row.status) == (incident_id, report.id, "open")
     assert row.deadline == row.discovered_at + timedelta(days=60)
@@ -56,33 +51,33 @@ def test_flagging_removes_the_report_from_the_account_at_once(db, demo):
 
 
 def test_support_logs_a_phone_report_and_others_may_not(db, demo):
-    employer = _principal(db, "employer@demo.test")
+    employer = principal_of(db, "employer@demo.test")
     report = report_search.search(db, employer, report_search.ReportFilter()).rows[0]
     account = employer.account_links[0].account_id
     with pytest.raises(PermissionDenied):
-        incidents.log_phone_report(db, _principal(db, "manager@demo.test"), report_id=report.id,
+        incidents.log_phone_report(db, principal_of(db, "manager@demo.test"), report_id=report.id,
                                    account_id=account)
-    incidents.log_phone_report(db, _principal(db, "support@demo.test"), report_id=report.id,
+    incidents.log_phone_report(db, principal_of(db, "support@demo.test"), report_id=report.id,
                                account_id=account, note="Called the hotline")
     assert report.id not in {r.id for r in report_search.search(
         db, employer, report_search.ReportFilter()).rows}
 
 
 def test_one_incident_has_one_assignee(db, demo):
-    employer = _principal(db, "employer@demo.test")
+    employer = principal_of(db, "employer@demo.test")
     report = report_search.search(db, employer, report_search.ReportFilter()).rows[0]
     [incident_id] = incidents.flag(db, employer, report_id=report.id)
-    incidents.claim(db, _principal(db, "privacy@demo.test"), incident_id=incident_id)
+    incidents.claim(db, principal_of(db, "privacy@demo.test"), incident_id=incident_id)
     with pytest.raises(InvalidInput, match="already taken"):  # one incident, one assignee
-        incidents.claim(db, _principal(db, "support@demo.test"), incident_id=incident_id)
+        incidents.claim(db, principal_of(db, "support@demo.test"), incident_id=incident_id)
 
 
 def test_eight_people_claiming_from_fifty_incidents_take_each_exactly_once(db, demo, make_user):
-    support = _principal(db, "support@demo.test")
+    support = principal_of(db, "support@demo.test")
     with db.transaction(write=False) as session:
         routed = session.execute(select(Report.id).order_by(Report.id)).scalars().all()
     opened = 0
-    employer = _principal(db, "employer@demo.test")
+    employer = principal_of(db, "employer@demo.test")
     visible = [r.id for r in report_search.search(db, employer, report_search.ReportFilter()).rows]
     account = employer.account_links[0].account_id
     for report_id in visible:
@@ -91,7 +86,7 @@ def test_eight_people_claiming_from_fifty_incidents_take_each_exactly_once(db, d
         incidents.log_phone_report(db, support, report_id=report_id, account_id=account)
         opened += 1
     assert opened == 50 and routed
-    workers = [_principal(db, "privacy@demo.test")] + [
+    workers = [principal_of(db, "privacy@demo.test")] + [
         _principal_by_id(db, make_user(f"officer{i}@example.test", staff=("privacy_officer",)))
         for i in range(7)]
     taken: list[int] = []
@@ -123,7 +118,7 @@ def _principal_by_id(db, user_id):
 
 
 def _flagged(db, demo):
-    employer = _principal(db, "employer@demo.test")
+    employer = principal_of(db, "employer@demo.test")
     report = report_search.search(db, employer, report_search.ReportFilter()).rows[0]
     report_access.open_report(db, employer, report.id)
     report_access.pdf_bytes(db, employer, report.id, blob_store=demo)
@@ -133,19 +128,19 @@ def _flagged(db, demo):
 
 def test_the_access_history_shows_what_the_wrong_account_did(db, demo):
     employer, report, incident_id = _flagged(db, demo)
-    history = incidents.access_history(db, _principal(db, "privacy@demo.test"), incident_id=incident_id)
+    history = incidents.access_history(db, principal_of(db, "privacy@demo.test"), incident_id=incident_id)
     assert [(a.who, a.action) for a in history] == [
         ("employer@demo.test", "report.opened"), ("employer@demo.test", "report.downloaded")]
     # Staff opening it for the review does not count as the wrong account's access.
-    support = _principal(db, "support@demo.test")
+    support = principal_of(db, "support@demo.test")
     report_access.open_report(db, support, report.id)
-    again = incidents.access_history(db, _principal(db, "privacy@demo.test"), incident_id=incident_id)
+    again = incidents.access_history(db, principal_of(db, "privacy@demo.test"), incident_id=incident_id)
     assert {a.who for a in again} == {"employer@demo.test"}
 
 
 def test_assess_close_and_reopen(db, demo):
     _, _, incident_id = _flagged(db, demo)
-    privacy = _principal(db, "privacy@demo.test")
+    privacy = principal_of(db, "privacy@demo.test")
     with pytest.raises(InvalidInput, match="risk assessment"):
         incidents.close(db, privacy, incident_id=incident_id, resolution="Done")
     with pytest.raises(InvalidInput, match="Assess every factor"):
@@ -154,7 +149,7 @@ def test_assess_close_and_reopen(db, demo):
     factors = {"nature": "Name, date of birth, drug test result", "recipient": "Another employer's HR",
                "acquired": "Opened and downloaded", "mitigation": "Deletion attested in writing"}
     with pytest.raises(PermissionDenied):
-        incidents.assess(db, _principal(db, "support@demo.test"), incident_id=incident_id,
+        incidents.assess(db, principal_of(db, "support@demo.test"), incident_id=incident_id,
                          factors=factors, outcome="low_probability")
     incidents.assess(db, privacy, incident_id=incident_id, factors=factors,
                      outcome="low_probability", attested_destroyed=True)
@@ -171,9 +166,9 @@ def test_rerouting_sends_the_report_to_the_right_account(db, demo):
     with db.transaction(write=False) as session:
         other = session.scalar(select(Account.id).where(Account.kind == "employer",
                                                         Account.id != employer.account_links[0].account_id))
-    incidents.reroute(db, _principal(db, "support@demo.test"), incident_id=incident_id, account_id=other)
+    incidents.reroute(db, principal_of(db, "support@demo.test"), incident_id=incident_id, account_id=other)
     with pytest.raises(InvalidInput):
-        incidents.reroute(db, _principal(db, "support@demo.test"), incident_id=incident_id,
+        incidents.reroute(db, principal_of(db, "support@demo.test"), incident_id=incident_id,
                           account_id=employer.account_links[0].account_id)
     with db.transaction(write=False) as session:
         assert session.get(ReportRecipient, (report.id, other)) is not None
@@ -181,7 +176,7 @@ def test_rerouting_sends_the_report_to_the_right_account(db, demo):
 
 def test_the_privacy_log_exports_as_formula_safe_csv(db, demo):
     employer, report, incident_id = _flagged(db, demo)
-    privacy = _principal(db, "privacy@demo.test")
+    privacy = principal_of(db, "privacy@demo.test")
     factors = {k: "=HYPERLINK(\"http://x.example\")" for k in incidents.FACTORS}
     incidents.assess(db, privacy, incident_id=incident_id, factors=factors, outcome="breach")
     incidents.record_notification(db, privacy, incident_id=incident_id,
@@ -197,13 +192,13 @@ def test_the_privacy_log_exports_as_formula_safe_csv(db, demo):
     assert record["Resolution"] == "'+1 call made; -removed; @hr"
     assert not any(cell.startswith(("=", "+", "-", "@")) for row in rows for cell in row)
     with pytest.raises(PermissionDenied):
-        incidents.export_csv(db, _principal(db, "support@demo.test"), start=now - timedelta(days=1),
+        incidents.export_csv(db, principal_of(db, "support@demo.test"), start=now - timedelta(days=1),
                              end=now)
 
 
 def test_confirming_the_removal_keeps_the_report_out_of_the_wrong_view(db, demo):
     employer, report, incident_id = _flagged(db, demo)
-    support = _principal(db, "support@demo.test")
+    support = principal_of(db, "support@demo.test")
     wrong = employer.account_links[0].account_id
     incidents.reroute(db, support, incident_id=incident_id, account_id=next(
         a for a in incidents.account_names(db, support) if a != wrong))

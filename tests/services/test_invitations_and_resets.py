@@ -135,7 +135,7 @@ def test_a_reset_unlocks_ends_sessions_and_signs_nobody_in(db, make_user, fake_c
 
 
 def test_a_reset_link_fails_after_a_password_change(db, make_user, fake_clock):
-    user_id = make_user("changer@example.test")
+    make_user("changer@example.test")
     password_reset.request_reset(db, email="changer@example.test")
     token = _links(db, "password_reset")[-1]
     signed_in = auth.sign_in(db, email="changer@example.test", password=PASSWORD)

@@ -4,17 +4,9 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from sqlalchemy import select
-
 from db.blob_store import BlobStore
-from db.models import User
-from services import demo_seed, principals, report_access, report_search, retention
-from tests.conftest import START
-
-
-def _principal(db, email):
-    with db.transaction(write=False) as session:
-        return principals.load(session, session.scalar(select(User).where(User.email == email)))
+from services import demo_seed, report_access, report_search, retention
+from tests.conftest import START, principal_of
 
 
 def _rows(db, principal) -> list[report_search.ReportRow]:
@@ -34,7 +26,7 @@ def _ids(db, principal) -> set[int]:
 
 def test_archived_report_leaves_the_employers_search_and_returns_on_redelivery(db, tmp_path, fake_clock):
     demo_seed.seed(db, blob_store=BlobStore(tmp_path / "blobs"), reports=80, patients=30, now=START)
-    employer, support = _principal(db, "employer@demo.test"), _principal(db, "support@demo.test")
+    employer, support = principal_of(db, "employer@demo.test"), principal_of(db, "support@demo.test")
     visible = _rows(db, employer)
     oldest = visible[-1]  # newest first
     before = {row.id for row in visible}
