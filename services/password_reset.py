@@ -36,7 +36,10 @@ def request_reset(db: Database, *, email: str) -> str:
     """Send a reset link if the address has an account; always the same answer (SENT)."""
     now = clock.now()
     with db.transaction() as session:
-        user = session.scalar(select(User).where(User.email == normalise_email(email)))
+        # The row lock makes racing requests for one account take turns (PostgreSQL; SQLite's
+        # write transactions already do), so each one counts the emails sent before it.
+        user = session.scalar(select(User).where(User.email == normalise_email(email))
+                              .with_for_update())
         if user is None or user.status not in ("active", "locked"):
             return SENT  # nothing recorded: the typed text may be a password in the wrong field
         recent = session.scalar(select(func.count()).select_from(AuditEvent).where(
