@@ -14,7 +14,7 @@ from sqlalchemy import select, update
 
 from db.engine import Database
 from db.models import User
-from services import account_emails, audit, clock, passwords, principals, sessions, settings
+from services import account_emails, audit, clock, passwords, portal_activity, principals, sessions, settings
 from services.errors import SignInFailed
 from services.principals import Principal
 from services.transaction import transaction
@@ -51,6 +51,7 @@ def sign_in(db: Database, *, email: str, password: str) -> SignedIn:
             token = sessions.start(session, user=user, now=now)
             session.flush()
             principal = principals.load(session, user)
+            portal_activity.record_sign_in(session, principal, now=now)
     if failed:
         raise SignInFailed()
     return SignedIn(token=token, principal=principal)

@@ -23,6 +23,7 @@ from db.blob_store import BlobStore
 from db.engine import Database
 from db.migrate import upgrade
 from db.models import (
+    AccountActivityDaily,
     REPORT_TYPES,
     Account,
     AccountMembership,
@@ -35,7 +36,7 @@ from db.models import (
     StaffRole,
     User,
 )
-from services import audit, clock, npi, passwords, routing, settings, terms
+from services import audit, clock, npi, passwords, report_volume, routing, settings, terms
 from services.demo_report_content import (
     BUILDERS,
     INJURIES,
@@ -351,6 +352,8 @@ def seed(db: Database, *, blob_store: BlobStore, reports: int = 5000, patients: 
                                payers=[*payors, tpa])
 
         types = _report_types(rng, reports)
+        # Drawn apart from `rng`, so the reports stay the same whatever is added here.
+        opening_rng = random.Random(random_seed + 1)
         # Oldest first, so report ids and labels grow with posting time.
         offsets = sorted((rng.randrange(int(POSTING_WINDOW.total_seconds())) for _ in range(reports)),
                          reverse=True)
@@ -367,7 +370,8 @@ def seed(db: Database, *, blob_store: BlobStore, reports: int = 5000, patients: 
             ids = session.scalars(insert(Report).returning(Report.id, sort_by_parameter_order=True),
                                   [draft.row for draft in batch]).all()
             routes = [
-                {"report_id": report_id, "account_id": account_id, "routed_at": draft.row["posted_at"]}
+                {"report_id": report_id, "account_id": account_id, "routed_at": draft.row["posted_at"],
+                 "first_opened_at": _demo_first_opening(opening_rng, draft.row["posted_at"], now)}
                 for report_id, draft in zip(ids, batch, strict=True)
                 for account_id in draft.recipients
             ]
@@ -409,9 +413,38 @@ def seed(db: Database, *, blob_store: BlobStore, reports: int = 5000, patients: 
             pdf_bytes=totals["bytes"],
             reports_by_type=tuple((key, by_type[key]) for key in REPORT_TYPES),
         )
+        _add_client_activity(session, opening_rng, now=now)
+        report_volume.rebuild_in(session)
         audit.record(session, action="demo.seeded", now=now,
                      details={**summary.counts(), "reports_by_type": dict(summary.reports_by_type)})
     return summary
+
+
+# Hours from posting to a client's first opening: most within a day or two, some late.
+_OPENING_HOURS = (1, 2, 4, 8, 12, 20, 26, 30, 44, 50, 66, 80, 110, 170, 300)
+_OPENED_SHARE = 0.8
+
+
+def _demo_first_opening(rng: random.Random, posted_at: datetime, now: datetime) -> datetime | None:
+    if rng.random() >= _OPENED_SHARE:
+        return None
+    opened = posted_at + timedelta(hours=rng.choice(_OPENING_HOURS), minutes=rng.randrange(60))
+    return opened if opened <= now else None
+
+
+def _add_client_activity(session: Session, rng: random.Random, *, now: datetime) -> None:
+    """Sign-ins, opens and downloads by the demo client users on about half the days."""
+    members = session.execute(select(AccountMembership.user_id, AccountMembership.account_id)).all()
+    rows = []
+    for days_ago in range(POSTING_WINDOW.days):
+        day = (now - timedelta(days=days_ago)).date()
+        for user_id, account_id in members:
+            if rng.random() < 0.5:
+                rows.append({"account_id": account_id, "day": day, "user_id": user_id,
+                             "sign_ins": rng.randint(1, 2), "opens": rng.randint(1, 9),
+                             "downloads": rng.randint(0, 5)})
+    if rows:
+        session.execute(insert(AccountActivityDaily), rows)
 
 
 def _add_providers(session: Session, rng: random.Random, *,

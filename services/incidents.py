@@ -23,7 +23,7 @@ from db.models import (
     ReportRecipient,
     User,
 )
-from services import audit, clock
+from services import audit, clock, report_volume
 from services.csv_export import to_csv
 from services.errors import InvalidInput
 from services.policy import Action
@@ -79,8 +79,9 @@ def log_phone_report(db: Database, principal: Principal, *, report_id: int, acco
 
 def _open(session, principal: Principal, report_id: int, account_id: int, note: str,
           channel: str, now: datetime) -> int:
-    session.execute(delete(ReportRecipient).where(ReportRecipient.report_id == report_id,
-                                                  ReportRecipient.account_id == account_id))
+    with report_volume.recount(session, [report_id]):
+        session.execute(delete(ReportRecipient).where(ReportRecipient.report_id == report_id,
+                                                      ReportRecipient.account_id == account_id))
     incident = Incident(report_id=report_id, wrong_account_id=account_id,
                         reported_by=principal.user_id, channel=channel, note=note,
                         discovered_at=now, removed_at=now, status="open", assessment={},
@@ -252,8 +253,9 @@ def reroute(db: Database, principal: Principal, *, incident_id: int, account_id:
         if session.get(Account, account_id) is None:
             raise InvalidInput("No such client account.")
         if session.get(ReportRecipient, (incident.report_id, account_id)) is None:
-            session.add(ReportRecipient(report_id=incident.report_id, account_id=account_id,
-                                        routed_at=now))
+            with report_volume.recount(session, [incident.report_id]):
+                session.add(ReportRecipient(report_id=incident.report_id, account_id=account_id,
+                                            routed_at=now))
         audit.record(session, action="incident.rerouted", actor_user_id=principal.user_id,
                      actor_email=principal.email, target_type="incident", target_id=incident_id,
                      details={"report_id": incident.report_id, "account_id": account_id}, now=now)
@@ -372,7 +374,8 @@ def confirm_removal(db: Database, principal: Principal, *, incident_id: int) -> 
         incident = _incident(session, principal, incident_id)
         still_there = session.get(ReportRecipient, (incident.report_id, incident.wrong_account_id))
         if still_there is not None:  # re-routed back by mistake: take it out again
-            session.delete(still_there)
+            with report_volume.recount(session, [incident.report_id]):
+                session.delete(still_there)
         incident.assessment = {**(incident.assessment or {}), "removal_confirmed_by": principal.email,
                                "removal_confirmed_at": now.isoformat()}
         audit.record(session, action="incident.removal_confirmed", actor_user_id=principal.user_id,

@@ -38,6 +38,7 @@ class Action(StrEnum):
     DECIDE_INCIDENTS = "decide_incidents"
     REVIEW_AUDIT = "review_audit"
     VIEW_DASHBOARDS = "view_dashboards"
+    VIEW_INCIDENT_COUNTS = "view_incident_counts"
     VIEW_ROLES = "view_roles"
     MANAGE_SETTINGS = "manage_settings"
 
@@ -69,6 +70,7 @@ ACTION_LABELS = {
     Action.DECIDE_INCIDENTS: "Assess and close HIPAA incidents",
     Action.REVIEW_AUDIT: "Review the audit trail",
     Action.VIEW_DASHBOARDS: "View volume dashboards (no patient identifiers)",
+    Action.VIEW_INCIDENT_COUNTS: "See HIPAA incident counts on the dashboard",
     Action.VIEW_ROLES: "View the roles matrix",
     Action.MANAGE_SETTINGS: "Change portal settings",
 }
@@ -83,7 +85,7 @@ ROLE_ACTIONS: dict[Role, frozenset[Action]] = {
     Role.SUPPORT_REP: frozenset({
         Action.VIEW_REPORTS, Action.REDELIVER_REPORTS, Action.MANAGE_USERS, Action.UNLOCK_USERS,
         Action.MANAGE_PROVIDER_GROUPS, Action.ISSUE_REGISTRATION_CODES, Action.TRIAGE_INCIDENTS,
-        Action.VIEW_DASHBOARDS, Action.VIEW_ROLES,
+        Action.VIEW_DASHBOARDS, Action.VIEW_INCIDENT_COUNTS, Action.VIEW_ROLES,
     }),
     Role.ACCOUNT_REP: frozenset({
         Action.VIEW_REPORTS, Action.REDELIVER_REPORTS, Action.MANAGE_USERS, Action.UNLOCK_USERS,
@@ -93,7 +95,7 @@ ROLE_ACTIONS: dict[Role, frozenset[Action]] = {
         Action.VIEW_REPORTS, Action.TRIAGE_INCIDENTS, Action.DECIDE_INCIDENTS,
         Action.REVIEW_AUDIT, Action.VIEW_ROLES,
     }),
-    Role.MANAGER: frozenset({Action.VIEW_DASHBOARDS}),
+    Role.MANAGER: frozenset({Action.VIEW_DASHBOARDS, Action.VIEW_INCIDENT_COUNTS}),
     Role.PROVIDER_GROUP_ADMIN: frozenset({Action.VIEW_REPORTS, Action.UPLOAD_REPORTS,
                                           Action.MANAGE_USERS, Action.UNLOCK_USERS}),
     Role.PROVIDER_ADMIN: frozenset({Action.VIEW_REPORTS, Action.UPLOAD_REPORTS,

@@ -28,7 +28,7 @@ from db.models import (
     ReportRead,
     ReportRecipient,
 )
-from services import audit, clock, report_scope
+from services import audit, clock, portal_activity, report_scope, report_volume
 from services.errors import InvalidInput
 from services.policy import Action
 from services.principals import Principal
@@ -109,6 +109,7 @@ def open_report(db: Database, principal: Principal, report_id: int) -> ReportDet
     with transaction(db) as session:
         detail = _load(session, principal, report_id)
         mark_read(session, principal, [report_id])
+        portal_activity.record_access(session, principal, [report_id], download=False)
         audit.record(session, action="report.opened", actor_user_id=principal.user_id,
                      actor_email=principal.email, target_type="report", target_id=report_id)
     return detail
@@ -122,6 +123,8 @@ def pdf_bytes(db: Database, principal: Principal, report_id: int, *, blob_store:
         details = purpose_details(principal, staff_purpose)
         data = blob_store.get(detail.file_sha256)
         mark_read(session, principal, [report_id])
+        portal_activity.record_access(session, principal, [report_id],
+                                      download=action == "report.downloaded")
         audit.record(session, action=action, actor_user_id=principal.user_id,
                      actor_email=principal.email, target_type="report", target_id=report_id,
                      details=details)
@@ -162,8 +165,9 @@ def redeliver(db: Database, principal: Principal, report_id: int) -> datetime:
         if report.status != "archived":
             raise InvalidInput("Only an archived report can be re-delivered; this one is "
                                f"{report.status}.")
-        report.status = "available"
-        report.delivered_at = now
+        with report_volume.recount(session, [report_id]):
+            report.status = "available"
+            report.delivered_at = now
         audit.record(session, action="report.redelivered", actor_user_id=principal.user_id,
                      actor_email=principal.email, target_type="report", target_id=report_id)
     return now

@@ -18,7 +18,7 @@ from pypdf import PdfWriter
 from db.blob_store import BlobStore
 from db.engine import Database
 from db.models import REPORT_TYPES, Report
-from services import audit, clock, settings
+from services import audit, clock, portal_activity, settings
 from services.errors import InvalidInput
 from services.pdf_check import megabytes
 from services.principals import Principal
@@ -81,6 +81,8 @@ def build(db: Database, principal: Principal, report_ids: list[int], *, bundle_f
         # was being packed is refused rather than handed out.
         load_many(session, principal, report_ids)
         mark_read(session, principal, [entry[0] for entry in entries])
+        portal_activity.record_access(session, principal, [entry[0] for entry in entries],
+                                      download=True)
         for report_id, *_ in entries:
             audit.record(session, action="report.downloaded", actor_user_id=principal.user_id,
                          actor_email=principal.email, target_type="report", target_id=report_id,

@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 from db.blob_store import BlobStore
 from db.engine import Database
 from db.models import REPORT_TYPES, Account, Patient, Provider, Report, ReportRecipient
-from services import audit, clock, pdf_check, routing, settings
+from services import audit, clock, pdf_check, report_volume, routing, settings
 from services.errors import DomainError, InvalidInput, PermissionDenied
 from services.policy import Action
 from services.principals import Principal
@@ -182,6 +182,7 @@ def _insert(session: Session, principal: Principal, sha256: str, size: int, page
         session.execute(insert(ReportRecipient), [
             {"report_id": report_id, "account_id": account_id, "routed_at": now}
             for account_id in accounts])
+    report_volume.add_posted(session, [report_id])
     audit.record(session, action="report.posted", actor_user_id=principal.user_id,
                  actor_email=principal.email, target_type="report", target_id=report_id,
                  details={"report_type": details.report_type, "recipients": len(accounts)},

@@ -13,7 +13,7 @@ from sqlalchemy import select, update
 
 from db.engine import Database
 from db.models import Report
-from services import audit, clock
+from services import audit, clock, report_volume
 
 RETENTION_PERIOD = timedelta(days=60)
 _BATCH = 2000
@@ -26,15 +26,16 @@ def archive_expired(db: Database, *, now: datetime | None = None) -> int:
     archived = 0
     while True:
         with db.transaction() as session:
-            due = select(Report.id).where(Report.status == "available",
-                                          Report.delivered_at < cutoff).limit(_BATCH)
+            due = session.scalars(select(Report.id).where(
+                Report.status == "available", Report.delivered_at < cutoff).limit(_BATCH)).all()
             # The status test is repeated in the UPDATE so a run racing another, or a
             # re-delivery, never archives a report that is no longer due.
-            changed = session.execute(
-                update(Report).where(Report.id.in_(due.scalar_subquery()),
-                                     Report.status == "available", Report.delivered_at < cutoff)
-                .values(status="archived").execution_options(synchronize_session=False)
-            ).rowcount
+            with report_volume.recount(session, due):
+                changed = session.execute(
+                    update(Report).where(Report.id.in_(due), Report.status == "available",
+                                         Report.delivered_at < cutoff)
+                    .values(status="archived").execution_options(synchronize_session=False)
+                ).rowcount
             if changed:
                 audit.record(session, action="reports.archived", now=now,
                              details={"count": changed, "delivered_before": cutoff.isoformat()})

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from db.engine import Database, database_url
 from db.migrate import upgrade
-from services import settings, users
+from services import report_volume, settings, users
 
 __all__ = ["database_url", "open_database", "main"]
 
@@ -29,6 +29,8 @@ def main() -> None:
     db = open_database()
     try:
         print(f"Database: {db.url.render_as_string(hide_password=True)} (schema up to date)")
+        if report_volume.is_missing(db):  # reports from before the Dashboard's rollup existed
+            print(f"Built the Dashboard's report-volume rollup: {report_volume.rebuild(db):,} rows.")
         if settings.current().demo:
             from services import demo_seed  # only demo deployments load the demo generator
 

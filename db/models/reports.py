@@ -93,6 +93,8 @@ class ReportRecipient(Base):
     report_id: Mapped[int] = mapped_column(ForeignKey("reports.id", ondelete="CASCADE"), primary_key=True)
     account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"), primary_key=True)
     routed_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # The first time a user of this account opened the report (adoption on the Dashboard).
+    first_opened_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
 class ReportRead(Base):

@@ -1,0 +1,344 @@
+"""What the Dashboard shows: report volume, turnaround, adoption and incidents, from rollups.
+
+Everything about reports is read from report_volume_daily (kept current by
+services.report_volume) and everything about client activity from account_activity_daily;
+nothing here reads a report row, a patient or a PDF. Dates are UTC calendar days, and a report
+belongs to the day it was posted. Weeks start on Monday.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+
+import pandas as pd
+from sqlalchemy import Date, case, cast, func, literal_column, select, type_coerce
+from sqlalchemy.orm import Session
+
+from db.engine import Database
+from db.models import (
+    EVERY_REPORT,
+    REPORT_TYPES,
+    Account,
+    AccountActivityDaily,
+    Incident,
+    Provider,
+    ProviderGroup,
+    ReportVolumeDaily,
+)
+from services import clock
+from services.csv_export import to_csv
+from services.errors import InvalidInput
+from services.policy import Action
+from services.principals import Principal
+from services.transaction import transaction
+
+GRAINS = {"day": "Day", "week": "Week starting", "month": "Month"}
+SPLITS = {"report_type": "Report type", "account": "Account", "provider": "Provider",
+          "state": "State", "injury": "Injury or non-injury"}
+TOP_SEGMENTS = 10  # accounts or providers drawn separately; the rest are "Other"
+TOP_ACCOUNTS = 25
+LONGEST_RANGE = timedelta(days=3 * 366)
+INCIDENT_AGES = ((7, "0-7 days"), (30, "8-30 days"), (60, "31-60 days"), (None, "over 60 days"))
+OTHER = "Other"
+
+
+@dataclass(frozen=True)
+class DashboardFilter:
+    start: date
+    end: date  # inclusive
+    account_id: int | None = None
+    group_id: int | None = None
+    report_types: tuple[str, ...] = ()
+
+    def checked(self) -> DashboardFilter:
+        if self.end < self.start:
+            raise InvalidInput("The end date is before the start date.")
+        if self.end - self.start > LONGEST_RANGE:
+            raise InvalidInput("Choose at most three years at a time.")
+        unknown = set(self.report_types) - set(REPORT_TYPES)
+        if unknown:
+            raise InvalidInput(f"Unknown report type: {sorted(unknown)[0]}.")
+        return self
+
+
+@dataclass(frozen=True)
+class Choices:
+    accounts: dict[int, str]
+    groups: dict[int, str]
+    report_types: dict[str, str] = field(default_factory=lambda: dict(REPORT_TYPES))
+
+
+@dataclass(frozen=True)
+class Dashboard:
+    totals: dict[str, float | int | None]
+    volume: pd.DataFrame  # period, segment, reports
+    turnaround: pd.DataFrame  # period, non-injury reports, average hours, share within 72 h
+    adoption: pd.DataFrame  # period, reports, opened, opened within 3 days, share
+    lifecycle: pd.DataFrame  # period, posted, archived, re-delivered
+    activity: pd.DataFrame  # period, sign-ins, opens, downloads, active users
+    accounts: pd.DataFrame  # account, reports, opened within 3 days, share, downloads, active users
+    incidents: pd.DataFrame | None  # status, age, incidents (None: not for this role)
+
+
+def choices(db: Database, principal: Principal) -> Choices:
+    """The accounts and provider groups the filters offer."""
+    with transaction(db, write=False) as session:
+        principal.require(Action.VIEW_DASHBOARDS)
+        accounts = dict(session.execute(select(Account.id, Account.name).order_by(Account.name)).all())
+        groups = dict(session.execute(select(ProviderGroup.id, ProviderGroup.name)
+                                      .order_by(ProviderGroup.name)).all())
+    return Choices(accounts=accounts, groups=groups)
+
+
+def _period(day, grain: str, postgres: bool):
+    if grain == "day":
+        return day
+    if postgres:
+        return cast(func.date_trunc(literal_column(f"'{grain}'"), day), Date)
+    if grain == "week":
+        return type_coerce(func.date(day, literal_column("'-6 days'"),
+                                     literal_column("'weekday 1'")), Date)
+    return type_coerce(func.date(day, literal_column("'start of month'")), Date)
+
+
+def _as_date(value) -> date:
+    return value if isinstance(value, date) else date.fromisoformat(str(value))
+
+
+class _Query:
+    """The filters as conditions on the rollup, and the period of a row."""
+
+    def __init__(self, session: Session, selected: DashboardFilter, grain: str) -> None:
+        self.session, self.filter = session, selected
+        self.postgres = session.get_bind().dialect.name == "postgresql"
+        self.period = _period(ReportVolumeDaily.day, grain, self.postgres).label("period")
+        self.activity_period = _period(AccountActivityDaily.day, grain, self.postgres).label("period")
+        self.grain = grain
+
+    def volume_rows(self, *, per_account: bool) -> list:
+        rollup, chosen = ReportVolumeDaily, self.filter
+        if chosen.account_id is not None:
+            accounts = [rollup.account_id == chosen.account_id]
+        elif per_account:
+            accounts = [rollup.account_id != EVERY_REPORT]
+        else:
+            accounts = [rollup.account_id == EVERY_REPORT]
+        conditions = [*accounts, rollup.day >= chosen.start, rollup.day <= chosen.end]
+        if chosen.group_id is not None:
+            conditions.append(rollup.group_id == chosen.group_id)
+        if chosen.report_types:
+            conditions.append(rollup.report_type.in_(chosen.report_types))
+        return conditions
+
+    def activity_rows(self) -> list:
+        activity, chosen = AccountActivityDaily, self.filter
+        conditions = [activity.day >= chosen.start, activity.day <= chosen.end]
+        if chosen.account_id is not None:
+            conditions.append(activity.account_id == chosen.account_id)
+        return conditions
+
+
+def overview(db: Database, principal: Principal, selected: DashboardFilter, *,
+             grain: str = "week", split: str = "report_type") -> Dashboard:
+    """Every chart's data for these filters (no patient identifiers anywhere)."""
+    if grain not in GRAINS:
+        raise InvalidInput("Choose day, week or month.")
+    if split not in SPLITS:
+        raise InvalidInput("Choose how to split the volume.")
+    selected = selected.checked()
+    with transaction(db, write=False) as session:
+        principal.require(Action.VIEW_DASHBOARDS)
+        query = _Query(session, selected, grain)
+        volume = _volume(query, split)
+        by_period = _by_period(query)
+        activity = _activity(query)
+        accounts = _accounts(query)
+        incidents = _incidents(session) if principal.can(Action.VIEW_INCIDENT_COUNTS) else None
+        totals = _totals(by_period, activity, query)
+    return Dashboard(totals=totals, volume=volume,
+                     turnaround=_turnaround_frame(by_period), adoption=_adoption_frame(by_period),
+                     lifecycle=_lifecycle_frame(by_period), activity=activity,
+                     accounts=accounts, incidents=incidents)
+
+
+def _segment_column(split: str):
+    rollup = ReportVolumeDaily
+    return {"report_type": rollup.report_type, "account": rollup.account_id,
+            "provider": rollup.provider_id, "state": rollup.state, "injury": rollup.injury}[split]
+
+
+def _names(session: Session, split: str, keys: list) -> dict:
+    if split == "report_type":
+        return {key: REPORT_TYPES.get(key, key) for key in keys}
+    if split == "injury":
+        return {key: "Injury" if key else "Non-injury" for key in keys}
+    if split == "state":
+        return {key: key for key in keys}
+    model = Account if split == "account" else Provider
+    return dict(session.execute(select(model.id, model.name).where(model.id.in_(keys))).all())
+
+
+def _volume(query: _Query, split: str) -> pd.DataFrame:
+    session, rollup = query.session, ReportVolumeDaily
+    segment = _segment_column(split)
+    conditions = query.volume_rows(per_account=split == "account")
+    if split in ("account", "provider"):
+        # Only the largest get their own colour; a stacked bar of 500 accounts reads as noise.
+        top = session.scalars(select(segment).where(*conditions).group_by(segment)
+                              .order_by(func.sum(rollup.reports).desc(), segment)
+                              .limit(TOP_SEGMENTS)).all()
+        shown = case((segment.in_(top), segment), else_=None) if top else literal_column("NULL")
+    else:
+        top, shown = None, segment
+    shown = shown.label("segment")
+    rows = session.execute(select(query.period, shown, func.sum(rollup.reports).label("reports"))
+                           .where(*conditions).group_by(query.period, shown)
+                           .order_by(query.period)).all()
+    names = _names(session, split, sorted({row.segment for row in rows if row.segment is not None},
+                                          key=str))
+    frame = pd.DataFrame([(_as_date(row.period), OTHER if row.segment is None
+                           else names.get(row.segment, str(row.segment)), int(row.reports))
+                          for row in rows], columns=["period", "segment", "reports"])
+    return frame
+
+
+def _by_period(query: _Query) -> pd.DataFrame:
+    rollup = ReportVolumeDaily
+    sums = [func.sum(getattr(rollup, name)).label(name) for name in
+            ("reports", "turnaround_seconds", "within_72h", "opened", "opened_3d", "archived",
+             "redelivered")]
+    rows = query.session.execute(
+        select(query.period, rollup.injury, *sums)
+        .where(*query.volume_rows(per_account=False))
+        .group_by(query.period, rollup.injury).order_by(query.period)).mappings().all()
+    frame = pd.DataFrame([{**row, "period": _as_date(row["period"]), "injury": bool(row["injury"])}
+                          for row in rows],
+                         columns=["period", "injury", "reports", "turnaround_seconds", "within_72h",
+                                  "opened", "opened_3d", "archived", "redelivered"])
+    numeric = frame.columns.drop(["period", "injury"])
+    frame[numeric] = frame[numeric].fillna(0).astype("int64")
+    return frame
+
+
+def _share(part, whole):
+    return (100 * part / whole).round(1).where(whole > 0)
+
+
+def _turnaround_frame(by_period: pd.DataFrame) -> pd.DataFrame:
+    rows = by_period[~by_period["injury"]].set_index("period")
+    frame = pd.DataFrame({
+        "non-injury results": rows["reports"],
+        "average hours to posting": (rows["turnaround_seconds"] / 3600 / rows["reports"]).round(1),
+        "posted within 72 hours": rows["within_72h"],
+        "share within 72 hours (%)": _share(rows["within_72h"], rows["reports"]),
+    })
+    return frame.reset_index()
+
+
+def _per_period(by_period: pd.DataFrame) -> pd.DataFrame:
+    return by_period.drop(columns="injury").groupby("period", as_index=True).sum()
+
+
+def _adoption_frame(by_period: pd.DataFrame) -> pd.DataFrame:
+    rows = _per_period(by_period)
+    return pd.DataFrame({
+        "results": rows["reports"], "opened": rows["opened"],
+        "opened within 3 days": rows["opened_3d"],
+        "share opened within 3 days (%)": _share(rows["opened_3d"], rows["reports"]),
+    }).reset_index()
+
+
+def _lifecycle_frame(by_period: pd.DataFrame) -> pd.DataFrame:
+    rows = _per_period(by_period)
+    return pd.DataFrame({"posted": rows["reports"], "archived now": rows["archived"],
+                         "re-delivered": rows["redelivered"]}).reset_index()
+
+
+def _activity(query: _Query) -> pd.DataFrame:
+    activity = AccountActivityDaily
+    rows = query.session.execute(
+        select(query.activity_period, func.sum(activity.sign_ins), func.sum(activity.opens),
+               func.sum(activity.downloads), func.count(activity.user_id.distinct()))
+        .where(*query.activity_rows()).group_by(query.activity_period)
+        .order_by(query.activity_period)).all()
+    return pd.DataFrame([(_as_date(period), int(s), int(o), int(d), int(u))
+                         for period, s, o, d, u in rows],
+                        columns=["period", "sign-ins", "opens", "downloads", "active users"])
+
+
+def _accounts(query: _Query) -> pd.DataFrame:
+    session, rollup, activity = query.session, ReportVolumeDaily, AccountActivityDaily
+    routed = session.execute(
+        select(rollup.account_id, func.sum(rollup.reports), func.sum(rollup.opened_3d))
+        .where(*query.volume_rows(per_account=True)).group_by(rollup.account_id)
+        .order_by(func.sum(rollup.reports).desc(), rollup.account_id).limit(TOP_ACCOUNTS)).all()
+    ids = [row[0] for row in routed]
+    used = {account_id: (int(d), int(u)) for account_id, d, u in session.execute(
+        select(activity.account_id, func.sum(activity.downloads),
+               func.count(activity.user_id.distinct()))
+        .where(*query.activity_rows(), activity.account_id.in_(ids))
+        .group_by(activity.account_id)).all()} if ids else {}
+    names = _names(session, "account", ids) if ids else {}
+    frame = pd.DataFrame([(names.get(account_id, str(account_id)), int(reports), int(opened),
+                           *used.get(account_id, (0, 0)))
+                          for account_id, reports, opened in routed],
+                         columns=["account", "results", "opened within 3 days", "downloads",
+                                  "active users"])
+    frame.insert(3, "share opened within 3 days (%)",
+                 _share(frame["opened within 3 days"], frame["results"]))
+    return frame
+
+
+def _incidents(session: Session) -> pd.DataFrame:
+    """Open, in-review and closed incidents by how long ago they were discovered."""
+    now = clock.now()
+    ages = [(Incident.discovered_at > now - timedelta(days=days), label)
+            for days, label in INCIDENT_AGES if days is not None]
+    age = case(*ages, else_=INCIDENT_AGES[-1][1]).label("age")
+    rows = session.execute(select(Incident.status, age, func.count())
+                           .group_by(Incident.status, age)).all()
+    frame = pd.DataFrame(rows, columns=["status", "age", "incidents"])
+    frame["status"] = frame["status"].map({"open": "Open", "in_review": "In review",
+                                           "closed": "Closed"})
+    return frame
+
+
+def _totals(by_period: pd.DataFrame, activity: pd.DataFrame, query: _Query) -> dict:
+    non_injury = by_period[~by_period["injury"]]
+    reports, opened_3d = int(by_period["reports"].sum()), int(by_period["opened_3d"].sum())
+    ni_reports = int(non_injury["reports"].sum())
+    active = query.session.scalar(select(func.count(AccountActivityDaily.user_id.distinct()))
+                                  .where(*query.activity_rows())) or 0
+    return {
+        "reports": reports,
+        "non_injury_within_72h": round(100 * int(non_injury["within_72h"].sum()) / ni_reports, 1)
+        if ni_reports else None,
+        "opened_within_3_days": round(100 * opened_3d / reports, 1) if reports else None,
+        "downloads": int(activity["downloads"].sum()),
+        "active_users": int(active),
+        "archived": int(by_period["archived"].sum()),
+        "redelivered": int(by_period["redelivered"].sum()),
+    }
+
+
+def export_csv(frame: pd.DataFrame) -> bytes:
+    """A dashboard table as CSV, formula-safe (it holds no patient identifiers to begin with)."""
+    headers = [str(column) for column in frame.columns]
+    rows = [[_cell(value) for value in row] for row in frame.itertuples(index=False)]
+    return to_csv(headers, rows)
+
+
+def _cell(value):
+    if isinstance(value, (date, datetime)):
+        return value.isoformat()
+    if value is None or (isinstance(value, float) and pd.isna(value)):
+        return ""
+    return value
+
+
+def open_incidents_now(incidents: pd.DataFrame | None) -> int | None:
+    if incidents is None:
+        return None
+    return int(incidents.loc[incidents["status"] != "Closed", "incidents"].sum())
+
