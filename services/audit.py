@@ -34,6 +34,7 @@ ACTIONS = (
     "provider_group.registered", "incident.opened", "incident.claimed",
     "audit.verified", "incident.assessed", "incident.closed", "incident.reopened",
     "incident.rerouted", "incident.notified", "incidents.exported", "audit.exported", "incident.removal_confirmed",
+    "dashboard.exported",
 )
 
 

@@ -26,7 +26,7 @@ from db.models import (
     ProviderGroup,
     ReportVolumeDaily,
 )
-from services import clock
+from services import audit, clock
 from services.csv_export import to_csv
 from services.errors import InvalidInput
 from services.policy import Action
@@ -206,8 +206,8 @@ def _volume(query: _Query, split: str) -> pd.DataFrame:
 def _by_period(query: _Query) -> pd.DataFrame:
     rollup = ReportVolumeDaily
     sums = [func.sum(getattr(rollup, name)).label(name) for name in
-            ("reports", "turnaround_seconds", "within_72h", "opened", "opened_3d", "archived",
-             "redelivered")]
+            ("reports", "turnaround_seconds", "within_72h", "routed", "opened", "opened_3d",
+             "archived", "redelivered")]
     rows = query.session.execute(
         select(query.period, rollup.injury, *sums)
         .where(*query.volume_rows(per_account=False))
@@ -215,7 +215,7 @@ def _by_period(query: _Query) -> pd.DataFrame:
     frame = pd.DataFrame([{**row, "period": _as_date(row["period"]), "injury": bool(row["injury"])}
                           for row in rows],
                          columns=["period", "injury", "reports", "turnaround_seconds", "within_72h",
-                                  "opened", "opened_3d", "archived", "redelivered"])
+                                  "routed", "opened", "opened_3d", "archived", "redelivered"])
     numeric = frame.columns.drop(["period", "injury"])
     frame[numeric] = frame[numeric].fillna(0).astype("int64")
     return frame
@@ -243,9 +243,9 @@ def _per_period(by_period: pd.DataFrame) -> pd.DataFrame:
 def _adoption_frame(by_period: pd.DataFrame) -> pd.DataFrame:
     rows = _per_period(by_period)
     return pd.DataFrame({
-        "results": rows["reports"], "opened": rows["opened"],
+        "results sent to an account": rows["routed"], "opened": rows["opened"],
         "opened within 3 days": rows["opened_3d"],
-        "share opened within 3 days (%)": _share(rows["opened_3d"], rows["reports"]),
+        "share opened within 3 days (%)": _share(rows["opened_3d"], rows["routed"]),
     }).reset_index()
 
 
@@ -307,6 +307,7 @@ def _incidents(session: Session) -> pd.DataFrame:
 def _totals(by_period: pd.DataFrame, activity: pd.DataFrame, query: _Query) -> dict:
     non_injury = by_period[~by_period["injury"]]
     reports, opened_3d = int(by_period["reports"].sum()), int(by_period["opened_3d"].sum())
+    routed = int(by_period["routed"].sum())
     ni_reports = int(non_injury["reports"].sum())
     active = query.session.scalar(select(func.count(AccountActivityDaily.user_id.distinct()))
                                   .where(*query.activity_rows())) or 0
@@ -314,7 +315,7 @@ def _totals(by_period: pd.DataFrame, activity: pd.DataFrame, query: _Query) -> d
         "reports": reports,
         "non_injury_within_72h": round(100 * int(non_injury["within_72h"].sum()) / ni_reports, 1)
         if ni_reports else None,
-        "opened_within_3_days": round(100 * opened_3d / reports, 1) if reports else None,
+        "opened_within_3_days": round(100 * opened_3d / routed, 1) if routed else None,
         "downloads": int(activity["downloads"].sum()),
         "active_users": int(active),
         "archived": int(by_period["archived"].sum()),
@@ -322,8 +323,13 @@ def _totals(by_period: pd.DataFrame, activity: pd.DataFrame, query: _Query) -> d
     }
 
 
-def export_csv(frame: pd.DataFrame) -> bytes:
-    """A dashboard table as CSV, formula-safe (it holds no patient identifiers to begin with)."""
+def export_csv(db: Database, principal: Principal, frame: pd.DataFrame, *, table: str) -> bytes:
+    """A dashboard table as CSV, formula-safe and audited (it holds no patient identifiers)."""
+    with transaction(db) as session:
+        principal.require(Action.VIEW_DASHBOARDS, target_type="dashboard", target_id=table)
+        audit.record(session, action="dashboard.exported", actor_user_id=principal.user_id,
+                     actor_email=principal.email, target_type="dashboard", target_id=table,
+                     details={"rows": len(frame)})
     headers = [str(column) for column in frame.columns]
     rows = [[_cell(value) for value in row] for row in frame.itertuples(index=False)]
     return to_csv(headers, rows)

@@ -22,7 +22,6 @@ from sqlalchemy import (
     Date,
     Integer,
     Select,
-    and_,
     case,
     cast,
     delete,
@@ -46,8 +45,8 @@ from db.models import EVERY_REPORT, Provider, Report, ReportRecipient, ReportVol
 TURNAROUND_TARGET_SECONDS = 72 * 3600  # non-injury results within 72 hours (results-portal FAQ)
 OPENED_WITHIN_SECONDS = 3 * 86_400
 KEY = ("account_id", "day", "report_type", "provider_id", "state", "injury")
-MEASURES = ("reports", "turnaround_seconds", "within_72h", "opened", "opened_3d", "archived",
-            "redelivered")
+MEASURES = ("reports", "turnaround_seconds", "within_72h", "routed", "opened", "opened_3d",
+            "archived", "redelivered")
 
 
 def _is_postgresql(session: Session) -> bool:
@@ -86,13 +85,14 @@ def contribution(session: Session, report_ids: Iterable[int] | None = None) -> l
     lifecycle = (_flag(Report.status == "archived").label("archived"),
                  _flag(Report.delivered_at > Report.posted_at).label("redelivered"))
 
-    opened_reports = ReportRecipient.first_opened_at.is_not(None)
+    routing = (select(ReportRecipient.report_id,
+                      func.min(ReportRecipient.first_opened_at).label("at"))
+               .group_by(ReportRecipient.report_id))
     if report_ids is not None:
-        opened_reports = and_(opened_reports, ReportRecipient.report_id.in_(list(report_ids)))
-    first_open = (select(ReportRecipient.report_id,
-                         func.min(ReportRecipient.first_opened_at).label("at"))
-                  .where(opened_reports).group_by(ReportRecipient.report_id).subquery())
+        routing = routing.where(ReportRecipient.report_id.in_(list(report_ids)))
+    first_open = routing.subquery()
     every = (select(literal(EVERY_REPORT).label("account_id"), *common, *counts,
+                    _flag(first_open.c.report_id.is_not(None)).label("routed"),
                     _flag(first_open.c.at.is_not(None)).label("opened"),
                     _flag(_epoch(first_open.c.at, postgres) - posted <= OPENED_WITHIN_SECONDS)
                     .label("opened_3d"), *lifecycle)
@@ -102,6 +102,7 @@ def contribution(session: Session, report_ids: Iterable[int] | None = None) -> l
              .group_by(*common))
     opened_at = ReportRecipient.first_opened_at
     per_account = (select(ReportRecipient.account_id, *common, *counts,
+                          func.count().label("routed"),
                           _flag(opened_at.is_not(None)).label("opened"),
                           _flag(_epoch(opened_at, postgres) - posted <= OPENED_WITHIN_SECONDS)
                           .label("opened_3d"), *lifecycle)

@@ -35,6 +35,7 @@ class ReportVolumeDaily(Base):
     # posted within 72 hours of it.
     turnaround_seconds: Mapped[int] = mapped_column(BigInteger)
     within_72h: Mapped[int] = mapped_column(Integer)
+    routed: Mapped[int] = mapped_column(Integer)  # sent to at least one account
     # Opened by a user of a recipient account at all, and within 3 days of posting.
     opened: Mapped[int] = mapped_column(Integer)
     opened_3d: Mapped[int] = mapped_column(Integer)

@@ -12,6 +12,7 @@ from pages.common import components, runtime
 from pages.screens import (
     audit,
     client_accounts,
+    dashboard,
     hipaa_queue,
     home,
     my_account,
@@ -54,8 +55,7 @@ SCREENS = (
     Screen("Administration", "Roles", "roles", Action.VIEW_ROLES, roles.render),
     Screen("Privacy", "HIPAA queue", "hipaa-queue", Action.TRIAGE_INCIDENTS, hipaa_queue.render),
     Screen("Privacy", "Audit trail", "audit", Action.REVIEW_AUDIT, audit.render),
-    Screen("Insight", "Dashboard", "dashboard", Action.VIEW_DASHBOARDS, placeholder(
-        "Dashboard", Action.VIEW_DASHBOARDS, "Report volume, turnaround and portal adoption.")),
+    Screen("Insight", "Dashboard", "dashboard", Action.VIEW_DASHBOARDS, dashboard.render),
     Screen("Account", "My account", "my-account", None, my_account.render),
     Screen("Account", "Settings", "settings", Action.MANAGE_SETTINGS, placeholder(
         "Settings", Action.MANAGE_SETTINGS, "Portal-wide settings.")),

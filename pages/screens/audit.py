@@ -17,7 +17,7 @@ _CURSORS_KEY = "audit_cursors"
 
 _VIEWS = ("All events", "Who accessed a report", "What a user did")
 _TARGETS = ["", "report", "user", "incident", "account", "provider", "provider_group", "npi",
-            "screen", "audit"]
+            "screen", "audit", "dashboard"]
 _OUTCOMES = ["", "success", "failure", "denied"]
 
 

@@ -36,6 +36,7 @@ def upgrade() -> None:
     sa.Column('reports', sa.Integer(), nullable=False),
     sa.Column('turnaround_seconds', sa.BigInteger(), nullable=False),
     sa.Column('within_72h', sa.Integer(), nullable=False),
+    sa.Column('routed', sa.Integer(), nullable=False),
     sa.Column('opened', sa.Integer(), nullable=False),
     sa.Column('opened_3d', sa.Integer(), nullable=False),
     sa.Column('archived', sa.Integer(), nullable=False),

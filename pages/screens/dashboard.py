@@ -1,0 +1,162 @@
+"""Dashboard: report volume, turnaround, adoption, archive and incidents, from the rollups."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import pandas as pd
+import streamlit as st
+
+from pages.common import components, runtime
+from pages.screens import dashboard_charts as charts
+from services import clock, dashboard
+from services.errors import InvalidInput
+from services.policy import Action
+from services.principals import Principal
+
+_DEFAULT_WEEKS = 13
+
+
+def _default_range(today: date) -> tuple[date, date]:
+    monday = today - timedelta(days=today.weekday())
+    return monday - timedelta(weeks=_DEFAULT_WEEKS - 1), today
+
+
+def _filters(options: dashboard.Choices) -> tuple[dashboard.DashboardFilter, str, str] | None:
+    today = clock.now().date()
+    top = st.columns([3, 2, 2])
+    period = top[0].date_input("Posted between (UTC)", value=_default_range(today),
+                               max_value=today, key="dash_period")
+    grain = top[1].radio("Per", list(dashboard.GRAINS), horizontal=True, index=1,
+                         format_func=str.capitalize, key="dash_grain")
+    split = top[2].selectbox("Split volume by", list(dashboard.SPLITS),
+                             format_func=dashboard.SPLITS.get, key="dash_split")
+    row = st.columns([2, 2, 3])
+    account = row[0].selectbox("Account", [None, *options.accounts], key="dash_account",
+                               format_func=lambda a: "All accounts" if a is None else options.accounts[a])
+    group = row[1].selectbox("Provider group", [None, *options.groups], key="dash_group",
+                             format_func=lambda g: "All provider groups" if g is None else options.groups[g])
+    types = row[2].multiselect("Report types", list(options.report_types), key="dash_types",
+                               format_func=options.report_types.get, placeholder="All report types")
+    if not isinstance(period, tuple) or len(period) < 2:
+        st.info("Choose the last day of the period.")
+        return None
+    chosen = dashboard.DashboardFilter(start=period[0], end=period[1], account_id=account,
+                                       group_id=group, report_types=tuple(types))
+    return chosen, grain, split
+
+
+def _percent(value: float | None) -> str:
+    return "–" if value is None else f"{value:.1f} %"
+
+
+def _totals(board: dashboard.Dashboard) -> None:
+    totals = board.totals
+    cells = st.columns(6 if board.incidents is not None else 5)
+    cells[0].metric("Reports posted", f"{totals['reports']:,}")
+    cells[1].metric("Non-injury ≤ 72 h", _percent(totals["non_injury_within_72h"]),
+                    help="Share of non-injury results posted within 72 hours of the service date.")
+    cells[2].metric("Opened ≤ 3 days", _percent(totals["opened_within_3_days"]),
+                    help="Share of results a user of a recipient account opened within 3 days "
+                         "of posting.")
+    cells[3].metric("Downloads", f"{totals['downloads']:,}")
+    cells[4].metric("Active users", f"{totals['active_users']:,}",
+                    help="Employer, payor and TPA users who signed in, opened or downloaded.")
+    if board.incidents is not None:
+        cells[5].metric("Open incidents", f"{dashboard.open_incidents_now(board.incidents):,}")
+
+
+def _table(frame: pd.DataFrame, *, name: str, label: str, chosen: dashboard.DashboardFilter,
+           grain: str | None = None) -> None:
+    """The numbers behind a chart, and the same as CSV (built on click, audited)."""
+    if grain is not None:
+        frame = frame.rename(columns={"period": dashboard.GRAINS[grain]})
+    st.dataframe(frame, hide_index=True, width="stretch", height=min(38 + 35 * len(frame), 320))
+    db, resume = runtime.database(), runtime.principal_at_click()
+    st.download_button(f"Download {label} (CSV)", key=f"dash_csv_{name}", mime="text/csv",
+                       data=lambda: dashboard.export_csv(db, resume(), frame, table=name),
+                       file_name=f"dashboard_{name}_{chosen.start}_{chosen.end}.csv",
+                       on_click="ignore")
+
+
+def _chart(chart, frame: pd.DataFrame, empty: str) -> bool:
+    if frame.empty:
+        st.info(empty)
+        return False
+    st.altair_chart(chart(), width="stretch")
+    return True
+
+
+def render(principal: Principal) -> None:
+    components.guard(principal, Action.VIEW_DASHBOARDS)
+    st.title("Dashboard")
+    st.caption("Counts only: no patient appears here. A result belongs to the UTC day it was "
+               "posted; a result sent to two accounts counts once, and once for each account "
+               "when you choose an account.")
+    db = runtime.database()
+    options = dashboard.choices(db, principal)
+    picked = _filters(options)
+    if picked is None:
+        return
+    chosen, grain, split = picked
+    try:
+        board = dashboard.overview(db, principal, chosen, grain=grain, split=split)
+    except InvalidInput as problem:
+        st.error(str(problem))
+        return
+    _totals(board)
+    axis = {"period_title": dashboard.GRAINS[grain], "grain": grain}
+    names = ["Volume", "Turnaround", "Adoption", "Archive"]
+    if board.incidents is not None:
+        names.append("HIPAA incidents")
+    tabs = st.tabs(names)
+    empty = "No results were posted in this period for these filters."
+    with tabs[0]:
+        st.subheader("Results posted")
+        if _chart(lambda: charts.volume(board.volume, split_title=dashboard.SPLITS[split], **axis),
+                  board.volume, empty):
+            if split in ("account", "provider"):
+                st.caption(f"The {dashboard.TOP_SEGMENTS} largest are shown by name; the rest "
+                           "are counted as Other.")
+            wide = board.volume.pivot_table(index="period", columns="segment", values="reports",
+                                            aggfunc="sum", fill_value=0).reset_index()
+            _table(wide, grain=grain, name="volume", label="volume", chosen=chosen)
+    with tabs[1]:
+        st.subheader("Turnaround of non-injury results")
+        if _chart(lambda: charts.turnaround(board.turnaround, **axis), board.turnaround,
+                  "No non-injury results were posted in this period for these filters."):
+            st.caption("Hours from the service date (start of day, UTC) to posting; the "
+                       "portal's promise is 72 hours for non-injury results.")
+            _table(board.turnaround, grain=grain, name="turnaround", label="turnaround", chosen=chosen)
+    with tabs[2]:
+        st.subheader("Opened within 3 days of posting")
+        if _chart(lambda: charts.opened_share(board.adoption, **axis), board.adoption, empty):
+            st.caption("Of the results sent to at least one account, the share a user of a "
+                       "recipient account opened within 3 days; results of the last 3 days may "
+                       "still be opened in time.")
+            _table(board.adoption, grain=grain, name="opened", label="openings", chosen=chosen)
+        st.subheader("Client activity")
+        st.caption("What employer, payor and TPA users did on each day; the provider group and "
+                   "report type filters do not apply here.")
+        if _chart(lambda: charts.downloads(board.activity, **axis), board.activity,
+                  "No client activity in this period."):
+            _table(board.activity, grain=grain, name="activity", label="activity", chosen=chosen)
+        st.subheader("Accounts")
+        if _chart(lambda: charts.active_users(board.accounts), board.accounts,
+                  "No results were routed to an account in this period."):
+            st.caption(f"The {dashboard.TOP_ACCOUNTS} accounts that received the most results.")
+            _table(board.accounts, name="accounts", label="accounts", chosen=chosen)
+    with tabs[3]:
+        st.subheader("Archived and re-delivered")
+        st.caption("Results leave the portal 60 days after delivery; staff can re-deliver one "
+                   "on request. Counted by the period the results were posted in.")
+        if _chart(lambda: charts.lifecycle(board.lifecycle, **axis), board.lifecycle, empty):
+            _table(board.lifecycle, grain=grain, name="archive", label="archive", chosen=chosen)
+    if board.incidents is not None:
+        with tabs[4]:
+            st.subheader("HIPAA incidents by status and age")
+            st.caption("Every incident, whatever the filters; age is the time since discovery "
+                       "(notification is due within 60 days).")
+            if _chart(lambda: charts.incidents(board.incidents), board.incidents,
+                      "No HIPAA incidents have been logged."):
+                _table(board.incidents, name="incidents", label="incidents", chosen=chosen)
