@@ -218,6 +218,7 @@ def _by_period(query: _Query) -> pd.DataFrame:
                                   "routed", "opened", "opened_3d", "archived", "redelivered"])
     numeric = frame.columns.drop(["period", "injury"])
     frame[numeric] = frame[numeric].fillna(0).astype("int64")
+    frame["injury"] = frame["injury"].astype(bool)
     return frame
 
 
@@ -226,7 +227,7 @@ def _share(part, whole):
 
 
 def _turnaround_frame(by_period: pd.DataFrame) -> pd.DataFrame:
-    rows = by_period[~by_period["injury"]].set_index("period")
+    rows = by_period.loc[~by_period["injury"]].set_index("period")
     frame = pd.DataFrame({
         "non-injury results": rows["reports"],
         "average hours to posting": (rows["turnaround_seconds"] / 3600 / rows["reports"]).round(1),
@@ -305,7 +306,7 @@ def _incidents(session: Session) -> pd.DataFrame:
 
 
 def _totals(by_period: pd.DataFrame, activity: pd.DataFrame, query: _Query) -> dict:
-    non_injury = by_period[~by_period["injury"]]
+    non_injury = by_period.loc[~by_period["injury"]]
     reports, opened_3d = int(by_period["reports"].sum()), int(by_period["opened_3d"].sum())
     routed = int(by_period["routed"].sum())
     ni_reports = int(non_injury["reports"].sum())

@@ -31,7 +31,7 @@ from db.models import (
     ReportRecipient,
     User,
 )
-from services import npi, principals
+from services import npi, principals, report_volume
 from services.errors import PermissionDenied
 from services.principals import Principal
 
@@ -215,6 +215,7 @@ def add_report(db: Database, *, report_type: str, patient_id: int, provider_id: 
         session.flush()
         session.add_all(ReportRecipient(report_id=report.id, account_id=account_id,
                                         routed_at=posted_at) for account_id in recipients)
+        report_volume.add_posted(session, [report.id])  # as posting does
         return report.id
 
 
