@@ -55,7 +55,9 @@ def test_roles_screen_shows_the_enforced_matrix(app):
     matrix = app.dataframe[0].value
     assert list(matrix.columns) == [policy.ROLE_LABELS[r] for r in policy.Role]
     manager = matrix[policy.ROLE_LABELS[policy.Role.MANAGER]]
-    assert manager[manager == "✓"].index.tolist() == [policy.ACTION_LABELS[policy.Action.VIEW_DASHBOARDS]]
+    assert manager[manager == "✓"].index.tolist() == [
+        policy.ACTION_LABELS[policy.Action.VIEW_DASHBOARDS],
+        policy.ACTION_LABELS[policy.Action.VIEW_INCIDENT_COUNTS]]
 
 
 def test_a_name_written_as_markdown_or_html_shows_literally(app, demo_db):
