@@ -58,7 +58,7 @@ from db.models import (
     StaffRole,
     User,
 )
-from services import npi
+from services import npi, report_volume, terms
 from services.routing import RECEIVED_REPORT_TYPES
 
 DEFAULT_SQLITE_PATH = PROJECT_ROOT / "var" / "bench" / "report_rows.db"
@@ -86,6 +86,9 @@ CLAIM_OPEN_DAYS = 45
 # Days from service to posting: injury work 0-5 evenly, non-injury mostly within 72 hours.
 NON_INJURY_LAG = [0] * 30 + [1] * 35 + [2] * 20 + [3] * 10 + [4] * 3 + [5] * 2
 PAGES = [1] * 50 + [2] * 30 + [3] * 12 + [4] * 6 + [6] * 2
+# A recipient's first opening: 80 % of routings, mostly within a day or two of posting.
+OPENED_PERCENT = 80
+OPENING_HOURS = (1, 2, 4, 8, 12, 20, 26, 30, 44, 50, 66, 80, 110, 170, 300)
 
 EMPLOYERS = (("Harborline Freight Co.", 45), ("Cedar Ridge Fabrication", 35),
              ("Bluebonnet Market Group", 20))
@@ -223,13 +226,15 @@ def _organisations(db: Database, rng: random.Random, *, now: datetime,
             ("group_admin", "fill-groupadmin@bench.test", "Gwen Groupadmin",
              ("provider_group_admin", groups[0])),
             ("support_rep", "fill-support@bench.test", "Sasha Support", ("support_rep", None)),
+            ("manager", "fill-manager@bench.test", "Morgan Manager", ("manager", None)),
         ]
         users: dict[str, dict] = {}
         for key, email, name, scope in specs:
             if scope is None:
                 continue
             user = User(email=email, name=name, password_hash=PASSWORD_HASH, status="active",
-                        created_at=now)
+                        created_at=now, terms_accepted_at=now,
+                        terms_version=terms.current_version())
             session.add(user)
             session.flush()
             kind, target = scope
@@ -355,6 +360,17 @@ def _report_batches(rng: random.Random, *, count: int, first_id: int, now_epoch:
     n_pages = len(pages_pick)
     sha256 = hashlib.sha256
 
+    def opening(key: int, posted: int) -> str | None:
+        # Drawn from a hash of the routing, not from rng, so the reports stay what they were.
+        mixed = (key * 2_654_435_761) & 0xFFFF_FFFF
+        if mixed % 100 >= OPENED_PERCENT:
+            return None
+        opened = posted + OPENING_HOURS[(mixed >> 8) % len(OPENING_HOURS)] * 3600 + (mixed >> 16) % 3600
+        if opened >= now_epoch:
+            return None
+        day = opened // 86_400
+        return days[day - day0] + times[opened - day * 86_400]
+
     claim_number: list[str] = []
     claim_patient: list[int] = []
     claim_provider: list[int] = []
@@ -420,9 +436,10 @@ def _report_batches(rng: random.Random, *, count: int, first_id: int, now_epoch:
             9_000 + pages * 17_000 + int(rnd() * 15_000), pages,
         ))
         if employer_gets[report_type]:
-            routes.append((report_id, patient_employers[patient], stamp))
+            routes.append((report_id, patient_employers[patient], stamp,
+                           opening(report_id * 2, posted)))
         if payer >= 0 and payer_gets[payer][report_type]:
-            routes.append((report_id, payer_ids[payer], stamp))
+            routes.append((report_id, payer_ids[payer], stamp, opening(report_id * 2 + 1, posted)))
         if len(reports) >= batch_size:
             stats.recipients += len(routes)
             yield reports, routes
@@ -439,7 +456,7 @@ def _report_batches(rng: random.Random, *, count: int, first_id: int, now_epoch:
 PATIENT_COLUMNS = "id, first_name, last_name, date_of_birth, employee_id, employer_account_id"
 REPORT_COLUMNS = ("id, report_type, patient_id, provider_id, service_date, posted_at, delivered_at, "
                   "status, injury, state, claim_number, file_sha256, file_size, page_count")
-RECIPIENT_COLUMNS = "report_id, account_id, routed_at"
+RECIPIENT_COLUMNS = "report_id, account_id, routed_at, first_opened_at"
 _BULK_TABLES = ("patients", "reports", "report_recipients")
 # SQLite: the trigger of migration 0002 that copies each new patient's name into the FTS5
 # table, and the statement that does the same for all of them at once (must match it).
@@ -492,7 +509,7 @@ def _load_sqlite(db: Database, patients: list[tuple], batches, seconds: dict) ->
             seconds["patients"] = time.perf_counter() - marks
             marks = time.perf_counter()
             report_sql = f"INSERT INTO reports ({REPORT_COLUMNS}) VALUES ({', '.join('?' * 14)})"
-            route_sql = f"INSERT INTO report_recipients ({RECIPIENT_COLUMNS}) VALUES (?, ?, ?)"
+            route_sql = f"INSERT INTO report_recipients ({RECIPIENT_COLUMNS}) VALUES (?, ?, ?, ?)"
             for reports, routes in batches:
                 con.executemany(report_sql, reports)
                 con.executemany(route_sql, routes)
@@ -527,7 +544,7 @@ def _load_postgresql(db: Database, patients: list[tuple], batches, seconds: dict
             cur.execute("SET LOCAL maintenance_work_mem = '512MB'")
             cur.execute("SET LOCAL synchronous_commit = off")
             # Empty already (checked); truncating here lets COPY write the rows frozen.
-            cur.execute("TRUNCATE patients, reports, report_recipients, report_reads")
+            cur.execute("TRUNCATE patients, reports, report_recipients, report_reads, hipaa_incidents")
             tables = "ARRAY[" + ", ".join(f"'{t}'::regclass" for t in _BULK_TABLES) + "]"
             cur.execute(
                 "SELECT indexrelid::regclass::text, pg_get_indexdef(indexrelid) FROM pg_index "
@@ -621,6 +638,9 @@ def fill(db: Database, *, reports: int, patients: int | None = None, blob_sha256
         patient_first_id=patient_first_id, patient_employers=patient_employers, orgs=orgs,
         time_suffix=".000000" if db.is_sqlite else "+00", batch_size=_BATCH, stats=stats)
     (_load_sqlite if db.is_sqlite else _load_postgresql)(db, patient_rows, batches, seconds)
+    marks = time.perf_counter()
+    report_volume.rebuild(db)  # the Dashboard's rollup, as posting would have kept it
+    seconds["rollup"] = time.perf_counter() - marks
     seconds["total"] = time.perf_counter() - started
 
     return {

@@ -8,6 +8,8 @@ belongs to the day it was posted. Weeks start on Monday.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
@@ -139,27 +141,79 @@ class _Query:
         return conditions
 
 
-def overview(db: Database, principal: Principal, selected: DashboardFilter, *,
-             grain: str = "week", split: str = "report_type") -> Dashboard:
-    """Every chart's data for these filters (no patient identifiers anywhere)."""
+@dataclass(frozen=True)
+class Summary:
+    """The figures above the charts and the per-period tables that come from the same query."""
+
+    totals: dict[str, float | int | None]
+    turnaround: pd.DataFrame
+    adoption: pd.DataFrame
+    lifecycle: pd.DataFrame
+
+
+@contextmanager
+def _reading(db: Database, principal: Principal, selected: DashboardFilter,
+             grain: str) -> Iterator[_Query]:
     if grain not in GRAINS:
         raise InvalidInput("Choose day, week or month.")
-    if split not in SPLITS:
-        raise InvalidInput("Choose how to split the volume.")
     selected = selected.checked()
     with transaction(db, write=False) as session:
         principal.require(Action.VIEW_DASHBOARDS)
-        query = _Query(session, selected, grain)
-        volume = _volume(query, split)
-        by_period = _by_period(query)
-        activity = _activity(query)
-        accounts = _accounts(query)
-        incidents = _incidents(session) if principal.can(Action.VIEW_INCIDENT_COUNTS) else None
-        totals = _totals(by_period, activity, query)
-    return Dashboard(totals=totals, volume=volume,
-                     turnaround=_turnaround_frame(by_period), adoption=_adoption_frame(by_period),
-                     lifecycle=_lifecycle_frame(by_period), activity=activity,
+        yield _Query(session, selected, grain)
+
+
+def summary(db: Database, principal: Principal, selected: DashboardFilter, *,
+            grain: str = "week") -> Summary:
+    """Totals, turnaround, openings and archive per period."""
+    with _reading(db, principal, selected, grain) as query:
+        return _summary(query, principal)
+
+
+def volume(db: Database, principal: Principal, selected: DashboardFilter, *,
+           grain: str = "week", split: str = "report_type") -> pd.DataFrame:
+    """Results posted per period and segment (long form: period, segment, reports)."""
+    if split not in SPLITS:
+        raise InvalidInput("Choose how to split the volume.")
+    with _reading(db, principal, selected, grain) as query:
+        return _volume(query, split)
+
+
+def client_activity(db: Database, principal: Principal, selected: DashboardFilter, *,
+                    grain: str = "week") -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Client activity per period, and the accounts that received the most results."""
+    with _reading(db, principal, selected, grain) as query:
+        return _activity(query), _accounts(query)
+
+
+def incident_counts(db: Database, principal: Principal) -> pd.DataFrame:
+    """HIPAA incidents by status and age (counts only)."""
+    with transaction(db, write=False) as session:
+        principal.require(Action.VIEW_INCIDENT_COUNTS)
+        return _incidents(session)
+
+
+def overview(db: Database, principal: Principal, selected: DashboardFilter, *,
+             grain: str = "week", split: str = "report_type") -> Dashboard:
+    """Every chart's data for these filters at once (no patient identifiers anywhere)."""
+    if split not in SPLITS:
+        raise InvalidInput("Choose how to split the volume.")
+    with _reading(db, principal, selected, grain) as query:
+        head = _summary(query, principal)
+        shown_volume = _volume(query, split)
+        activity, accounts = _activity(query), _accounts(query)
+        incidents = (_incidents(query.session) if principal.can(Action.VIEW_INCIDENT_COUNTS)
+                     else None)
+    return Dashboard(totals=head.totals, volume=shown_volume, turnaround=head.turnaround,
+                     adoption=head.adoption, lifecycle=head.lifecycle, activity=activity,
                      accounts=accounts, incidents=incidents)
+
+
+def _summary(query: _Query, principal: Principal) -> Summary:
+    by_period = _by_period(query)
+    per_period = by_period.drop(columns="injury").groupby("period", as_index=True).sum()
+    return Summary(totals=_totals(by_period, query, principal),
+                   turnaround=_turnaround_frame(by_period),
+                   adoption=_adoption_frame(per_period), lifecycle=_lifecycle_frame(per_period))
 
 
 def _segment_column(split: str):
@@ -237,12 +291,7 @@ def _turnaround_frame(by_period: pd.DataFrame) -> pd.DataFrame:
     return frame.reset_index()
 
 
-def _per_period(by_period: pd.DataFrame) -> pd.DataFrame:
-    return by_period.drop(columns="injury").groupby("period", as_index=True).sum()
-
-
-def _adoption_frame(by_period: pd.DataFrame) -> pd.DataFrame:
-    rows = _per_period(by_period)
+def _adoption_frame(rows: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame({
         "results sent to an account": rows["routed"], "opened": rows["opened"],
         "opened within 3 days": rows["opened_3d"],
@@ -250,8 +299,7 @@ def _adoption_frame(by_period: pd.DataFrame) -> pd.DataFrame:
     }).reset_index()
 
 
-def _lifecycle_frame(by_period: pd.DataFrame) -> pd.DataFrame:
-    rows = _per_period(by_period)
+def _lifecycle_frame(rows: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame({"posted": rows["reports"], "archived now": rows["archived"],
                          "re-delivered": rows["redelivered"]}).reset_index()
 
@@ -305,23 +353,30 @@ def _incidents(session: Session) -> pd.DataFrame:
     return frame
 
 
-def _totals(by_period: pd.DataFrame, activity: pd.DataFrame, query: _Query) -> dict:
+def _totals(by_period: pd.DataFrame, query: _Query, principal: Principal) -> dict:
     non_injury = by_period.loc[~by_period["injury"]]
     reports, opened_3d = int(by_period["reports"].sum()), int(by_period["opened_3d"].sum())
     routed = int(by_period["routed"].sum())
     ni_reports = int(non_injury["reports"].sum())
-    active = query.session.scalar(select(func.count(AccountActivityDaily.user_id.distinct()))
-                                  .where(*query.activity_rows())) or 0
-    return {
+    activity = AccountActivityDaily
+    downloads, active = query.session.execute(
+        select(func.sum(activity.downloads), func.count(activity.user_id.distinct()))
+        .where(*query.activity_rows())).one()
+    totals = {
         "reports": reports,
         "non_injury_within_72h": round(100 * int(non_injury["within_72h"].sum()) / ni_reports, 1)
         if ni_reports else None,
         "opened_within_3_days": round(100 * opened_3d / routed, 1) if routed else None,
-        "downloads": int(activity["downloads"].sum()),
-        "active_users": int(active),
+        "downloads": int(downloads or 0),
+        "active_users": int(active or 0),
         "archived": int(by_period["archived"].sum()),
         "redelivered": int(by_period["redelivered"].sum()),
+        "open_incidents": None,
     }
+    if principal.can(Action.VIEW_INCIDENT_COUNTS):
+        totals["open_incidents"] = query.session.scalar(
+            select(func.count()).select_from(Incident).where(Incident.status != "closed"))
+    return totals
 
 
 def export_csv(db: Database, principal: Principal, frame: pd.DataFrame, *, table: str) -> bytes:
@@ -342,10 +397,4 @@ def _cell(value):
     if value is None or (isinstance(value, float) and pd.isna(value)):
         return ""
     return value
-
-
-def open_incidents_now(incidents: pd.DataFrame | None) -> int | None:
-    if incidents is None:
-        return None
-    return int(incidents.loc[incidents["status"] != "Closed", "incidents"].sum())
 

@@ -50,9 +50,8 @@ def _percent(value: float | None) -> str:
     return "–" if value is None else f"{value:.1f} %"
 
 
-def _totals(board: dashboard.Dashboard) -> None:
-    totals = board.totals
-    cells = st.columns(6 if board.incidents is not None else 5)
+def _totals(totals: dict, *, incidents: bool) -> None:
+    cells = st.columns(6 if incidents else 5)
     cells[0].metric("Reports posted", f"{totals['reports']:,}")
     cells[1].metric("Non-injury ≤ 72 h", _percent(totals["non_injury_within_72h"]),
                     help="Share of non-injury results posted within 72 hours of the service date.")
@@ -62,8 +61,8 @@ def _totals(board: dashboard.Dashboard) -> None:
     cells[3].metric("Downloads", f"{totals['downloads']:,}")
     cells[4].metric("Active users", f"{totals['active_users']:,}",
                     help="Employer, payor and TPA users who signed in, opened or downloaded.")
-    if board.incidents is not None:
-        cells[5].metric("Open incidents", f"{dashboard.open_incidents_now(board.incidents):,}")
+    if incidents:
+        cells[5].metric("Open incidents", f"{totals['open_incidents']:,}")
 
 
 def _table(frame: pd.DataFrame, *, name: str, label: str, chosen: dashboard.DashboardFilter,
@@ -99,64 +98,88 @@ def render(principal: Principal) -> None:
     if picked is None:
         return
     chosen, grain, split = picked
+    db_principal = (db, principal)
     try:
-        board = dashboard.overview(db, principal, chosen, grain=grain, split=split)
+        head = dashboard.summary(*db_principal, chosen, grain=grain)
     except InvalidInput as problem:
         st.error(str(problem))
         return
-    _totals(board)
+    may_see_incidents = principal.can(Action.VIEW_INCIDENT_COUNTS)
+    _totals(head.totals, incidents=may_see_incidents)
     axis = {"period_title": dashboard.GRAINS[grain], "grain": grain}
     names = ["Volume", "Turnaround", "Adoption", "Archive"]
-    if board.incidents is not None:
+    if may_see_incidents:
         names.append("HIPAA incidents")
-    tabs = st.tabs(names)
+    # Only the open tab's queries and charts run: each tab change is one rerun.
+    tabs = st.tabs(names, key="dash_tab", on_change="rerun")
     empty = "No results were posted in this period for these filters."
-    with tabs[0]:
-        st.subheader("Results posted")
-        if _chart(lambda: charts.volume(board.volume, split_title=dashboard.SPLITS[split], **axis),
-                  board.volume, empty):
-            if split in ("account", "provider"):
-                st.caption(f"The {dashboard.TOP_SEGMENTS} largest are shown by name; the rest "
-                           "are counted as Other.")
-            wide = board.volume.pivot_table(index="period", columns="segment", values="reports",
-                                            aggfunc="sum", fill_value=0).reset_index()
-            _table(wide, grain=grain, name="volume", label="volume", chosen=chosen)
-    with tabs[1]:
-        st.subheader("Turnaround of non-injury results")
-        if _chart(lambda: charts.turnaround(board.turnaround, **axis), board.turnaround,
-                  "No non-injury results were posted in this period for these filters."):
-            st.caption("Hours from the service date (start of day, UTC) to posting; the "
-                       "portal's promise is 72 hours for non-injury results.")
-            _table(board.turnaround, grain=grain, name="turnaround", label="turnaround", chosen=chosen)
-    with tabs[2]:
-        st.subheader("Opened within 3 days of posting")
-        if _chart(lambda: charts.opened_share(board.adoption, **axis), board.adoption, empty):
-            st.caption("Of the results sent to at least one account, the share a user of a "
-                       "recipient account opened within 3 days; results of the last 3 days may "
-                       "still be opened in time.")
-            _table(board.adoption, grain=grain, name="opened", label="openings", chosen=chosen)
-        st.subheader("Client activity")
-        st.caption("What employer, payor and TPA users did on each day; the provider group and "
-                   "report type filters do not apply here.")
-        if _chart(lambda: charts.downloads(board.activity, **axis), board.activity,
-                  "No client activity in this period."):
-            _table(board.activity, grain=grain, name="activity", label="activity", chosen=chosen)
-        st.subheader("Accounts")
-        if _chart(lambda: charts.active_users(board.accounts), board.accounts,
-                  "No results were routed to an account in this period."):
-            st.caption(f"The {dashboard.TOP_ACCOUNTS} accounts that received the most results.")
-            _table(board.accounts, name="accounts", label="accounts", chosen=chosen)
-    with tabs[3]:
-        st.subheader("Archived and re-delivered")
-        st.caption("Results leave the portal 60 days after delivery; staff can re-deliver one "
-                   "on request. Counted by the period the results were posted in.")
-        if _chart(lambda: charts.lifecycle(board.lifecycle, **axis), board.lifecycle, empty):
-            _table(board.lifecycle, grain=grain, name="archive", label="archive", chosen=chosen)
-    if board.incidents is not None:
+    if tabs[0].open:
+        with tabs[0]:
+            _volume_tab(dashboard.volume(*db_principal, chosen, grain=grain, split=split),
+                        split=split, chosen=chosen, grain=grain, axis=axis, empty=empty)
+    if tabs[1].open:
+        with tabs[1]:
+            st.subheader("Turnaround of non-injury results")
+            if _chart(lambda: charts.turnaround(head.turnaround, **axis), head.turnaround,
+                      "No non-injury results were posted in this period for these filters."):
+                st.caption("Hours from the service date (start of day, UTC) to posting; the "
+                           "portal's promise is 72 hours for non-injury results.")
+                _table(head.turnaround, grain=grain, name="turnaround", label="turnaround",
+                       chosen=chosen)
+    if tabs[2].open:
+        with tabs[2]:
+            activity, accounts = dashboard.client_activity(*db_principal, chosen, grain=grain)
+            _adoption_tab(head.adoption, activity, accounts, chosen=chosen, grain=grain,
+                          axis=axis, empty=empty)
+    if tabs[3].open:
+        with tabs[3]:
+            st.subheader("Archived and re-delivered")
+            st.caption("Results leave the portal 60 days after delivery; staff can re-deliver "
+                       "one on request. Counted by the period the results were posted in.")
+            if _chart(lambda: charts.lifecycle(head.lifecycle, **axis), head.lifecycle, empty):
+                _table(head.lifecycle, grain=grain, name="archive", label="archive",
+                       chosen=chosen)
+    if may_see_incidents and tabs[4].open:
         with tabs[4]:
+            counts = dashboard.incident_counts(*db_principal)
             st.subheader("HIPAA incidents by status and age")
             st.caption("Every incident, whatever the filters; age is the time since discovery "
                        "(notification is due within 60 days).")
-            if _chart(lambda: charts.incidents(board.incidents), board.incidents,
+            if _chart(lambda: charts.incidents(counts), counts,
                       "No HIPAA incidents have been logged."):
-                _table(board.incidents, name="incidents", label="incidents", chosen=chosen)
+                _table(counts, name="incidents", label="incidents", chosen=chosen)
+
+
+def _volume_tab(frame: pd.DataFrame, *, split: str, chosen, grain: str, axis: dict,
+                empty: str) -> None:
+    st.subheader("Results posted")
+    if not _chart(lambda: charts.volume(frame, split_title=dashboard.SPLITS[split], **axis),
+                  frame, empty):
+        return
+    if split in ("account", "provider"):
+        st.caption(f"The {dashboard.TOP_SEGMENTS} largest are shown by name; the rest are "
+                   "counted as Other.")
+    wide = frame.pivot_table(index="period", columns="segment", values="reports",
+                             aggfunc="sum", fill_value=0).reset_index()
+    _table(wide, grain=grain, name="volume", label="volume", chosen=chosen)
+
+
+def _adoption_tab(adoption: pd.DataFrame, activity: pd.DataFrame, accounts: pd.DataFrame, *,
+                  chosen, grain: str, axis: dict, empty: str) -> None:
+    st.subheader("Opened within 3 days of posting")
+    if _chart(lambda: charts.opened_share(adoption, **axis), adoption, empty):
+        st.caption("Of the results sent to at least one account, the share a user of a "
+                   "recipient account opened within 3 days; results of the last 3 days may "
+                   "still be opened in time.")
+        _table(adoption, grain=grain, name="opened", label="openings", chosen=chosen)
+    st.subheader("Client activity")
+    st.caption("What employer, payor and TPA users did on each day; the provider group and "
+               "report type filters do not apply here.")
+    if _chart(lambda: charts.downloads(activity, **axis), activity,
+              "No client activity in this period."):
+        _table(activity, grain=grain, name="activity", label="activity", chosen=chosen)
+    st.subheader("Accounts")
+    if _chart(lambda: charts.active_users(accounts), accounts,
+              "No results were routed to an account in this period."):
+        st.caption(f"The {dashboard.TOP_ACCOUNTS} accounts that received the most results.")
+        _table(accounts, name="accounts", label="accounts", chosen=chosen)

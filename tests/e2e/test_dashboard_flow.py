@@ -53,3 +53,8 @@ def test_a_manager_sees_the_volume_chart_and_downloads_its_table(portal, context
     assert rows[0][0] == "Week starting" and len(rows) > 2
     assert sum(int(cell) for row in rows[1:] for cell in row[1:]) == shown_total
     assert not {cell for row in rows for cell in row} & patients
+
+    page.get_by_role("tab", name="Adoption").click()
+    expect(page.get_by_role("heading", name="Opened within 3 days of posting")).to_be_visible()
+    expect(page.get_by_test_id("stVegaLiteChart")).to_have_count(3)
+    assert not page.get_by_test_id("stException").count()
