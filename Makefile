@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PORT ?= 8501
 ADDRESS ?= 127.0.0.1
 
-.PHONY: run test admin migrate seed bench bench-reports archive notices send-mail sweep-blobs ingest clean
+.PHONY: run test admin migrate seed bench bench-reports bench-dashboard archive rollup notices send-mail sweep-blobs ingest clean
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info[:2] < (3, 11) and "Python 3.11 or newer is required")'
@@ -42,8 +42,14 @@ bench: $(VENV)/.dev
 bench-reports: $(VENV)/.dev
 	$(BIN)/python -m bench.reports --reports $(or $(REPORTS),1000000)
 
+bench-dashboard: $(VENV)/.dev
+	$(BIN)/python -m bench.dashboard
+
 archive: $(VENV)/.runtime
 	$(BIN)/python -m services.retention
+
+rollup: $(VENV)/.runtime
+	$(BIN)/python -m services.report_volume
 
 notices: $(VENV)/.runtime
 	$(BIN)/python -m services.result_notices
