@@ -8,6 +8,7 @@ belongs to the day it was posted. Weeks start on Monday.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -235,26 +236,28 @@ def _names(session: Session, split: str, keys: list) -> dict:
 
 def _volume(query: _Query, split: str) -> pd.DataFrame:
     session, rollup = query.session, ReportVolumeDaily
-    segment = _segment_column(split)
-    conditions = query.volume_rows(per_account=split == "account")
+    segment = _segment_column(split).label("segment")
+    rows = session.execute(select(query.period, segment, func.sum(rollup.reports).label("reports"))
+                           .where(*query.volume_rows(per_account=split == "account"))
+                           .group_by(query.period, segment).order_by(query.period)).all()
+    keep = None
     if split in ("account", "provider"):
         # Only the largest get their own colour; a stacked bar of 500 accounts reads as noise.
-        top = session.scalars(select(segment).where(*conditions).group_by(segment)
-                              .order_by(func.sum(rollup.reports).desc(), segment)
-                              .limit(TOP_SEGMENTS)).all()
-        shown = case((segment.in_(top), segment), else_=None) if top else literal_column("NULL")
-    else:
-        top, shown = None, segment
-    shown = shown.label("segment")
-    rows = session.execute(select(query.period, shown, func.sum(rollup.reports).label("reports"))
-                           .where(*conditions).group_by(query.period, shown)
-                           .order_by(query.period)).all()
-    names = _names(session, split, sorted({row.segment for row in rows if row.segment is not None},
-                                          key=str))
-    frame = pd.DataFrame([(_as_date(row.period), OTHER if row.segment is None
-                           else names.get(row.segment, str(row.segment)), int(row.reports))
-                          for row in rows], columns=["period", "segment", "reports"])
-    return frame
+        # One pass over the rollup: the totals that pick them come from the same rows.
+        totals: Counter = Counter()
+        for row in rows:
+            totals[row.segment] += row.reports
+        keep = {key for key, _ in sorted(totals.items(), key=lambda kv: (-kv[1], kv[0]))
+                [:TOP_SEGMENTS]}
+    names = _names(session, split, sorted({row.segment for row in rows
+                                           if keep is None or row.segment in keep}, key=str))
+    sums: Counter = Counter()
+    for row in rows:
+        label = (names.get(row.segment, str(row.segment)) if keep is None or row.segment in keep
+                 else OTHER)
+        sums[(_as_date(row.period), label)] += int(row.reports)
+    return pd.DataFrame([(period, label, reports) for (period, label), reports in sums.items()],
+                        columns=["period", "segment", "reports"])
 
 
 def _by_period(query: _Query) -> pd.DataFrame:

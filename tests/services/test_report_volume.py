@@ -113,7 +113,7 @@ def _seconds(moment: datetime) -> int:
 
 def _expected(reports, routes, chosen: DashboardFilter, names: dict) -> dict:
     """Every Dashboard number, computed from the rows without the rollup."""
-    volume, by_day = Counter(), defaultdict(Counter)
+    volume, by_day, per_account = Counter(), defaultdict(Counter), Counter()
     for report in reports:
         day = report["posted_at"].astimezone(UTC).date()
         if not (chosen.start <= day <= chosen.end):
@@ -130,6 +130,9 @@ def _expected(reports, routes, chosen: DashboardFilter, names: dict) -> dict:
         posted = _seconds(report["posted_at"])
         turnaround = posted - _seconds(datetime.combine(report["service_date"], datetime.min.time(),
                                                          tzinfo=UTC))
+        for account_id, _ in recipients:
+            if chosen.account_id in (None, account_id):
+                per_account[(day, names[account_id])] += 1
         for unit in units:
             openings = [opened for _, opened in unit if opened is not None]
             first = min(openings) if openings else None
@@ -145,7 +148,7 @@ def _expected(reports, routes, chosen: DashboardFilter, names: dict) -> dict:
                 counts["non_injury"] += 1
                 counts["turnaround"] += turnaround
                 counts["within_72h"] += turnaround <= 72 * 3600
-    return {"volume": volume, "by_day": by_day}
+    return {"volume": volume, "by_day": by_day, "per_account": per_account}
 
 
 def _shown(world: World, chosen: DashboardFilter) -> dict:
@@ -182,10 +185,15 @@ def _filters(world: World) -> list[DashboardFilter]:
 
 def _check(world: World) -> None:
     reports, routes = _raw(world)
-    names = dashboard.choices(world.db, world.principal("manager")).report_types
+    choices = dashboard.choices(world.db, world.principal("manager"))
+    names = {**choices.report_types, **choices.accounts}
     for chosen in _filters(world):
         expected, shown = _expected(reports, routes, chosen, names), _shown(world, chosen)
         assert shown["volume"] == expected["volume"], chosen
+        by_account = dashboard.volume(world.db, world.principal("manager"), chosen, grain="day",
+                                      split="account")
+        assert +Counter({(row["period"], row["segment"]): row["reports"]
+                         for row in by_account.to_dict("records")}) == expected["per_account"]
         for day, counts in expected["by_day"].items():
             got = shown["by_day"][day]
             for measure in ("posted", "routed", "opened", "opened_3d", "archived", "redelivered",
