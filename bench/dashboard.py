@@ -21,7 +21,6 @@ measures, as the manager:
 from __future__ import annotations
 
 import argparse
-import os
 import random
 import statistics
 import tempfile
@@ -33,11 +32,11 @@ from pathlib import Path
 from sqlalchemy import func, insert, select, text
 
 from bench import report_rows
-from bench.reports import PG_URL, _ms, _p95
+from bench.reports import PG_URL, _ms, _p95, open_screen
 from db.engine import Database
 from db.migrate import upgrade
 from db.models import AccountActivityDaily, Report, ReportVolumeDaily, User
-from services import dashboard, principals, sessions
+from services import dashboard, principals
 from services.dashboard import DashboardFilter
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -108,23 +107,9 @@ def _raw_group_by(db: Database, start: date, end: date) -> Callable[[], list]:
 
 
 def _apptest(db: Database, manager_id: int, rounds: int) -> list[float]:
-    from streamlit.testing.v1 import AppTest
-    from streamlit.util import calc_hash
-
     from pages.common import runtime
-    from services import clock
 
-    os.environ["DATABASE_URL"] = db.url.render_as_string(hide_password=False)
-    runtime._database.clear()
-    with db.transaction() as session:
-        token = sessions.start(session, user=session.get(User, manager_id), now=clock.now())
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
-    at.session_state["session_token"] = token
-    at._page_hash = calc_hash("dashboard")
-    at.run()
-    if at.exception or not any(t.value == "Dashboard" for t in at.title):
-        raise SystemExit(f"the Dashboard did not render: {at.exception} "
-                         f"{[t.value for t in at.title]} {[e.value for e in at.error]}")
+    at = open_screen(db, manager_id, "dashboard", "Dashboard")
     timings = _ms(at.run, rounds)
     runtime._database.clear()
     return timings

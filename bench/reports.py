@@ -247,7 +247,8 @@ def _deflate(pdfs: list[bytes]) -> bytes:
     return out.getvalue()
 
 
-def _apptest(db: Database, info: dict, rounds: int) -> list[float]:
+def open_screen(db: Database, user_id: int, url_path: str, title: str):
+    """An AppTest of the real app, signed in as this user (a server-side session), on a screen."""
     from streamlit.testing.v1 import AppTest
     from streamlit.util import calc_hash
 
@@ -257,14 +258,21 @@ def _apptest(db: Database, info: dict, rounds: int) -> list[float]:
     os.environ["DATABASE_URL"] = db.url.render_as_string(hide_password=False)
     runtime._database.clear()
     with db.transaction() as session:
-        user = session.get(User, info["users"]["employer"]["id"])
-        token = sessions.start(session, user=user, now=clock.now())
+        token = sessions.start(session, user=session.get(User, user_id), now=clock.now())
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
     at.session_state["session_token"] = token
-    at._page_hash = calc_hash("reports")
+    at._page_hash = calc_hash(url_path)
     at.run()
-    if at.exception or not any(t.value == "Reports" for t in at.title):
-        raise SystemExit(f"the Reports screen did not render: {at.exception}")
+    if at.exception or not any(t.value == title for t in at.title):
+        raise SystemExit(f"the {title} screen did not render: {at.exception} "
+                         f"{[t.value for t in at.title]}")
+    return at
+
+
+def _apptest(db: Database, info: dict, rounds: int) -> list[float]:
+    from pages.common import runtime
+
+    at = open_screen(db, info["users"]["employer"]["id"], "reports", "Reports")
     warm = _ms(at.run, rounds)
 
     def counting_run() -> None:
