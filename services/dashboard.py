@@ -153,14 +153,16 @@ class Summary:
 
 
 @contextmanager
-def _reading(db: Database, principal: Principal, selected: DashboardFilter,
-             grain: str) -> Iterator[_Query]:
-    if grain not in GRAINS:
-        raise InvalidInput("Choose day, week or month.")
-    selected = selected.checked()
+def _reading(db: Database, principal: Principal, selected: DashboardFilter, grain: str,
+             split: str | None = None) -> Iterator[_Query]:
+    """The permission first (a refusal is audited whatever was asked), then the choices."""
     with transaction(db, write=False) as session:
         principal.require(Action.VIEW_DASHBOARDS)
-        yield _Query(session, selected, grain)
+        if grain not in GRAINS:
+            raise InvalidInput("Choose day, week or month.")
+        if split is not None and split not in SPLITS:
+            raise InvalidInput("Choose how to split the volume.")
+        yield _Query(session, selected.checked(), grain)
 
 
 def summary(db: Database, principal: Principal, selected: DashboardFilter, *,
@@ -173,9 +175,7 @@ def summary(db: Database, principal: Principal, selected: DashboardFilter, *,
 def volume(db: Database, principal: Principal, selected: DashboardFilter, *,
            grain: str = "week", split: str = "report_type") -> pd.DataFrame:
     """Results posted per period and segment (long form: period, segment, reports)."""
-    if split not in SPLITS:
-        raise InvalidInput("Choose how to split the volume.")
-    with _reading(db, principal, selected, grain) as query:
+    with _reading(db, principal, selected, grain, split) as query:
         return _volume(query, split)
 
 
@@ -196,9 +196,7 @@ def incident_counts(db: Database, principal: Principal) -> pd.DataFrame:
 def overview(db: Database, principal: Principal, selected: DashboardFilter, *,
              grain: str = "week", split: str = "report_type") -> Dashboard:
     """Every chart's data for these filters at once (no patient identifiers anywhere)."""
-    if split not in SPLITS:
-        raise InvalidInput("Choose how to split the volume.")
-    with _reading(db, principal, selected, grain) as query:
+    with _reading(db, principal, selected, grain, split) as query:
         head = _summary(query, principal)
         shown_volume = _volume(query, split)
         activity, accounts = _activity(query), _accounts(query)

@@ -98,9 +98,8 @@ def render(principal: Principal) -> None:
     if picked is None:
         return
     chosen, grain, split = picked
-    db_principal = (db, principal)
     try:
-        head = dashboard.summary(*db_principal, chosen, grain=grain)
+        head = dashboard.summary(db, principal, chosen, grain=grain)
     except InvalidInput as problem:
         st.error(str(problem))
         return
@@ -115,7 +114,7 @@ def render(principal: Principal) -> None:
     empty = "No results were posted in this period for these filters."
     if tabs[0].open:
         with tabs[0]:
-            _volume_tab(dashboard.volume(*db_principal, chosen, grain=grain, split=split),
+            _volume_tab(dashboard.volume(db, principal, chosen, grain=grain, split=split),
                         split=split, chosen=chosen, grain=grain, axis=axis, empty=empty)
     if tabs[1].open:
         with tabs[1]:
@@ -128,7 +127,7 @@ def render(principal: Principal) -> None:
                        chosen=chosen)
     if tabs[2].open:
         with tabs[2]:
-            activity, accounts = dashboard.client_activity(*db_principal, chosen, grain=grain)
+            activity, accounts = dashboard.client_activity(db, principal, chosen, grain=grain)
             _adoption_tab(head.adoption, activity, accounts, chosen=chosen, grain=grain,
                           axis=axis, empty=empty)
     if tabs[3].open:
@@ -141,7 +140,7 @@ def render(principal: Principal) -> None:
                        chosen=chosen)
     if may_see_incidents and tabs[4].open:
         with tabs[4]:
-            counts = dashboard.incident_counts(*db_principal)
+            counts = dashboard.incident_counts(db, principal)
             st.subheader("HIPAA incidents by status and age")
             st.caption("Every incident, whatever the filters; age is the time since discovery "
                        "(notification is due within 60 days).")

@@ -135,6 +135,9 @@ def test_splits_and_grains_are_checked(world):
         dashboard.overview(world.db, world.principal("manager"), ALL_OF_2026, grain="hour")
     with pytest.raises(InvalidInput):
         dashboard.overview(world.db, world.principal("manager"), ALL_OF_2026, split="patient")
+    # Someone without the Dashboard is refused (and audited) whatever they ask for.
+    with pytest.raises(PermissionDenied):
+        dashboard.overview(world.db, world.principal("acme_user"), ALL_OF_2026, grain="hour")
 
 
 def test_weeks_start_on_monday_and_months_on_the_first(world: World):
