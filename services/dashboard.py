@@ -1,7 +1,7 @@
 """What the Dashboard shows: report volume, turnaround, adoption and incidents, from rollups.
 
-Everything about reports is read from report_volume_daily (kept current by
-services.report_volume) and everything about client activity from account_activity_daily;
+Everything about reports is read from report_volume_daily and, per account, from its smaller
+sum account_volume_daily (both kept current by services.report_volume), and everything about client activity from account_activity_daily;
 nothing here reads a report row, a patient or a PDF. Dates are UTC calendar days, and a report
 belongs to the day it was posted. Weeks start on Monday.
 """
@@ -24,6 +24,7 @@ from db.models import (
     REPORT_TYPES,
     Account,
     AccountActivityDaily,
+    AccountVolumeDaily,
     Incident,
     Provider,
     ProviderGroup,
@@ -116,18 +117,26 @@ class _Query:
         self.session, self.filter = session, selected
         self.postgres = session.get_bind().dialect.name == "postgresql"
         self.period = _period(ReportVolumeDaily.day, grain, self.postgres).label("period")
+        self.account_period = _period(AccountVolumeDaily.day, grain, self.postgres).label("period")
         self.activity_period = _period(AccountActivityDaily.day, grain, self.postgres).label("period")
         self.grain = grain
 
-    def volume_rows(self, *, per_account: bool) -> list:
+    def volume_rows(self) -> list:
         rollup, chosen = ReportVolumeDaily, self.filter
+        account = EVERY_REPORT if chosen.account_id is None else chosen.account_id
+        return [rollup.account_id == account, *self._common(rollup)]
+
+    def account_rows(self) -> list:
+        """Conditions on account_volume_daily: every account's rows, or the chosen one's."""
+        rollup, chosen = AccountVolumeDaily, self.filter
+        conditions = self._common(rollup)
         if chosen.account_id is not None:
-            accounts = [rollup.account_id == chosen.account_id]
-        elif per_account:
-            accounts = [rollup.account_id != EVERY_REPORT]
-        else:
-            accounts = [rollup.account_id == EVERY_REPORT]
-        conditions = [*accounts, rollup.day >= chosen.start, rollup.day <= chosen.end]
+            conditions.append(rollup.account_id == chosen.account_id)
+        return conditions
+
+    def _common(self, rollup) -> list:
+        chosen = self.filter
+        conditions = [rollup.day >= chosen.start, rollup.day <= chosen.end]
         if chosen.group_id is not None:
             conditions.append(rollup.group_id == chosen.group_id)
         if chosen.report_types:
@@ -217,8 +226,8 @@ def _summary(query: _Query, principal: Principal) -> Summary:
 
 def _segment_column(split: str):
     rollup = ReportVolumeDaily
-    return {"report_type": rollup.report_type, "account": rollup.account_id,
-            "provider": rollup.provider_id, "state": rollup.state, "injury": rollup.injury}[split]
+    return {"report_type": rollup.report_type, "provider": rollup.provider_id,
+            "state": rollup.state, "injury": rollup.injury}[split]
 
 
 def _names(session: Session, split: str, keys: list) -> dict:
@@ -233,11 +242,15 @@ def _names(session: Session, split: str, keys: list) -> dict:
 
 
 def _volume(query: _Query, split: str) -> pd.DataFrame:
-    session, rollup = query.session, ReportVolumeDaily
-    segment = _segment_column(split).label("segment")
-    rows = session.execute(select(query.period, segment, func.sum(rollup.reports).label("reports"))
-                           .where(*query.volume_rows(per_account=split == "account"))
-                           .group_by(query.period, segment).order_by(query.period)).all()
+    session = query.session
+    if split == "account":
+        rollup, period, where = AccountVolumeDaily, query.account_period, query.account_rows()
+        segment = rollup.account_id.label("segment")
+    else:
+        rollup, period, where = ReportVolumeDaily, query.period, query.volume_rows()
+        segment = _segment_column(split).label("segment")
+    rows = session.execute(select(period, segment, func.sum(rollup.reports).label("reports"))
+                           .where(*where).group_by(period, segment).order_by(period)).all()
     keep = None
     if split in ("account", "provider"):
         # Only the largest get their own colour; a stacked bar of 500 accounts reads as noise.
@@ -265,7 +278,7 @@ def _by_period(query: _Query) -> pd.DataFrame:
              "archived", "redelivered")]
     rows = query.session.execute(
         select(query.period, rollup.injury, *sums)
-        .where(*query.volume_rows(per_account=False))
+        .where(*query.volume_rows())
         .group_by(query.period, rollup.injury).order_by(query.period)).mappings().all()
     frame = pd.DataFrame([{**row, "period": _as_date(row["period"]), "injury": bool(row["injury"])}
                           for row in rows],
@@ -318,10 +331,10 @@ def _activity(query: _Query) -> pd.DataFrame:
 
 
 def _accounts(query: _Query) -> pd.DataFrame:
-    session, rollup, activity = query.session, ReportVolumeDaily, AccountActivityDaily
+    session, rollup, activity = query.session, AccountVolumeDaily, AccountActivityDaily
     routed = session.execute(
         select(rollup.account_id, func.sum(rollup.reports), func.sum(rollup.opened_3d))
-        .where(*query.volume_rows(per_account=True)).group_by(rollup.account_id)
+        .where(*query.account_rows()).group_by(rollup.account_id)
         .order_by(func.sum(rollup.reports).desc(), rollup.account_id).limit(TOP_ACCOUNTS)).all()
     ids = [row[0] for row in routed]
     used = {account_id: (int(d), int(u)) for account_id, d, u in session.execute(

@@ -3,7 +3,8 @@
 Every change to what a report contributes (posting, routing added or removed, first opening
 by a recipient, archiving, re-delivery) runs inside `recount(session, report_ids)`: the
 reports' contribution is taken before and after the change, from their own rows, and the
-difference is added to report_volume_daily. Adding differences commutes, so concurrent
+difference is added to report_volume_daily (and, summed to account, day, type and provider
+group, to account_volume_daily). Adding differences commutes, so concurrent
 changes to different reports never conflict; changes to one report take turns (its row is
 locked on PostgreSQL; SQLite writes are serial anyway).
 
@@ -40,13 +41,22 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from db.engine import Database
-from db.models import EVERY_REPORT, Provider, Report, ReportRecipient, ReportVolumeDaily
+from db.models import (
+    EVERY_REPORT,
+    AccountVolumeDaily,
+    Provider,
+    Report,
+    ReportRecipient,
+    ReportVolumeDaily,
+)
 
 TURNAROUND_TARGET_SECONDS = 72 * 3600  # non-injury results within 72 hours (results-portal FAQ)
 OPENED_WITHIN_SECONDS = 3 * 86_400
 KEY = ("account_id", "day", "report_type", "provider_id", "state", "injury")
 MEASURES = ("reports", "turnaround_seconds", "within_72h", "routed", "opened", "opened_3d",
             "archived", "redelivered")
+ACCOUNT_KEY = ("day", "account_id", "report_type", "group_id")
+ACCOUNT_MEASURES = ("reports", "opened_3d")
 
 
 def _is_postgresql(session: Session) -> bool:
@@ -158,17 +168,36 @@ def _apply(session: Session, before: dict[tuple, dict], after: dict[tuple, dict]
             changes.append({**dict(zip(KEY, key)), "group_id": (new or old)["group_id"], **delta})
     if not changes:
         return
+    _add(session, ReportVolumeDaily, KEY, MEASURES, changes)
+    per_account: dict[tuple, dict] = {}
+    for change in changes:
+        if change["account_id"] == EVERY_REPORT:
+            continue
+        key = tuple(change[k] for k in ACCOUNT_KEY)
+        summed = per_account.setdefault(key, {**dict(zip(ACCOUNT_KEY, key)),
+                                              **{m: 0 for m in ACCOUNT_MEASURES}})
+        for measure in ACCOUNT_MEASURES:
+            summed[measure] += change[measure]
+    _add(session, AccountVolumeDaily, ACCOUNT_KEY, ACCOUNT_MEASURES,
+         [per_account[key] for key in sorted(per_account)
+          if any(per_account[key][m] for m in ACCOUNT_MEASURES)])
+
+
+def _add(session: Session, model, key: tuple[str, ...], measures: tuple[str, ...],
+         changes: list[dict]) -> None:
+    """Add the differences to a rollup's rows, dropping rows left with no report."""
+    if not changes:
+        return
     dialect = postgresql if _is_postgresql(session) else sqlite
-    statement = dialect.insert(ReportVolumeDaily)
-    table = ReportVolumeDaily.__table__
+    statement = dialect.insert(model)
+    table = model.__table__
     session.execute(statement.on_conflict_do_update(
-        index_elements=list(KEY),
-        set_={m: table.c[m] + statement.excluded[m] for m in MEASURES}), changes)
-    emptied = [tuple(change[k] for k in KEY) for change in changes
-               if change["reports"] < 0]
+        index_elements=list(key),
+        set_={m: table.c[m] + statement.excluded[m] for m in measures}), changes)
+    emptied = [tuple(change[k] for k in key) for change in changes if change["reports"] < 0]
     if emptied:
-        session.execute(delete(ReportVolumeDaily).where(
-            tuple_(*(table.c[k] for k in KEY)).in_(emptied), ReportVolumeDaily.reports <= 0))
+        session.execute(delete(model).where(tuple_(*(table.c[k] for k in key)).in_(emptied),
+                                            model.reports <= 0))
 
 
 def rebuild(db: Database) -> int:
@@ -187,10 +216,18 @@ def rebuild_in(session: Session) -> int:
         session.execute(text("LOCK TABLE reports, report_recipients IN SHARE MODE"))
     session.flush()
     session.execute(delete(ReportVolumeDaily))
+    session.execute(delete(AccountVolumeDaily))
     for query in contribution(session):
         inner = query.subquery()
         session.execute(insert(ReportVolumeDaily).from_select(
             columns, select(*(inner.c[column] for column in columns))))
+    fine = ReportVolumeDaily
+    session.execute(insert(AccountVolumeDaily).from_select(
+        [*ACCOUNT_KEY, *ACCOUNT_MEASURES],
+        select(*(getattr(fine, k) for k in ACCOUNT_KEY),
+               *(func.sum(getattr(fine, m)) for m in ACCOUNT_MEASURES))
+        .where(fine.account_id != EVERY_REPORT)
+        .group_by(*(getattr(fine, k) for k in ACCOUNT_KEY))))
     return session.scalar(select(func.count()).select_from(ReportVolumeDaily)) or 0
 
 

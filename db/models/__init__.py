@@ -2,7 +2,12 @@
 
 from db.base import Base
 from db.models.audit import AuditEvent
-from db.models.dashboards import EVERY_REPORT, AccountActivityDaily, ReportVolumeDaily
+from db.models.dashboards import (
+    EVERY_REPORT,
+    AccountActivityDaily,
+    AccountVolumeDaily,
+    ReportVolumeDaily,
+)
 from db.models.organisations import ACCOUNT_KINDS, Account, Provider, ProviderGroup, RegistrationCode
 from db.models.people import (
     ACCOUNT_ROLES,
@@ -28,7 +33,7 @@ from db.models.reports import (
 )
 
 __all__ = [
-    "ACCOUNT_KINDS", "EVERY_REPORT", "AccountActivityDaily", "ReportVolumeDaily", "ACCOUNT_ROLES", "INCIDENT_STATUSES", "OUTBOX_STATUSES", "PROVIDER_ROLES", "REPORT_STATUSES", "REPORT_TYPES",
+    "ACCOUNT_KINDS", "EVERY_REPORT", "AccountActivityDaily", "AccountVolumeDaily", "ReportVolumeDaily", "ACCOUNT_ROLES", "INCIDENT_STATUSES", "OUTBOX_STATUSES", "PROVIDER_ROLES", "REPORT_STATUSES", "REPORT_TYPES",
     "STAFF_ROLES", "USER_STATUSES", "Account", "AccountMembership", "AuditEvent", "Base", "Incident",
     "LoginSession", "Membership", "OutboxMessage", "Patient", "Provider", "ProviderGroup", "Report",
     "RegistrationCode", "ReportRead", "ReportRecipient", "StaffRole", "Token", "User",

@@ -100,17 +100,21 @@ def _post(principal: Principal, items: list[ReportUpload | IngestOutcome]) -> No
             status.update(label=str(error), state="error")
             return
         outcomes = [next(posted) if isinstance(item, ReportUpload) else item for item in items]
-        rejected = sum(o.result == "rejected" for o in outcomes)
-        status.update(label=f"{len(outcomes) - rejected} of {len(outcomes)} posted or already there; "
-                            f"{rejected} rejected", state="error" if rejected else "complete")
+        rejected = any(o.result == "rejected" for o in outcomes)
+        status.update(label="Upload finished", state="error" if rejected else "complete")
     st.session_state["upload_outcomes"] = outcomes
 
 
 def _outcomes() -> None:
+    # Kept in the session, not only in the status box: any later rerun would clear that box.
     outcomes = st.session_state.get("upload_outcomes")
     if not outcomes:
         return
     st.subheader("Last upload")
+    rejected = sum(o.result == "rejected" for o in outcomes)
+    summary = (f"{len(outcomes) - rejected} of {len(outcomes)} posted or already there; "
+               f"{rejected} rejected")
+    (st.warning if rejected else st.success)(summary)
     st.dataframe(pd.DataFrame([{
         "File": o.label, "Result": _RESULT_LABELS[o.result],
         "Report #": o.report_id or "", "Reason": o.reason if o.result != "posted" else "",

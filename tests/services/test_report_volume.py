@@ -18,7 +18,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select
 
-from db.models import Provider, Report, ReportRecipient, ReportVolumeDaily
+from db.models import AccountVolumeDaily, Provider, Report, ReportRecipient, ReportVolumeDaily
 from services import dashboard, incidents, report_access, report_volume, retention
 from services.dashboard import DashboardFilter
 from services.errors import DomainError, PermissionDenied
@@ -114,6 +114,7 @@ def _seconds(moment: datetime) -> int:
 def _expected(reports, routes, chosen: DashboardFilter, names: dict) -> dict:
     """Every Dashboard number, computed from the rows without the rollup."""
     volume, by_day, per_account = Counter(), defaultdict(Counter), Counter()
+    account_table: dict[str, Counter] = defaultdict(Counter)
     for report in reports:
         day = report["posted_at"].astimezone(UTC).date()
         if not (chosen.start <= day <= chosen.end):
@@ -130,9 +131,12 @@ def _expected(reports, routes, chosen: DashboardFilter, names: dict) -> dict:
         posted = _seconds(report["posted_at"])
         turnaround = posted - _seconds(datetime.combine(report["service_date"], datetime.min.time(),
                                                          tzinfo=UTC))
-        for account_id, _ in recipients:
+        for account_id, opened in recipients:
             if chosen.account_id in (None, account_id):
                 per_account[(day, names[account_id])] += 1
+                account_table[names[account_id]]["results"] += 1
+                account_table[names[account_id]]["opened_3d"] += (
+                    opened is not None and _seconds(opened) - posted <= 3 * 86_400)
         for unit in units:
             openings = [opened for _, opened in unit if opened is not None]
             first = min(openings) if openings else None
@@ -148,7 +152,8 @@ def _expected(reports, routes, chosen: DashboardFilter, names: dict) -> dict:
                 counts["non_injury"] += 1
                 counts["turnaround"] += turnaround
                 counts["within_72h"] += turnaround <= 72 * 3600
-    return {"volume": volume, "by_day": by_day, "per_account": per_account}
+    return {"volume": volume, "by_day": by_day, "per_account": per_account,
+            "accounts": {name: (c["results"], c["opened_3d"]) for name, c in account_table.items()}}
 
 
 def _shown(world: World, chosen: DashboardFilter) -> dict:
@@ -167,7 +172,9 @@ def _shown(world: World, chosen: DashboardFilter) -> dict:
         by_day[row["period"]].update({"non_injury": row["non-injury results"],
                                       "within_72h": row["posted within 72 hours"]})
         by_day[row["period"]]["average_hours"] = row["average hours to posting"]
-    return {"volume": +volume, "by_day": by_day, "totals": board.totals}
+    accounts = {row["account"]: (row["results"], row["opened within 3 days"])
+                for row in board.accounts.to_dict("records")}
+    return {"volume": +volume, "by_day": by_day, "totals": board.totals, "accounts": accounts}
 
 
 def _filters(world: World) -> list[DashboardFilter]:
@@ -190,6 +197,7 @@ def _check(world: World) -> None:
     for chosen in _filters(world):
         expected, shown = _expected(reports, routes, chosen, names), _shown(world, chosen)
         assert shown["volume"] == expected["volume"], chosen
+        assert shown["accounts"] == expected["accounts"], chosen
         by_account = dashboard.volume(world.db, world.principal("manager"), chosen, grain="day",
                                       split="account")
         assert +Counter({(row["period"], row["segment"]): row["reports"]
@@ -206,10 +214,14 @@ def _check(world: World) -> None:
         assert shown["totals"]["reports"] == posted
 
 
-def _rollup(world: World) -> set[tuple]:
+def _rollup(world: World) -> tuple[set[tuple], set[tuple]]:
     with world.db.transaction(write=False) as session:
-        return {tuple(getattr(row, c) for c in (*report_volume.KEY, "group_id", *report_volume.MEASURES))
+        fine = {tuple(getattr(row, c) for c in (*report_volume.KEY, "group_id", *report_volume.MEASURES))
                 for row in session.scalars(select(ReportVolumeDaily))}
+        per_account = {tuple(getattr(row, c) for c in (*report_volume.ACCOUNT_KEY,
+                                                       *report_volume.ACCOUNT_MEASURES))
+                       for row in session.scalars(select(AccountVolumeDaily))}
+    return fine, per_account
 
 
 @settings(max_examples=12, deadline=None,
