@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PORT ?= 8501
 ADDRESS ?= 127.0.0.1
 
-.PHONY: run test admin migrate seed bench bench-reports bench-dashboard archive rollup notices send-mail sweep-blobs ingest clean
+.PHONY: run test admin migrate seed bench bench-sign-in bench-reports bench-dashboard archive rollup notices send-mail sweep-blobs ingest clean
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info[:2] < (3, 11) and "Python 3.11 or newer is required")'
@@ -37,7 +37,10 @@ seed: $(VENV)/.runtime
 	$(BIN)/python -m services.demo_seed
 
 bench: $(VENV)/.dev
-	$(BIN)/python -m bench
+	$(BIN)/python -m bench $(BENCH_ARGS)
+
+bench-sign-in: $(VENV)/.dev
+	$(BIN)/python -m bench.sign_in
 
 bench-reports: $(VENV)/.dev
 	$(BIN)/python -m bench.reports --reports $(or $(REPORTS),1000000)

@@ -21,13 +21,13 @@ import tempfile
 import time
 import zipfile
 from collections.abc import Callable
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pandas as pd
 from sqlalchemy import select, text
 
-from bench import report_rows
+from bench.scratch_database import filled, postgres_filled
 from db.blob_store import BlobStore
 from db.engine import Database
 from db.migrate import upgrade
@@ -37,8 +37,6 @@ from services.report_search import Cursor, ReportFilter
 
 ROOT = Path(__file__).resolve().parent.parent
 DOC = ROOT / "docs" / "performance.md"
-PG_URL = os.environ.get("BENCH_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
-PG_BENCH_DB = "resultsdesk_bench"
 TARGETS = {"first page": 20, "deep page": 20, "name search": 100, "apptest": 150}
 NAMES = ("smith", "garcia", "nguyen", "patel", "johnson", "lee", "brown", "martinez")
 TYPES = ("ccf", "atf", "injury_status", "referral", "transcription", "no_show")
@@ -82,7 +80,7 @@ class _DemoBlobs(BlobStore):
         return self.pdfs[int(sha256[:8], 16) % len(self.pdfs)]
 
 
-def _demo_pdfs() -> list[bytes]:
+def demo_pdfs() -> list[bytes]:
     folder = Path(tempfile.mkdtemp())
     db = Database(f"sqlite:///{folder / 'demo.db'}")
     upgrade(db)
@@ -285,30 +283,6 @@ def _apptest(db: Database, info: dict, rounds: int) -> list[float]:
     return warm, with_count
 
 
-def _fill(url: str, reports: int) -> tuple[Database, dict]:
-    db = Database(url)
-    upgrade(db)
-    started = time.perf_counter()
-    info = report_rows.fill(db, reports=reports, blob_sha256="0" * 64,
-                            now=datetime.now(timezone.utc).replace(microsecond=0))
-    print(f"filled {reports:,} reports in {time.perf_counter() - started:.1f} s", flush=True)
-    return db, info
-
-
-def _postgres_url() -> str | None:
-    admin = Database(PG_URL)
-    try:
-        with admin.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
-            connection.execute(text(f"DROP DATABASE IF EXISTS {PG_BENCH_DB} WITH (FORCE)"))
-            connection.execute(text(f"CREATE DATABASE {PG_BENCH_DB}"))
-    except Exception as error:  # noqa: BLE001 - any failure means "not reachable here"
-        print(f"PostgreSQL skipped: {error.__class__.__name__}")
-        return None
-    finally:
-        admin.dispose()
-    return PG_URL.rsplit("/", 1)[0] + f"/{PG_BENCH_DB}"
-
-
 def table(rows: list[dict]) -> str:
     lines = ["| backend | case | median ms | p95 ms | target | naive ms | naive / ours |",
              "|---|---|---|---|---|---|---|"]
@@ -333,14 +307,17 @@ def main() -> None:
     parser.add_argument("--no-postgres", action="store_true")
     args = parser.parse_args()
     random.seed(1)
-    pdfs = _demo_pdfs()
+    pdfs = demo_pdfs()
     rows: list[dict] = []
     folder = Path(tempfile.mkdtemp())
-    targets = [("SQLite", f"sqlite:///{folder / 'bench.db'}")]
-    if not args.no_postgres and (pg := _postgres_url()):
-        targets.append(("PostgreSQL", pg))
-    for label, url in targets:
-        db, info = _fill(url, args.reports)
+    targets = [("SQLite", lambda: filled(f"sqlite:///{folder / 'bench.db'}", args.reports))]
+    if not args.no_postgres:
+        targets.append(("PostgreSQL",
+                        lambda: postgres_filled(args.reports, False, "resultsdesk_bench")))
+    for label, fill in targets:
+        if (made := fill()) is None:
+            continue
+        db, info = made
         rows += measure(db, info, rounds=args.rounds, pdfs=pdfs, label=label)
         db.dispose()
     print()
