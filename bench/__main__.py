@@ -26,6 +26,7 @@ from bench import dashboard, reports
 from bench.latency_plot import PLOT, plot
 from bench.performance_doc import PAGE, write_section
 from bench.scratch_database import filled, postgres_filled
+from bench.timing import table
 
 
 def _sizes(text: str) -> list[int]:
@@ -39,24 +40,6 @@ def _databases(args, folder: Path):
     for size in _sizes(args.postgres):
         yield "PostgreSQL", size, lambda size=size: postgres_filled(
             size, args.reuse, f"resultsdesk_bench_{size}")
-
-
-def table(rows: list[dict]) -> str:
-    lines = ["| backend | reports | case | median ms | p95 ms | target | naive ms | naive / ours |",
-             "|---|---|---|---|---|---|---|---|"]
-    for row in rows:
-        if row["median"] is None:
-            lines.append(f"| {row['backend']} | {row['size']:,} | {row['case']} | | | | | |")
-            continue
-        target = row["target"]
-        if "throughput" in row:
-            target += f" (measured {row['throughput']:,.0f} MB/s)"
-        naive = "" if row.get("naive") is None else f"{row['naive']:,.0f}"
-        ratio = row.get("ratio")
-        ratio = "" if ratio is None else f"{ratio:,.1f}×" if ratio < 10 else f"{ratio:,.0f}×"
-        lines.append(f"| {row['backend']} | {row['size']:,} | {row['case']} | {row['median']:.2f} "
-                     f"| {row['p95']:.2f} | {target} | {naive} | {ratio} |")
-    return "\n".join(lines)
 
 
 def _missed(rows: list[dict]) -> list[str]:

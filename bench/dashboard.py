@@ -29,8 +29,9 @@ from pathlib import Path
 
 from sqlalchemy import func, select, text
 
-from bench.reports import _ms, _p95, open_screen
+from bench.reports import open_screen
 from bench.scratch_database import filled, postgres_filled
+from bench.timing import p95, table, timings_ms
 from db.engine import Database
 from db.models import AccountVolumeDaily, Report, ReportVolumeDaily, User
 from services import dashboard, principals
@@ -86,7 +87,7 @@ def _apptest(db: Database, manager_id: int, rounds: int) -> list[float]:
     from pages.common import runtime
 
     at = open_screen(db, manager_id, "dashboard", "Dashboard")
-    timings = _ms(at.run, rounds)
+    timings = timings_ms(at.run, rounds)
     runtime._database.clear()
     return timings
 
@@ -101,40 +102,27 @@ def measure(db: Database, info: dict, *, rounds: int, label: str) -> list[dict]:
     today = datetime.fromisoformat(info["now"]).date()
     views = _views(info, today)
     raw = _raw_group_by(db, views[0][1].start, today)
-    raw_timings = _ms(raw, max(3, rounds // 8))
+    raw_timings = timings_ms(raw, max(3, rounds // 8))
     raw_median = statistics.median(raw_timings)
     rows = [{"backend": label, "case": f"raw GROUP BY over {reports:,} reports (13 weeks, "
-             "week x type)", "median": raw_median, "p95": _p95(raw_timings), "target": "",
+             "week x type)", "median": raw_median, "p95": p95(raw_timings), "target": "",
              "naive": None, "ratio": None}]
     for name, chosen, grain, split in views:
-        timings = _ms(lambda: dashboard.overview(db, manager, chosen, grain=grain, split=split),
+        timings = timings_ms(lambda: dashboard.overview(db, manager, chosen, grain=grain, split=split),
                       rounds)
         rows.append({"backend": label, "case": f"Dashboard queries together: {name}",
-                     "median": statistics.median(timings), "p95": _p95(timings),
+                     "median": statistics.median(timings), "p95": p95(timings),
                      "target": f"p95 ≤ {TARGETS['queries']} ms", "naive": raw_median,
                      "ratio": raw_median / statistics.median(timings)})
     timings = _apptest(db, manager_id, rounds)
     rows.append({"backend": label, "case": "Dashboard screen script run (AppTest, manager, warm)",
-                 "median": statistics.median(timings), "p95": _p95(timings),
+                 "median": statistics.median(timings), "p95": p95(timings),
                  "target": f"p95 ≤ {TARGETS['apptest']} ms", "naive": raw_median,
                  "ratio": raw_median / statistics.median(timings)})
     rows.append({"backend": label, "case": f"(rollup: {rollup_rows:,} rows, per account "
                  f"{account_rows:,}, for {reports:,} reports; both rebuilt in {info['seconds'].get('rollup', 0):.1f} s)",
                  "median": None})
     return rows
-
-
-def table(rows: list[dict]) -> str:
-    lines = ["| backend | case | median ms | p95 ms | target | raw GROUP BY / ours |",
-             "|---|---|---|---|---|---|"]
-    for row in rows:
-        if row["median"] is None:
-            lines.append(f"| {row['backend']} | {row['case']} | | | | |")
-            continue
-        ratio = "" if row["ratio"] is None else f"{row['ratio']:,.0f}×"
-        lines.append(f"| {row['backend']} | {row['case']} | {row['median']:.1f} | "
-                     f"{row['p95']:.1f} | {row['target']} | {ratio} |")
-    return "\n".join(lines)
 
 
 def main() -> None:

@@ -28,6 +28,7 @@ import pandas as pd
 from sqlalchemy import select, text
 
 from bench.scratch_database import filled, postgres_filled
+from bench.timing import p95, table, timings_ms
 from db.blob_store import BlobStore
 from db.engine import Database
 from db.migrate import upgrade
@@ -40,21 +41,6 @@ DOC = ROOT / "docs" / "performance.md"
 TARGETS = {"first page": 20, "deep page": 20, "name search": 100, "apptest": 150}
 NAMES = ("smith", "garcia", "nguyen", "patel", "johnson", "lee", "brown", "martinez")
 TYPES = ("ccf", "atf", "injury_status", "referral", "transcription", "no_show")
-
-
-def _ms(action: Callable[[], object], rounds: int) -> list[float]:
-    action()  # warm
-    timings = []
-    for _ in range(rounds):
-        started = time.perf_counter()
-        action()
-        timings.append((time.perf_counter() - started) * 1000)
-    return timings
-
-
-def _p95(values: list[float]) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
 
 
 class _Cycle:
@@ -130,14 +116,14 @@ def measure(db: Database, info: dict, *, rounds: int, pdfs: list[bytes], label: 
 
     def add(case: str, timings: list[float], naive_ms: float | None, target: str = "") -> None:
         median = statistics.median(timings)
-        rows.append({"backend": label, "case": case, "median": median, "p95": _p95(timings),
+        rows.append({"backend": label, "case": case, "median": median, "p95": p95(timings),
                      "target": target, "naive": naive_ms,
                      "ratio": None if naive_ms is None else naive_ms / median})
-        print(f"  {case}: median {median:.2f} ms, p95 {_p95(timings):.2f} ms", flush=True)
+        print(f"  {case}: median {median:.2f} ms, p95 {p95(timings):.2f} ms", flush=True)
 
     since = (now - timedelta(days=30)).date()
     report_type = _Cycle(TYPES)
-    add("filtered first page of 50 (employer, one type, 30 days posted)", _ms(
+    add("filtered first page of 50 (employer, one type, 30 days posted)", timings_ms(
         lambda: report_search.search(db, employer, ReportFilter(
             report_types=(report_type(),), posted_from=since, posted_to=now.date()),
             with_count=False), rounds),
@@ -151,7 +137,7 @@ def measure(db: Database, info: dict, *, rounds: int, pdfs: list[bytes], label: 
         cursor = _Cycle([Cursor(*session.execute(
             select(Report.posted_at, Report.id).order_by(Report.posted_at.desc(), Report.id.desc())
             .offset(depth).limit(1)).one()) for depth in depths])
-    add(f"deep keyset page (staff, rows {depths[0]:,}-{depths[-1]:,} deep)", _ms(
+    add(f"deep keyset page (staff, rows {depths[0]:,}-{depths[-1]:,} deep)", timings_ms(
         lambda: report_search.search(db, support, ReportFilter(), after=cursor(),
                                      with_count=False), rounds),
         naive(lambda: frame.sort_values(["posted_at", "id"], ascending=False)
@@ -159,14 +145,14 @@ def measure(db: Database, info: dict, *, rounds: int, pdfs: list[bytes], label: 
         "p95 ≤ 20 ms")
 
     name = _Cycle(NAMES)
-    add("patient-name search, first page of 50 (employer, 8 names common to rare)", _ms(
+    add("patient-name search, first page of 50 (employer, 8 names common to rare)", timings_ms(
         lambda: report_search.search(db, employer, ReportFilter(patient_name=name()),
                                      with_count=False), rounds),
         naive(lambda: mine[mine["last_name"].str.lower().str.startswith("smith")
                            | mine["first_name"].str.lower().str.startswith("smith")]
               .sort_values(["posted_at", "id"], ascending=False).head(50)),
         "p95 ≤ 100 ms")
-    add("patient-name search, page and capped count together (employer)", _ms(
+    add("patient-name search, page and capped count together (employer)", timings_ms(
         lambda: report_search.search(db, employer, ReportFilter(patient_name=name())), rounds),
         naive(lambda: mine[mine["last_name"].str.lower().str.startswith("smith")
                            | mine["first_name"].str.lower().str.startswith("smith")]
@@ -174,11 +160,11 @@ def measure(db: Database, info: dict, *, rounds: int, pdfs: list[bytes], label: 
 
     with db.transaction(write=False) as session:
         conditions = report_search._conditions(session, employer, ReportFilter())
-    add("capped count, no filter (employer: 10,000+)", _ms(
+    add("capped count, no filter (employer: 10,000+)", timings_ms(
         lambda: _count(db, conditions), rounds), naive(lambda: len(mine)))
 
     report_ids = _Cycle(mine.sort_values("posted_at", ascending=False)["id"].head(500).tolist())
-    add("open a report (details, mark read, audit)", _ms(
+    add("open a report (details, mark read, audit)", timings_ms(
         lambda: report_access.open_report(db, employer, int(report_ids())), rounds),
         naive(lambda: mine[mine["id"] == int(mine["id"].iloc[0])]))
 
@@ -189,15 +175,15 @@ def measure(db: Database, info: dict, *, rounds: int, pdfs: list[bytes], label: 
         store = BlobStore(Path(tempfile.mkdtemp()))
         entries = [(i, store.put(data), f"r{i}.pdf", "") for i, data in enumerate(files)]
         size = sum(len(data) for data in files)
-        packing = _ms(lambda: report_bundles._zip(entries, store, None), rounds)
-        deflated = _ms(lambda: _deflate(files), max(5, rounds // 4))
+        packing = timings_ms(lambda: report_bundles._zip(entries, store, None), rounds)
+        deflated = timings_ms(lambda: _deflate(files), max(5, rounds // 4))
         add(f"ZIP of 100 {what} from disk, packing ({size / 1e6:.2f} MB)", packing,
             statistics.median(deflated), "≥ 200 MB/s")
         rows[-1]["throughput"] = size / 1e6 / (statistics.median(packing) / 1000)
-    add("ZIP of 100, whole service call (scope check, 100 audit rows, mark read)", _ms(
+    add("ZIP of 100, whole service call (scope check, 100 audit rows, mark read)", timings_ms(
         lambda: report_bundles.build(db, employer, hundred, bundle_format="zip", blob_store=blobs),
         max(5, rounds // 4)), None)
-    add("merged PDF of 20 (pypdf), whole service call", _ms(
+    add("merged PDF of 20 (pypdf), whole service call", timings_ms(
         lambda: report_bundles.build(db, employer, hundred[:20], bundle_format="pdf",
                                      blob_store=blobs), max(5, rounds // 4)), None)
 
@@ -271,33 +257,16 @@ def _apptest(db: Database, info: dict, rounds: int) -> list[float]:
     from pages.common import runtime
 
     at = open_screen(db, info["users"]["employer"]["id"], "reports", "Reports")
-    warm = _ms(at.run, rounds)
+    warm = timings_ms(at.run, rounds)
 
     def counting_run() -> None:
         # As the first run of a new search: the count is taken again.
         at.session_state["reports_count"] = None
         at.run()
 
-    with_count = _ms(counting_run, rounds)
+    with_count = timings_ms(counting_run, rounds)
     runtime._database.clear()
     return warm, with_count
-
-
-def table(rows: list[dict]) -> str:
-    lines = ["| backend | case | median ms | p95 ms | target | naive ms | naive / ours |",
-             "|---|---|---|---|---|---|---|"]
-    for row in rows:
-        if row["median"] is None:
-            lines.append(f"| {row['backend']} | {row['case']} | | | | | |")
-            continue
-        target = row["target"]
-        if "throughput" in row:
-            target += f" (measured {row['throughput']:,.0f} MB/s)"
-        naive = "" if row["naive"] is None else f"{row['naive']:,.0f}"
-        ratio = "" if row["ratio"] is None else f"{row['ratio']:,.0f}×"
-        lines.append(f"| {row['backend']} | {row['case']} | {row['median']:.2f} | "
-                     f"{row['p95']:.2f} | {target} | {naive} | {ratio} |")
-    return "\n".join(lines)
 
 
 def main() -> None:

@@ -13,11 +13,10 @@ import argparse
 import os
 import statistics
 import tempfile
-import time
-from collections.abc import Callable
 
 from sqlalchemy import text
 
+from bench.timing import p95, timings_ms
 from db.engine import Database
 from db.migrate import upgrade
 from db.models import StaffRole, User
@@ -27,19 +26,8 @@ from services.errors import SignInFailed
 PASSWORD = "Bench-Password-1!"
 
 
-def _timings(action: Callable[[], object], rounds: int) -> list[float]:
-    results = []
-    for _ in range(rounds):
-        started = time.perf_counter()
-        action()
-        results.append((time.perf_counter() - started) * 1000)
-    return results
-
-
 def _row(name: str, values: list[float]) -> str:
-    ordered = sorted(values)
-    p95 = ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
-    return f"| {name} | {statistics.median(ordered):.2f} | {p95:.2f} |"
+    return f"| {name} | {statistics.median(values):.2f} | {p95(values):.2f} |"
 
 
 def _refused(db: Database, email: str, password: str) -> None:
@@ -62,14 +50,14 @@ def measure(db: Database, rounds: int) -> list[str]:
     token = auth.sign_in(db, email="bench0@bench.test", password=PASSWORD).token
     slow_rounds = max(5, rounds // 20)
     return [
-        _row("resume session (every rerun)", _timings(lambda: sessions.resume(db, token), rounds)),
-        _row("sign in, right password", _timings(
+        _row("resume session (every rerun)", timings_ms(lambda: sessions.resume(db, token), rounds)),
+        _row("sign in, right password", timings_ms(
             lambda: auth.sign_in(db, email="bench1@bench.test", password=PASSWORD), slow_rounds)),
         # Alternate wrong and right so the known account never reaches the lockout.
-        _row("sign in, wrong password (known email)", _timings(
+        _row("sign in, wrong password (known email)", timings_ms(
             lambda: (_refused(db, "bench2@bench.test", "wrong"),
                      auth.sign_in(db, email="bench2@bench.test", password=PASSWORD)), slow_rounds)),
-        _row("sign in, unknown email (x2)", _timings(
+        _row("sign in, unknown email (x2)", timings_ms(
             lambda: (_refused(db, "nobody@bench.test", "wrong"),
                      _refused(db, "nobody@bench.test", "wrong")), slow_rounds)),
     ]
