@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import shutil
 import socket
+import ssl
 import subprocess
 import sys
 import time
@@ -16,67 +17,111 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import Page, expect
 
 from db.blob_store import BlobStore
 from db.engine import Database
 from db.migrate import upgrade
 from services import demo_seed
+from tests.conftest import _skip_or_fail
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+# nginx lives in sbin, which an ordinary user's PATH often leaves out.
+_PROGRAM_PATH = os.pathsep.join([os.environ.get("PATH", ""), "/usr/sbin", "/sbin"])
 
 
-def _chromium() -> str:
-    found = os.environ.get("CHROMIUM_PATH") or shutil.which("chromium") or shutil.which("chromium-browser")
+def browser_test_program(*names: str, package: str, override: str | None = None) -> str:
+    """The path of a program the browser tests drive; skipped without it unless REQUIRE_BROWSER=1."""
+    found = (os.environ.get(override) if override else None) or next(
+        filter(None, (shutil.which(name, path=_PROGRAM_PATH) for name in names)), None)
     if not found:
-        reason = "Chromium not installed (apt-get install -y chromium)"
-        if os.environ.get("REQUIRE_BROWSER", "") not in ("", "0"):
-            pytest.fail(f"{reason}; REQUIRE_BROWSER=1 makes this a failure")
-        pytest.skip(reason)
+        _skip_or_fail("REQUIRE_BROWSER", f"{names[0]} not installed (apt-get install -y {package})")
     return found
 
 
-def _free_port() -> int:
+def _chromium() -> str:
+    return browser_test_program("chromium", "chromium-browser", package="chromium", override="CHROMIUM_PATH")
+
+
+def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return probe.getsockname()[1]
 
 
-def _start_portal(folder: Path, settings: dict[str, str]):
-    """Start `streamlit run app.py` against a freshly seeded SQLite database; yields its details."""
-    env = {**os.environ, **settings, "DATABASE_URL": f"sqlite:///{folder / 'portal.db'}",
-           "RESULTSDESK_BLOB_DIR": str(folder / "blobs"), "PYTHONUNBUFFERED": "1"}
-    db = Database(env["DATABASE_URL"])
-    upgrade(db)
-    demo_seed.seed(db, blob_store=BlobStore(folder / "blobs"), reports=40, patients=20)
-    db.dispose()
-    port = _free_port()
-    log = open(folder / "server.log", "wb")
-    server = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
-         "--server.address", "127.0.0.1", "--server.port", str(port)],
-        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
+def wait_until_healthy(url: str, process: subprocess.Popen, log: Path, what: str,
+                       tls: ssl.SSLContext | None = None) -> None:
+    """Wait for `url` to answer 200; fail with the end of the log if the process dies or stalls."""
     deadline = time.monotonic() + 60
     while True:
         try:
-            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
+            with urllib.request.urlopen(url, timeout=2, context=tls) as response:
                 if response.status == 200:
-                    break
+                    return
         except OSError:
             pass
-        if server.poll() is not None or time.monotonic() > deadline:
-            server.kill()
-            pytest.fail("the portal did not start:\n" + (folder / "server.log").read_text()[-3000:])
+        if process.poll() is not None or time.monotonic() > deadline:
+            process.kill()
+            pytest.fail(f"{what} did not start:\n" + log.read_text(errors="replace")[-3000:])
         time.sleep(0.3)
-    yield {"url": url, "chromium": _chromium(), "database_url": env["DATABASE_URL"]}
-    server.terminate()
-    try:
-        server.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        server.kill()
-    log.close()
+
+
+def seed_demo(database_url: str, blob_dir: Path) -> None:
+    """Migrate the database and fill it with a small demo data set (the demo logins)."""
+    db = Database(database_url)
+    upgrade(db)
+    demo_seed.seed(db, blob_store=BlobStore(blob_dir), reports=40, patients=20)
+    db.dispose()
+
+
+class PortalServer:
+    """One `streamlit run app.py` process on a fixed port; it can be stopped and started again."""
+
+    def __init__(self, env: dict[str, str], log: Path) -> None:
+        self.env, self.log, self.port = env, log, free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.process: subprocess.Popen | None = None
+
+    def start(self) -> None:
+        with open(self.log, "ab") as log:
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
+                 "--server.address", "127.0.0.1", "--server.port", str(self.port)],
+                cwd=ROOT, env={**self.env, "PYTHONUNBUFFERED": "1"}, stdout=log, stderr=subprocess.STDOUT)
+        wait_until_healthy(f"{self.url}/_stcore/health", self.process, self.log, "the portal")
+
+    def stop(self) -> None:
+        if self.process is None:
+            return
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+        self.process = None
+
+
+def _start_portal(folder: Path, settings: dict[str, str]):
+    """Start `streamlit run app.py` against a freshly seeded SQLite database; yields its details."""
+    env = {**os.environ, **settings, "DATABASE_URL": f"sqlite:///{folder / 'portal.db'}",
+           "RESULTSDESK_BLOB_DIR": str(folder / "blobs")}
+    seed_demo(env["DATABASE_URL"], folder / "blobs")
+    server = PortalServer(env, folder / "server.log")
+    server.start()
+    yield {"url": server.url, "chromium": _chromium(), "database_url": env["DATABASE_URL"]}
+    server.stop()
+
+
+def sign_in(page: Page, url: str, email: str, password: str = demo_seed.DEMO_PASSWORD) -> None:
+    """Open the sign-in screen at `url` and submit it."""
+    page.goto(url)
+    expect(page.get_by_role("heading", name="Sign in to ResultsDesk")).to_be_visible()
+    page.get_by_role("textbox", name="Email address").fill(email)
+    page.get_by_role("textbox", name="Password", exact=True).fill(password)
+    page.get_by_role("button", name="Sign in").click()
 
 
 @pytest.fixture(scope="session")
@@ -93,11 +138,11 @@ def short_idle_portal(tmp_path_factory):
 
 
 @pytest.fixture(scope="session")
-def browser(portal):
+def browser():
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=portal["chromium"], args=CHROMIUM_ARGS)
+        launched = playwright.chromium.launch(executable_path=_chromium(), args=CHROMIUM_ARGS)
         yield launched
         launched.close()
 
