@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PORT ?= 8501
 ADDRESS ?= 127.0.0.1
 
-.PHONY: run test admin migrate seed bench bench-sign-in bench-reports bench-dashboard archive rollup notices send-mail sweep-blobs ingest clean
+.PHONY: run test admin migrate seed bench bench-sign-in bench-reports bench-dashboard bench-load archive rollup notices send-mail sweep-blobs ingest clean
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info[:2] < (3, 11) and "Python 3.11 or newer is required")'
@@ -47,6 +47,9 @@ bench-reports: $(VENV)/.dev
 
 bench-dashboard: $(VENV)/.dev
 	$(BIN)/python -m bench.dashboard
+
+bench-load: $(VENV)/.dev
+	$(BIN)/python -m bench.load --compare runner.postScriptGC=false
 
 archive: $(VENV)/.runtime
 	$(BIN)/python -m services.retention
