@@ -26,6 +26,9 @@ from services import demo_seed
 from tests.conftest import _skip_or_fail
 
 ROOT = Path(__file__).resolve().parents[2]
+# A posting checks each PDF in its own process: on a busy two-core machine a screen can take
+# longer than Playwright's default five seconds to show the result.
+expect.set_options(timeout=20_000)
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 # nginx lives in sbin, which an ordinary user's PATH often leaves out.

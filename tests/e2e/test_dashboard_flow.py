@@ -12,6 +12,7 @@ from sqlalchemy import select
 
 from db.engine import Database
 from db.models import Patient
+from tests.e2e.conftest import sign_in
 
 pytestmark = pytest.mark.browser
 
@@ -19,10 +20,7 @@ pytestmark = pytest.mark.browser
 def test_a_manager_sees_the_volume_chart_and_downloads_its_table(portal, context, tmp_path):
     page = context.new_page()
     page.set_viewport_size({"width": 1400, "height": 1200})
-    page.goto(portal["url"])
-    page.get_by_role("textbox", name="Email address").fill("manager@demo.test")
-    page.get_by_role("textbox", name="Password", exact=True).fill("Demo-Password-1!")
-    page.get_by_role("button", name="Sign in").click()
+    sign_in(page, portal["url"], "manager@demo.test")
     expect(page.get_by_role("heading", name="Welcome", exact=True)).to_be_visible()
     page.get_by_test_id("stSidebarNav").get_by_role("link", name="Dashboard").click()
     expect(page.get_by_role("heading", name="Results posted")).to_be_visible()

@@ -9,17 +9,15 @@ from sqlalchemy import select
 
 from db.engine import Database
 from db.models import Incident, User
-from services import demo_seed, incidents, principals, report_search
+from services import incidents, principals, report_search
+from tests.e2e.conftest import sign_in
 
 pytestmark = pytest.mark.browser
 ROW_HEIGHT = 35
 
 
 def _sign_in(page: Page, url: str, email: str) -> None:
-    page.goto(url)
-    page.get_by_role("textbox", name="Email address").fill(email)
-    page.get_by_role("textbox", name="Password", exact=True).fill(demo_seed.DEMO_PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
+    sign_in(page, url, email)
     expect(page.get_by_role("heading", name="Welcome")).to_be_visible()
 
 

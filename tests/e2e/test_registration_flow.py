@@ -17,6 +17,7 @@ from db.engine import Database
 from db.models import User
 from services import demo_seed, outbox, principals
 from services.report_ingest import ReportUpload, ingest
+from tests.e2e.conftest import sign_in
 from tests.fixtures.bad_pdfs import valid_pdf
 
 pytestmark = pytest.mark.browser
@@ -51,10 +52,7 @@ def mailbox():
 
 
 def _sign_in(page: Page, url: str, who: str, password: str) -> None:
-    page.goto(url)
-    page.get_by_role("textbox", name="Email address").fill(who)
-    page.get_by_role("textbox", name="Password", exact=True).fill(password)
-    page.get_by_role("button", name="Sign in").click()
+    sign_in(page, url, who, password)
     expect(page.get_by_role("heading", name="Welcome")).to_be_visible()
 
 

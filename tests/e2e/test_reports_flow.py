@@ -15,8 +15,9 @@ from sqlalchemy import select
 from db.blob_store import BlobStore
 from db.engine import Database
 from db.models import REPORT_TYPES, Report, User
-from services import demo_seed, principals, report_search
+from services import principals, report_search
 from services.report_access import pdf_file_name
+from tests.e2e.conftest import sign_in
 
 pytestmark = pytest.mark.browser
 
@@ -35,10 +36,7 @@ def _employer_rows(database_url: str) -> list[report_search.ReportRow]:
 
 
 def _sign_in_to_reports(page: Page, url: str) -> None:
-    page.goto(url)
-    page.get_by_role("textbox", name="Email address").fill("employer@demo.test")
-    page.get_by_role("textbox", name="Password", exact=True).fill(demo_seed.DEMO_PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
+    sign_in(page, url, "employer@demo.test")
     page.get_by_test_id("stSidebarNav").get_by_role("link", name="Reports").click()
     expect(page.get_by_role("heading", name="Reports")).to_be_visible()
 

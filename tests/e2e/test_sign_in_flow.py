@@ -4,24 +4,15 @@ from __future__ import annotations
 
 import pytest
 from playwright.sync_api import Page, expect
-
 from sqlalchemy import select
 
 from db.engine import Database
 from db.models import AuditEvent
 from pages.common.session_cookie import COOKIE_NAME
-from services import demo_seed
 from services.errors import SignInFailed
+from tests.e2e.conftest import sign_in
 
 pytestmark = pytest.mark.browser
-
-
-def _sign_in(page: Page, url: str, email: str, password: str = demo_seed.DEMO_PASSWORD) -> None:
-    page.goto(url)
-    expect(page.get_by_role("heading", name="Sign in to ResultsDesk")).to_be_visible()
-    page.get_by_role("textbox", name="Email address").fill(email)
-    page.get_by_role("textbox", name="Password", exact=True).fill(password)
-    page.get_by_role("button", name="Sign in").click()
 
 
 def _nav_labels(page: Page) -> set[str]:
@@ -33,7 +24,7 @@ def _nav_labels(page: Page) -> set[str]:
 def test_session_survives_refresh_and_new_tab_and_dies_at_sign_out(portal, context):
     url = portal["url"]
     page = context.new_page()
-    _sign_in(page, url, "privacy@demo.test")
+    sign_in(page, url, "privacy@demo.test")
     expect(page.get_by_role("heading", name="Welcome", exact=True)).to_be_visible()
     assert _nav_labels(page) == {"Home", "My account", "Reports", "Roles", "HIPAA queue", "Audit trail"}
 
@@ -60,7 +51,7 @@ def test_session_survives_refresh_and_new_tab_and_dies_at_sign_out(portal, conte
 
 def test_client_user_sees_only_client_screens(portal, context):
     page = context.new_page()
-    _sign_in(page, portal["url"], "employer@demo.test")
+    sign_in(page, portal["url"], "employer@demo.test")
     expect(page.get_by_role("heading", name="Welcome", exact=True)).to_be_visible()
     assert _nav_labels(page) == {"Home", "Reports", "My account"}
     page.goto(f"{portal['url']}/audit")
@@ -79,13 +70,13 @@ def test_client_user_sees_only_client_screens(portal, context):
 
 def test_wrong_password_shows_the_generic_message(portal, context):
     page = context.new_page()
-    _sign_in(page, portal["url"], "tpa@demo.test", "not-the-password")
+    sign_in(page, portal["url"], "tpa@demo.test", "not-the-password")
     expect(page.get_by_test_id("stAlert").filter(has_text=SignInFailed.MESSAGE)).to_be_visible()
 
 
 def test_an_unattended_screen_blanks_when_the_session_times_out(short_idle_portal, context):
     page = context.new_page()
-    _sign_in(page, short_idle_portal["url"], "privacy@demo.test")
+    sign_in(page, short_idle_portal["url"], "privacy@demo.test")
     expect(page.get_by_role("heading", name="Welcome", exact=True)).to_be_visible()
     # Nobody touches the page: the idle watch must replace it with the sign-in screen.
     expect(page.get_by_role("heading", name="Sign in to ResultsDesk")).to_be_visible(timeout=30_000)
