@@ -15,7 +15,7 @@ interaction latency, errors, and the server's resident memory before the session
 with all N connected, at the end of the round. --compare runs every round again with one
 Streamlit setting changed, beside the shipped ones.
 
-The standard rounds write their table into docs/performance.md (section "load");
+The tables and their reading (bench.load_report) go into docs/performance.md (section "load");
 a run with --sessions prints only.
 """
 
@@ -23,24 +23,21 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
+import signal
 import statistics
 import sys
 import time
-from datetime import date
 
 from bench import load_data
 from bench.load_browser import BrowserTab, text_value
-from bench.load_person import IDLE_CHECK, Person, Tally
+from bench.load_person import IDLE_CHECK, THINK, TIMEOUT, Person, Tally
+from bench.load_report import SHIPPED, action_table, section, table
 from bench.load_server import PortalServer
 from bench.performance_doc import write_section
 from bench.timing import p95
 from pages.common.session_cookie import COOKIE_NAME
 
 ROUNDS = (10, 30, 100)
-TIMEOUT = 30.0
-THINK = (1.0, 3.0)
-TARGET_P95_MS, TARGET_SESSIONS = 1000, 30
 
 
 def _p50(values: list[float]) -> float:
@@ -116,138 +113,13 @@ def run_round(info: dict, users: list[dict], seconds: float, settings: tuple[str
     return result
 
 
-def _compared(results: list[dict]) -> bool:
-    return len({r["settings"] for r in results}) > 1
-
-
-def table(results: list[dict]) -> str:
-    first = "| Streamlit settings " if _compared(results) else ""
-    lines = [first + "| sessions | interactions | per s | errors | p50 ms | p95 ms | max ms "
-             "| server CPU | RSS before MB | RSS MB | MB per session |",
-             "|---" * (11 + bool(first)) + "|"]
-    for r in results:
-        lines.append((f"| {r['settings']} " if first else "") +
-                     f"| {r['sessions']} | {r['interactions']:,} | {r['per_second']:.1f} | "
-                     f"{r['errors']} | {r['p50']:,.0f} | {r['p95']:,.0f} | {r['max']:,.0f} | "
-                     f"{r['server_cpu']:.0%} | {r['rss_before']:.0f} | {r['rss']:.0f} | "
-                     f"{r['per_session']:.2f} |")
-    return "\n".join(lines)
-
-
-def action_table(results: list[dict]) -> str:
-    actions = sorted({action for r in results for action in r["actions"]})
-    named = _compared(results)
-    lines = ["| interaction | " + " | ".join(
-        f"{r['sessions']} sessions{', ' + r['settings'] if named else ''}: n, p50 / p95 ms"
-        for r in results) + " |",
-             "|---|" + "---|" * len(results)]
-    for action in actions:
-        cells = []
-        for r in results:
-            n, p50, p95 = r["actions"].get(action, (0, 0.0, 0.0))
-            cells.append(f"{n:,}, {p50:,.0f} / {p95:,.0f}" if n else "")
-        lines.append(f"| {action} | " + " | ".join(cells) + " |")
-    return "\n".join(lines)
-
-
-SHIPPED = "as shipped"
-# What a compared setting changes, for the reader of the table.
-EXPLAINED = {
-    "runner.postScriptGC=false": "which turns off Streamlit's full garbage collection after "
-    "every script run; it holds the interpreter lock while it walks every object in the "
-    "process, every other session's too",
-}
-
-
-def verdict(results: list[dict]) -> list[str]:
-    at = next((r for r in results if r["sessions"] == TARGET_SESSIONS
-               and r["settings"] == SHIPPED), None)
-    if at is None:
-        return []
-    clean = "met" if at["errors"] == 0 else f"**not met** ({at['errors']} errors)"
-    fast = "met" if at["p95"] < TARGET_P95_MS else "**not met**"
-    return [f"- No errors at {TARGET_SESSIONS} sessions on one process: {clean}.",
-            (f"- p95 under {TARGET_P95_MS / 1000:.0f} s at {TARGET_SESSIONS} active sessions: "
-             f"{fast} (p95 {at['p95']:,.0f} ms, p50 {at['p50']:,.0f} ms).")]
-
-
-def comparison(results: list[dict]) -> list[str]:
-    lines = []
-    for settings in dict.fromkeys(r["settings"] for r in results if r["settings"] != SHIPPED):
-        mine = [r for r in results if r["settings"] == settings]
-        busiest = max(mine, key=lambda r: r["per_second"])
-        at = next((r for r in mine if r["sessions"] == TARGET_SESSIONS), busiest)
-        why = EXPLAINED.get(settings)
-        targets = ("both targets met" if at["errors"] == 0 and at["p95"] < TARGET_P95_MS
-                   else "targets not both met")
-        lines.append(
-            f"- With `{settings}`" + (f", {why}" if why else "") + f": at {at['sessions']} "
-            f"sessions p95 {at['p95']:,.0f} ms, p50 {at['p50']:,.0f} ms, {at['errors']} errors "
-            f"({targets}); the busiest round answered {busiest['per_second']:.1f} interactions "
-            f"per second with the server at {busiest['server_cpu']:.0%} of one core.")
-    return lines
-
-
-def section(results: list[dict], info: dict, seconds: float, backend: str, command: str) -> str:
-    shipped = [r for r in results if r["settings"] == SHIPPED]
-    busiest = max(shipped, key=lambda r: r["per_second"])
-    setup = (
-        f"One `streamlit run app.py` on {backend} with {info['reports']:,} synthetic reports "
-        "(`bench/report_rows.py`), with the settings of `.streamlit/config.toml` (\"as shipped\")"
-        + (" and with the compared setting" if _compared(results) else "") + ". "
-        "Each session is one employer, payor or TPA user, signed in through a server-side "
-        "session and the session cookie, working the Reports screen for "
-        f"{seconds:.0f} s: a patient-name search (common names, rare ones, none), up to "
-        f"{load_data.DEEPEST_PAGE} pages forward and sometimes one back, ticking 1-3 results, "
-        "preparing them as a ZIP (or, one time in five, a merged PDF) and downloading it, with "
-        f"{THINK[0]:.0f}-{THINK[1]:.0f} s between clicks. The sessions speak Streamlit's "
-        "websocket protocol (`bench/load_browser.py`); an interaction is timed from the click to "
-        "the end of the run it causes, the download to its last byte. Every open tab also runs "
-        "the app's idle check once a minute by itself, as a browser does; those runs are listed "
-        "apart and are not in the headline figures. An error is an exception "
-        f"or error box, a lost Reports screen, a disconnect, or no answer within {TIMEOUT:.0f} s. "
-        "Memory is the server's resident set (VmRSS) after one warm-up session, and again with "
-        "all sessions connected at the end of the round; the difference divided by the sessions "
-        "is the memory per session. Each round gets a fresh server.")
-    capacity = (
-        f"- The busiest round as shipped answered {busiest['per_second']:.1f} interactions per "
-        f"second with the server process at {busiest['server_cpu']:.0%} of one core. Script runs "
-        "share one Python interpreter (the GIL), so one process does not use the second core "
-        "for them however many people click; past that point people wait in line and the "
-        "latency grows with the number of sessions, not with the data.")
-    return "\n".join([
-        "## Many people at once (load on one server process)",
-        "",
-        (f"Measured {date.today().isoformat()} on the project machine ({os.cpu_count()} cores, "
-         "the load client on the same machine) with"),
-        "",
-        "```sh",
-        f"make bench-load     # {command}",
-        "```",
-        "",
-        setup,
-        "",
-        table(results),
-        "",
-        action_table(results),
-        "",
-        "Reading it:",
-        "",
-        *verdict(results),
-        capacity,
-        *comparison(results),
-        ("- Memory per session stays small because the screens page in SQL and keep no tables "
-         "in the session; a prepared download is held in the session until the next search."),
-        ("- More replicas scale it: N identical processes (on more cores or more machines) "
-         "behind a load balancer with sticky sessions, sharing PostgreSQL and the blob store, "
-         "serve about N times the people, since nothing one replica keeps is needed by another "
-         "([operations.md](operations.md))."),
-        ("- Not simulated: the browser's fetching of the page's static files (JavaScript, "
-         "fonts; cached after the first visit) and Streamlit's heartbeat messages."),
-    ])
+def _stop(signum, frame) -> None:
+    # A terminated run still stops its portal server (run_round's finally) on the way out.
+    raise SystemExit(128 + signum)
 
 
 def main(argv: list[str] | None = None) -> None:
+    signal.signal(signal.SIGTERM, _stop)
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", default=",".join(map(str, ROUNDS)),
                         help="session counts, comma-separated (default 10,30,100)")
@@ -269,16 +141,16 @@ def main(argv: list[str] | None = None) -> None:
         name, _, value = args.compare.partition("=")
         settings.append((args.compare, {name: value}))
 
-    started = time.process_time()
     info = load_data.prepare(postgres=args.postgres, reports=args.reports, fresh=args.fresh)
     users = load_data.load_users(info, max(rounds))
     print(f"Placed the PDF for {load_data.place_pdfs(info, users):,} more reports", flush=True)
+    started = time.process_time()
     results = [run_round(info, users[:sessions], args.seconds, chosen)
                for chosen in settings for sessions in rounds]
     backend = "PostgreSQL" if args.postgres else "SQLite"
     print()
     print(f"{backend}, {info['reports']:,} reports, {args.seconds:.0f} s per round "
-          f"(load client CPU: {time.process_time() - started:.0f} s)")
+          f"(the load client used {time.process_time() - started:.0f} s of CPU)")
     print(table(results))
     print()
     print(action_table(results))

@@ -4,18 +4,23 @@ The database is filled once by bench.report_rows and reused by later runs while 
 description (var/bench/load-sqlite.json or load-postgresql.json) still matches it. Users are
 added as employer, payor and TPA users of the filled accounts and signed in by opening
 server-side sessions directly (no bcrypt per session). Report rows carry fake file digests;
-every report a load session can reach from the searches it makes gets the one real PDF under
+every report a load session can reach from the searches it makes gets one scan-sized PDF under
 its digest (hard links), so downloads read real files from the blob store as in production.
 """
 
 from __future__ import annotations
 
+import hashlib
+import io
 import json
 import os
+import random
+import shutil
 from datetime import datetime, timezone
 from pathlib import Path
 
 from fpdf import FPDF
+from PIL import Image
 from sqlalchemy import func, select, text
 
 from bench import report_rows
@@ -107,10 +112,17 @@ def _shown(url: str) -> str:
 
 
 def _pdf() -> bytes:
+    """One page the size of a scanned form (about 130 KB: a greyscale JPEG of noise)."""
+    noise = Image.frombytes("L", (600, 400), random.Random(3).randbytes(600 * 400))
+    jpeg = io.BytesIO()
+    noise.save(jpeg, format="JPEG", quality=70)
     document = FPDF()
+    # A fixed date keeps the bytes, and so the digest every run links to, the same.
+    document.set_creation_date(datetime(2026, 1, 1, tzinfo=timezone.utc))
     document.add_page()
-    document.set_font("Helvetica", size=12)
-    document.multi_cell(0, 8, "Synthetic report for the load benchmark.\n" * 20)
+    document.set_font("Helvetica", size=10)
+    document.cell(0, 10, "Synthetic report for the load benchmark")
+    document.image(jpeg, x=10, y=25, w=190)
     return bytes(document.output())
 
 
@@ -161,10 +173,16 @@ def sign_in(info: dict, users: list[dict]) -> list[str]:
 def place_pdfs(info: dict, users: list[dict]) -> int:
     """Put the PDF under the digest of every report the sessions' searches can reach."""
     db = Database(info["url"])
+    pdf = _pdf()
+    digest = hashlib.sha256(pdf).hexdigest()
+    if info.get("placed_pdf") != digest:
+        # Another PDF was placed before: start the links again.
+        shutil.rmtree(BLOB_DIR, ignore_errors=True)
+        info["placed_pdf"] = digest
+        _description(info["url"]).write_text(json.dumps(info, indent=1), encoding="utf-8")
     store = BlobStore(BLOB_DIR)
-    source = store._path(info["blob_sha256"])
-    if not source.exists():
-        store.put(_pdf())
+    store.put(pdf)
+    source = store._path(digest)
     placed = 0
     seen_accounts: set[int] = set()
     for user in users:

@@ -22,6 +22,8 @@ from pages.common.session_cookie import COOKIE_NAME
 
 SHOWING = re.compile(r"showing ([\d,]+)–([\d,]+)")
 MERGED_SHARE = 0.2  # one download in five as a merged PDF, the rest as a ZIP
+THINK = (1.0, 3.0)  # seconds between clicks
+TIMEOUT = 30.0  # seconds a person waits for a click's answer before giving up on the tab
 # The once-a-minute session check every open tab runs by itself: server work, not a click.
 IDLE_CHECK = "idle check (timed, not a click)"
 
