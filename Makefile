@@ -49,7 +49,7 @@ bench-dashboard: $(VENV)/.dev
 	$(BIN)/python -m bench.dashboard
 
 bench-load: $(VENV)/.dev
-	$(BIN)/python -m bench.load --compare runner.postScriptGC=false
+	$(BIN)/python -m bench.load --compare runner.postScriptGC=true
 
 archive: $(VENV)/.runtime
 	$(BIN)/python -m services.retention

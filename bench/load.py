@@ -1,7 +1,7 @@
 """Many people on one real portal server at once: interaction latency, errors and memory.
 
     python -m bench.load [--rounds 10,30,100] [--seconds 75] [--reports 1000000] [--postgres]
-                         [--fresh] [--compare runner.postScriptGC=false]
+                         [--fresh] [--compare runner.postScriptGC=true]
     python -m bench.load --sessions 2 --seconds 5      # smoke check: exits 1 on any error
 
 Fills (or reuses) a database of synthetic reports (bench.load_data), then for each round starts

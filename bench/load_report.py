@@ -57,6 +57,10 @@ EXPLAINED = {
     "process, every other session's too, so each run costs more as sessions are added; "
     "Python's own generational collection still runs; one line under `[runner]` in "
     "`.streamlit/config.toml`)",
+    "runner.postScriptGC=true": "Streamlit's default, which `.streamlit/config.toml` turns off: "
+    "a full garbage collection after every script run (it holds the interpreter lock while it "
+    "walks every object in the process, every other session's too, so each run costs more as "
+    "sessions are added)",
 }
 
 
