@@ -106,9 +106,10 @@ def search(db: Database, principal: Principal, report_filter: ReportFilter, *,
         rows = _page(session, principal, conditions, ends, after)
         count, capped = 0, False
         if with_count:
-            if report_filter.patient_name.strip():
+            named = bool(report_filter.patient_name.strip())
+            if named:
                 conditions = _conditions(session, principal, report_filter, newest_first=False)
-            count, capped = capped_count(session, conditions + ends)
+            count, capped = capped_count(session, conditions + ends, newest_first=not named)
     has_more = len(rows) > PAGE_SIZE
     rows = rows[:PAGE_SIZE]
     next_cursor = Cursor(rows[-1].posted_at, rows[-1].id) if has_more else None
@@ -119,12 +120,20 @@ def count(db: Database, principal: Principal, report_filter: ReportFilter) -> tu
     """How many reports match (exact up to COUNT_CAP), and whether there are more than that."""
     with transaction(db, write=False) as session:
         conditions = _conditions(session, principal, report_filter)
-        return capped_count(session, conditions + _posted_before(report_filter))
+        return capped_count(session, conditions + _posted_before(report_filter),
+                            newest_first=not report_filter.patient_name.strip())
 
 
-def capped_count(session: Session, conditions: list[ColumnElement[bool]]) -> tuple[int, bool]:
+def capped_count(session: Session, conditions: list[ColumnElement[bool]], *,
+                 newest_first: bool = True) -> tuple[int, bool]:
     """Exact up to COUNT_CAP; beyond it only 'more than' (counting millions is not worth it)."""
-    limited = select(Report.id).where(*conditions).limit(COUNT_CAP + 1).subquery()
+    matching = select(Report.id).where(*conditions)
+    if newest_first:
+        # Old reports are the archived ones: counting from the oldest id, PostgreSQL walked
+        # 5 million of them before the first available report (1 s at 10M reports, 10 ms
+        # newest first). Not for a name search, whose patient index is the faster way in.
+        matching = matching.order_by(Report.id.desc())
+    limited = matching.limit(COUNT_CAP + 1).subquery()
     count = session.scalar(select(func.count()).select_from(limited)) or 0
     return min(count, COUNT_CAP), count > COUNT_CAP
 
