@@ -156,3 +156,20 @@ def context(browser):
     ctx.set_default_timeout(20_000)
     yield ctx
     ctx.close()
+
+
+def employer_reports(database_url: str) -> list:
+    """The first page of reports employer@demo.test sees, newest first (through the service)."""
+    from sqlalchemy import select
+
+    from db.models import User
+    from services import principals, report_search
+
+    db = Database(database_url)
+    try:
+        with db.transaction(write=False) as session:
+            user = session.scalar(select(User).where(User.email == "employer@demo.test"))
+            principal = principals.load(session, user)
+        return report_search.search(db, principal, report_search.ReportFilter()).rows
+    finally:
+        db.dispose()

@@ -8,9 +8,9 @@ from playwright.sync_api import Page, expect
 from sqlalchemy import select
 
 from db.engine import Database
-from db.models import Incident, User
-from services import incidents, principals, report_search
-from tests.e2e.conftest import sign_in
+from db.models import Incident
+from services import incidents
+from tests.e2e.conftest import employer_reports, sign_in
 
 pytestmark = pytest.mark.browser
 ROW_HEIGHT = 35
@@ -21,20 +21,9 @@ def _sign_in(page: Page, url: str, email: str) -> None:
     expect(page.get_by_role("heading", name="Welcome")).to_be_visible()
 
 
-def _employer_rows(database_url: str) -> list[int]:
-    db = Database(database_url)
-    try:
-        with db.transaction(write=False) as session:
-            employer = principals.load(session, session.scalar(
-                select(User).where(User.email == "employer@demo.test")))
-        return [r.id for r in report_search.search(db, employer, report_search.ReportFilter()).rows]
-    finally:
-        db.dispose()
-
-
 def test_a_report_received_in_error_is_removed_reviewed_and_closed(portal, context):
     url = portal["url"]
-    before = _employer_rows(portal["database_url"])
+    before = [r.id for r in employer_reports(portal["database_url"])]
     flagged = before[0]
     page = context.new_page()
 
@@ -51,7 +40,7 @@ def test_a_report_received_in_error_is_removed_reviewed_and_closed(portal, conte
     page.get_by_role("textbox", name="Note for the privacy team (optional)").fill("Not our employee")
     page.get_by_role("button", name="Remove it from my view").click()
     expect(page.get_by_text("The report is removed from your view")).to_be_visible()
-    assert flagged not in _employer_rows(portal["database_url"])
+    assert flagged not in [r.id for r in employer_reports(portal["database_url"])]
 
     # Asked for by id, it is refused.
     page.goto(f"{url}/reports?report={flagged}")

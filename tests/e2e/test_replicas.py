@@ -23,6 +23,7 @@ from tests.e2e.conftest import (
     ROOT,
     PortalServer,
     browser_test_program,
+    employer_reports,
     free_port,
     seed_demo,
     sign_in,
@@ -201,5 +202,33 @@ def test_a_session_outlives_its_replica_and_a_sign_out_reaches_every_replica(rep
         expect(page.get_by_role("heading", name="Welcome", exact=True)).to_have_count(0)
         page.goto(proxy["url"])
         expect(page.get_by_role("heading", name=SIGN_IN)).to_be_visible()
+    finally:
+        context.close()
+
+
+def test_through_the_proxy_a_report_shows_its_first_page_and_downloads(replica_database, replicas,
+                                                                      proxy, browser):
+    """The preview image and the PDF download are served by the page's replica under the CSP."""
+    newest = employer_reports(replica_database)[0]
+    context = browser.new_context(ignore_https_errors=True)
+    context.set_default_timeout(20_000)
+    page = context.new_page()
+    refused = []
+    page.on("console", lambda message: refused.append(message.text)
+            if "Content Security Policy" in message.text else None)
+    try:
+        sign_in(page, proxy["url"], "employer@demo.test")
+        _expect_signed_in(page)
+        page.goto(f"{proxy['url']}/reports?report={newest.id}")
+        expect(page.get_by_role("heading",
+                                name=f"{newest.type_label}, {newest.service_date:%Y-%m-%d}")).to_be_visible()
+        picture = page.get_by_test_id("stImage").locator("img")
+        expect(picture).to_be_visible()
+        page.wait_for_function("img => img.complete && img.naturalWidth > 0",
+                               arg=picture.element_handle())
+        with page.expect_download() as download:
+            page.get_by_role("button", name="Download PDF").click()
+        assert Path(download.value.path()).read_bytes().startswith(b"%PDF-")
+        assert refused == []
     finally:
         context.close()

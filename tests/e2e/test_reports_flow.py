@@ -14,25 +14,13 @@ from sqlalchemy import select
 
 from db.blob_store import BlobStore
 from db.engine import Database
-from db.models import REPORT_TYPES, Report, User
-from services import principals, report_search
+from db.models import REPORT_TYPES, Report
 from services.report_access import pdf_file_name
-from tests.e2e.conftest import sign_in
+from tests.e2e.conftest import employer_reports, sign_in
 
 pytestmark = pytest.mark.browser
 
 ROW_HEIGHT = 35  # Streamlit's grid: header and rows are 35 px high
-
-
-def _employer_rows(database_url: str) -> list[report_search.ReportRow]:
-    db = Database(database_url)
-    try:
-        with db.transaction(write=False) as session:
-            user = session.scalar(select(User).where(User.email == "employer@demo.test"))
-            principal = principals.load(session, user)
-        return report_search.search(db, principal, report_search.ReportFilter()).rows
-    finally:
-        db.dispose()
 
 
 def _sign_in_to_reports(page: Page, url: str) -> None:
@@ -54,7 +42,7 @@ def _tick_rows(page: Page, indexes: tuple[int, ...]) -> None:
 
 
 def test_employer_searches_by_type_and_date_and_downloads_two_as_zip(portal, context, tmp_path):
-    visible = _employer_rows(portal["database_url"])
+    visible = employer_reports(portal["database_url"])
     report_type, _ = Counter(row.report_type for row in visible).most_common(1)[0]
     wanted = [row for row in visible if row.report_type == report_type]
     assert len(wanted) >= 2, "the demo data gives the employer two reports of one type"
@@ -101,7 +89,7 @@ def test_employer_searches_by_type_and_date_and_downloads_two_as_zip(portal, con
 
 
 def test_employer_opens_a_report_sees_its_first_page_and_downloads_it(portal, context):
-    newest = _employer_rows(portal["database_url"])[0]
+    newest = employer_reports(portal["database_url"])[0]
     page = context.new_page()
     _sign_in_to_reports(page, portal["url"])
     _tick_rows(page, (0,))
