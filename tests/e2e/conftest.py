@@ -8,22 +8,19 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
-import ssl
-import subprocess
-import sys
-import time
-import urllib.request
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import Page, expect
+from sqlalchemy import select
 
 from db.blob_store import BlobStore
 from db.engine import Database
 from db.migrate import upgrade
-from services import demo_seed
+from db.models import User
+from services import demo_seed, principals, report_search
 from tests.conftest import _skip_or_fail
+from tests.portal_process import PortalProcess
 
 ROOT = Path(__file__).resolve().parents[2]
 # A posting checks each PDF in its own process: on a busy two-core machine a screen can take
@@ -48,29 +45,6 @@ def _chromium() -> str:
     return browser_test_program("chromium", "chromium-browser", package="chromium", override="CHROMIUM_PATH")
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def wait_until_healthy(url: str, process: subprocess.Popen, log: Path, what: str,
-                       tls: ssl.SSLContext | None = None) -> None:
-    """Wait for `url` to answer 200; fail with the end of the log if the process dies or stalls."""
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            with urllib.request.urlopen(url, timeout=2, context=tls) as response:
-                if response.status == 200:
-                    return
-        except OSError:
-            pass
-        if process.poll() is not None or time.monotonic() > deadline:
-            process.kill()
-            pytest.fail(f"{what} did not start:\n" + log.read_text(errors="replace")[-3000:])
-        time.sleep(0.3)
-
-
 def seed_demo(database_url: str, blob_dir: Path) -> None:
     """Migrate the database and fill it with a small demo data set (the demo logins)."""
     db = Database(database_url)
@@ -79,40 +53,12 @@ def seed_demo(database_url: str, blob_dir: Path) -> None:
     db.dispose()
 
 
-class PortalServer:
-    """One `streamlit run app.py` process on a fixed port; it can be stopped and started again."""
-
-    def __init__(self, env: dict[str, str], log: Path) -> None:
-        self.env, self.log, self.port = env, log, free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.process: subprocess.Popen | None = None
-
-    def start(self) -> None:
-        with open(self.log, "ab") as log:
-            self.process = subprocess.Popen(
-                [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
-                 "--server.address", "127.0.0.1", "--server.port", str(self.port)],
-                cwd=ROOT, env={**self.env, "PYTHONUNBUFFERED": "1"}, stdout=log, stderr=subprocess.STDOUT)
-        wait_until_healthy(f"{self.url}/_stcore/health", self.process, self.log, "the portal")
-
-    def stop(self) -> None:
-        if self.process is None:
-            return
-        self.process.terminate()
-        try:
-            self.process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
-        self.process = None
-
-
 def _start_portal(folder: Path, settings: dict[str, str]):
     """Start `streamlit run app.py` against a freshly seeded SQLite database; yields its details."""
     env = {**os.environ, **settings, "DATABASE_URL": f"sqlite:///{folder / 'portal.db'}",
            "RESULTSDESK_BLOB_DIR": str(folder / "blobs")}
     seed_demo(env["DATABASE_URL"], folder / "blobs")
-    server = PortalServer(env, folder / "server.log")
+    server = PortalProcess(env, folder / "server.log")
     server.start()
     yield {"url": server.url, "chromium": _chromium(), "database_url": env["DATABASE_URL"]}
     server.stop()
@@ -160,11 +106,6 @@ def context(browser):
 
 def employer_reports(database_url: str) -> list:
     """The first page of reports employer@demo.test sees, newest first (through the service)."""
-    from sqlalchemy import select
-
-    from db.models import User
-    from services import principals, report_search
-
     db = Database(database_url)
     try:
         with db.transaction(write=False) as session:

@@ -21,14 +21,12 @@ from pages.common.session_cookie import COOKIE_NAME
 from tests.conftest import DEFAULT_PG_URL, _skip_or_fail
 from tests.e2e.conftest import (
     ROOT,
-    PortalServer,
     browser_test_program,
     employer_reports,
-    free_port,
     seed_demo,
     sign_in,
-    wait_until_healthy,
 )
+from tests.portal_process import PortalProcess, free_port, wait_until_healthy
 
 pytestmark = pytest.mark.browser
 
@@ -73,7 +71,7 @@ def replicas(replica_database, tmp_path):
     blobs = tmp_path / "blobs"
     seed_demo(replica_database, blobs)
     env = {**os.environ, "DATABASE_URL": replica_database, "RESULTSDESK_BLOB_DIR": str(blobs)}
-    servers = [PortalServer(env, tmp_path / f"replica-{n}.log") for n in (1, 2)]
+    servers = [PortalProcess(env, tmp_path / f"replica-{n}.log") for n in (1, 2)]
     try:
         for server in servers:
             server.start()
@@ -106,7 +104,7 @@ def _self_signed_certificate(run: Path, openssl: str) -> tuple[Path, Path]:
     return certificate, key
 
 
-def _write_nginx_conf(run: Path, port: int, replicas: list[PortalServer], openssl: str) -> Path:
+def _write_nginx_conf(run: Path, port: int, replicas: list[PortalProcess], openssl: str) -> Path:
     certificate, key = _self_signed_certificate(run, openssl)
     site = _fill_in((ROOT / "deploy" / "nginx.conf").read_text(),
                     [server.url.removeprefix("http://") for server in replicas],
