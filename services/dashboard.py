@@ -1,9 +1,10 @@
 """What the Dashboard shows: report volume, turnaround, adoption and incidents, from rollups.
 
 Everything about reports is read from report_volume_daily and, per account, from its smaller
-sum account_volume_daily (both kept current by services.report_volume), and everything about client activity from account_activity_daily;
-nothing here reads a report row, a patient or a PDF. Dates are UTC calendar days, and a report
-belongs to the day it was posted. Weeks start on Monday.
+sum account_volume_daily (both kept current by services.report_volume), and everything about
+client activity from account_activity_daily; nothing here reads a report row, a patient or
+a PDF. Dates are UTC calendar days, and a report belongs to the day it was posted. Weeks start
+on Monday.
 """
 
 from __future__ import annotations

@@ -166,8 +166,6 @@ def _apply(session: Session, before: dict[tuple, dict], after: dict[tuple, dict]
         delta = {m: (new[m] if new else 0) - (old[m] if old else 0) for m in MEASURES}
         if any(delta.values()):
             changes.append({**dict(zip(KEY, key)), "group_id": (new or old)["group_id"], **delta})
-    if not changes:
-        return
     _add(session, ReportVolumeDaily, KEY, MEASURES, changes)
     per_account: dict[tuple, dict] = {}
     for change in changes:
