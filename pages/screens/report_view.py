@@ -131,8 +131,13 @@ def _received_in_error(report_id: int) -> None:
     with st.expander("I received this in error"):
         st.caption("It leaves your view at once and our privacy team is told. Please do not use "
                    "or share it, and delete any copy you made.")
-        st.text_area("Note for the privacy team (optional)", key="error_note", max_chars=1000)
-        st.button("Remove it from my view", key="error_flag", on_click=_flag, args=(report_id,))
+        # One form: the note and the click arrive together. Without it, the click that takes
+        # focus from the note first reruns the page for the note; once, in a full browser-test
+        # run, the click was lost in that rerun and nothing was removed.
+        with st.form("error_form", border=False):
+            st.text_area("Note for the privacy team (optional)", key="error_note", max_chars=1000)
+            st.form_submit_button("Remove it from my view", key="error_flag", on_click=_flag,
+                                  args=(report_id,))
 
 
 def _flag(report_id: int) -> None:
