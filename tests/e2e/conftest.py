@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import shutil
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -53,11 +54,21 @@ def seed_demo(database_url: str, blob_dir: Path) -> None:
     db.dispose()
 
 
-def _start_portal(folder: Path, settings: dict[str, str]):
-    """Start `streamlit run app.py` against a freshly seeded SQLite database; yields its details."""
+def _start_portal(folder: Path, settings: dict[str, str],
+                  prepare: Callable[[Database], None] | None = None):
+    """Start `streamlit run app.py` against a freshly seeded SQLite database; yields its details.
+
+    `prepare` may change the seeded data before the server starts.
+    """
     env = {**os.environ, **settings, "DATABASE_URL": f"sqlite:///{folder / 'portal.db'}",
            "RESULTSDESK_BLOB_DIR": str(folder / "blobs")}
     seed_demo(env["DATABASE_URL"], folder / "blobs")
+    if prepare is not None:
+        db = Database(env["DATABASE_URL"])
+        try:
+            prepare(db)
+        finally:
+            db.dispose()
     server = PortalProcess(env, folder / "server.log")
     server.start()
     yield {"url": server.url, "chromium": _chromium(), "database_url": env["DATABASE_URL"]}
