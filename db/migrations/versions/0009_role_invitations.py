@@ -1,4 +1,5 @@
-"""role invitations: an offer of one role that waits for the invited person to accept
+"""role invitations: an offer of one role that waits for the invited person to accept;
+PostgreSQL's audit guard per row, so deleting a user with no audit history works
 
 Revision ID: 0009
 Revises: 0007
@@ -55,8 +56,23 @@ def upgrade() -> None:
     )
     op.create_index('ix_role_invitations_status_email', 'role_invitations', ['status', 'email'],
                     unique=False)
+    if op.get_bind().dialect.name == "postgresql":
+        # The statement-level guard also fired for the empty "SET actor_user_id = NULL" that
+        # deleting any user runs through the foreign key, so no user could be deleted on
+        # PostgreSQL. Per row it refuses every real change and lets the empty one pass
+        # (SQLite's guards were per row already). TRUNCATE keeps its statement-level guard.
+        op.execute("DROP TRIGGER audit_events_append_only ON audit_events")
+        op.execute("CREATE TRIGGER audit_events_append_only BEFORE UPDATE OR DELETE ON audit_events "
+                   "FOR EACH ROW EXECUTE FUNCTION audit_events_append_only()")
+        op.execute("CREATE TRIGGER audit_events_no_truncate BEFORE TRUNCATE ON audit_events "
+                   "FOR EACH STATEMENT EXECUTE FUNCTION audit_events_append_only()")
 
 
 def downgrade() -> None:
+    if op.get_bind().dialect.name == "postgresql":
+        op.execute("DROP TRIGGER audit_events_no_truncate ON audit_events")
+        op.execute("DROP TRIGGER audit_events_append_only ON audit_events")
+        op.execute("CREATE TRIGGER audit_events_append_only BEFORE UPDATE OR DELETE OR TRUNCATE "
+                   "ON audit_events FOR EACH STATEMENT EXECUTE FUNCTION audit_events_append_only()")
     op.drop_index('ix_role_invitations_status_email', table_name='role_invitations')
     op.drop_table('role_invitations')
