@@ -31,6 +31,20 @@ def invitation(session: Session, *, to: str, name: str, inviter: str, organisati
                          f"administrator to send a new one.{_SIGNATURE}"))
 
 
+def role_invitation(session: Session, *, to: str, name: str, inviter: str, role: str,
+                    token: str, now: datetime) -> None:
+    """The same words whether or not the address has an account: the link's page tells which."""
+    hours = int(settings.current().invitation_lifetime.total_seconds() // 3600)
+    outbox.enqueue(session, kind="invitation", to_address=to, now=now,
+                   subject="Your invitation to ResultsDesk",
+                   body=(f"Hello {name},\n\n{inviter} invited you to ResultsDesk as {role}.\n\n"
+                         f"To accept or decline, open:\n{_link('accept-invitation', token)}\n\n"
+                         f"If you already have a ResultsDesk account, you sign in with it to "
+                         f"accept; otherwise you choose a password there. Nothing changes until "
+                         f"you accept. The link works for {hours} hours. If it has expired, ask "
+                         f"your administrator to send a new one.{_SIGNATURE}"))
+
+
 def password_reset(session: Session, *, to: str, name: str, token: str, now: datetime) -> None:
     minutes = int(settings.current().password_reset_lifetime.total_seconds() // 60)
     outbox.enqueue(session, kind="password_reset", to_address=to, now=now,

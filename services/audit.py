@@ -34,7 +34,8 @@ ACTIONS = (
     "provider_group.registered", "incident.opened", "incident.claimed",
     "audit.verified", "incident.assessed", "incident.closed", "incident.reopened",
     "incident.rerouted", "incident.notified", "incidents.exported", "audit.exported", "incident.removal_confirmed",
-    "dashboard.exported",
+    "dashboard.exported", "invitation.sent", "invitation.resent", "invitation.accepted",
+    "invitation.declined", "invitation.cancelled",
 )
 
 

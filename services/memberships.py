@@ -1,12 +1,16 @@
-"""Giving and taking roles, and inviting people: delegation exactly as services/policy.py says.
+"""Giving and taking roles: delegation exactly as services/policy.py says.
 
-Every change checks that the acting admin may grant the role concerned (never more than they
-hold), keeps at least one group admin in every provider group, and is audited with the old and
-new roles. (Deactivating a user stays possible even for a group's last admin: stopping a
+Every change checks both the role (policy.may_grant: never more than the admin holds) and the
+person named (policy.may_manage_user: wholly inside the admin's reach, or, for a removal only,
+holding that role at the admin's own place), keeps at least one group admin in every provider
+group, and is audited with the old and new roles. People join through
+services/role_invitations.py. (Deactivating a user stays possible even for a group's last admin: stopping a
 compromised account comes first; support then appoints a new admin.)
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
@@ -35,15 +39,14 @@ def grants_of(session: Session, user_id: int) -> list[Grant]:
 
 
 def grant(db: Database, principal: Principal, *, user_id: int, role: Grant) -> None:
-    """Give a user one more role (or the same role somewhere else)."""
+    """Give a person already wholly in the admin's reach one more role."""
     with transaction(db) as session:
-        _require(session, principal, role, user_id)
-        if session.get(User, user_id) is None:
-            raise principal.denied(Action.MANAGE_USERS, target_type="user", target_id=user_id)
+        require_role(session, principal, role, user_id)
+        _target(session, principal, user_id)
         before = grants_of(session, user_id)
         if role in before:
             raise InvalidInput("The user already has that role there.")
-        _add(session, user_id, role)
+        add_role(session, user_id, role)
         _audit(session, principal, user_id, "user.role_granted", before, role)
 
 
@@ -51,7 +54,8 @@ def revoke(db: Database, principal: Principal, *, user_id: int, role: Grant) -> 
     """Take one role away; the last group admin of a group cannot be removed."""
     with transaction(db) as session:
         serialise_group_admins(db, session, role)
-        _require(session, principal, role, user_id)
+        require_role(session, principal, role, user_id)
+        _target(session, principal, user_id, removing=role)
         before = grants_of(session, user_id)
         if role not in before:
             raise InvalidInput("The user does not have that role there.")
@@ -64,60 +68,35 @@ def change_role(db: Database, principal: Principal, *, user_id: int, old: Grant,
     """Replace one role by another in one step (for example staff to admin of a provider)."""
     with transaction(db) as session:
         serialise_group_admins(db, session, old)
-        _require(session, principal, old, user_id)
-        _require(session, principal, new, user_id)
+        require_role(session, principal, old, user_id)
+        require_role(session, principal, new, user_id)
+        _target(session, principal, user_id)
         before = grants_of(session, user_id)
         if old not in before:
             raise InvalidInput("The user does not have that role there.")
         if new in before:
             raise InvalidInput("The user already has that role there.")
         _remove(session, user_id, old)
-        _add(session, user_id, new)
+        add_role(session, user_id, new)
         _keep_a_group_admin(session, old)
         _audit(session, principal, user_id, "user.role_changed", before, new)
 
 
-def invite(db: Database, principal: Principal, *, email: str, name: str, role: Grant,
-           phone: str = "") -> int:
-    """Invite a new person with one role (an email link valid 48 hours), or give an existing
-    user the role. Returns the user id."""
-    from services import invitations  # the email side; imported here to keep this module light
-
-    address = normalise_email(email)
-    if "@" not in address.strip("@") or len(address) > 254:
-        raise InvalidInput("Enter the person's email address.")
-    if not name.strip() or len(name) > 200:
-        raise InvalidInput("Enter the person's name (at most 200 characters).")
-    now = clock.now()
-    with transaction(db) as session:
-        _require(session, principal, role, None)
-        user = session.scalar(select(User).where(User.email == address))
-        if user is not None:
-            before = grants_of(session, user.id)
-            if role in before:
-                raise InvalidInput("That person already has this role here.")
-            _add(session, user.id, role)
-            _audit(session, principal, user.id, "user.role_granted", before, role)
-            return user.id
-        user = User(email=address, name=name.strip(), phone=phone.strip()[:40], status="invited",
-                    password_hash=None, created_at=now)
-        session.add(user)
-        session.flush()
-        _add(session, user.id, role)
-        invitations.send_invitation(session, user=user, inviter_name=principal.name,
-                                    organisation=_place_name(session, role), now=now)
-        audit.record(session, action="user.invited", actor_user_id=principal.user_id,
-                     actor_email=principal.email, target_type="user", target_id=user.id,
-                     details={"role": _describe(role)}, now=now)
-        return user.id
-
-
-def _require(session: Session, principal: Principal, role: Grant, user_id: int | None) -> None:
+def require_role(session: Session, principal: Principal, role: Grant, user_id: int | None) -> None:
+    """The role and place: may this admin give (or take) this role there."""
     principal.require(Action.MANAGE_USERS, target_type="user", target_id=user_id)
     if not policy.grant_is_well_formed(role):
         raise InvalidInput("That role needs a provider group and provider, or a client account.")
     _check_place(session, role)
     if not policy.may_grant(principal, role):
+        raise principal.denied(Action.MANAGE_USERS, target_type="user", target_id=user_id)
+
+
+def _target(session: Session, principal: Principal, user_id: int, *,
+            removing: Grant | None = None) -> None:
+    """The person: an unknown id and a person outside reach get the same refusal."""
+    if session.get(User, user_id) is None or not policy.may_manage_user(
+            principal, users.reach_of(session, user_id), removing=removing):
         raise principal.denied(Action.MANAGE_USERS, target_type="user", target_id=user_id)
 
 
@@ -133,10 +112,16 @@ def _check_place(session: Session, role: Grant) -> None:
         raise InvalidInput("No such client account.")
 
 
-def _add(session: Session, user_id: int, role: Grant) -> None:
+def add_role(session: Session, user_id: int, role: Grant) -> None:
     if role.kind == "staff":
         session.add(StaffRole(user_id=user_id, role=role.role))
     elif role.kind == "provider":
+        held = session.scalar(select(Membership.id).where(
+            Membership.user_id == user_id, Membership.group_id == role.group_id,
+            Membership.provider_id.is_(None) if role.provider_id is None
+            else Membership.provider_id == role.provider_id))
+        if held is not None:
+            raise InvalidInput("The user already has a role there; change it instead.")
         session.add(Membership(user_id=user_id, group_id=role.group_id,
                                provider_id=role.provider_id, role=role.role))
     else:
@@ -190,7 +175,7 @@ def _place_name(session: Session, role: Grant) -> str:
     return "ResultsDesk"
 
 
-def _describe(role: Grant) -> dict:
+def describe(role: Grant) -> dict:
     return {k: v for k, v in (("role", str(role.role)), ("group_id", role.group_id),
                               ("provider_id", role.provider_id), ("account_id", role.account_id))
             if v is not None}
@@ -204,12 +189,12 @@ def _audit(session: Session, principal: Principal, user_id: int, action: str,
         account_emails.account_changed(
             session, to=user.email, name=user.name, now=clock.now(),
             change=f"Your roles changed. You now have: "
-                   f"{'; '.join(_label(session, g) for g in after) or 'no roles'}.")
+                   f"{'; '.join(label(session, g) for g in after) or 'no roles'}.")
     audit.record(session, action=action, actor_user_id=principal.user_id,
                  actor_email=principal.email, target_type="user", target_id=user_id,
-                 details={"changed": _describe(changed),
-                          "old_roles": [_describe(g) for g in before],
-                          "new_roles": [_describe(g) for g in after]})
+                 details={"changed": describe(changed),
+                          "old_roles": [describe(g) for g in before],
+                          "new_roles": [describe(g) for g in after]})
 
 
 def grantable(db: Database, principal: Principal) -> list[tuple[str, Grant]]:
@@ -241,38 +226,50 @@ def grantable(db: Database, principal: Principal) -> list[tuple[str, Grant]]:
     return [(label, role) for label, role in choices if policy.may_grant(principal, role)]
 
 
-def roles_of(db: Database, principal: Principal, *, user_id: int) -> list[tuple[str, Grant]]:
-    """A user's roles with labels, for an admin whose reach includes the user."""
+@dataclass(frozen=True)
+class PersonRoles:
+    """What an admin sees of a person's roles: all of them when the whole person is in reach
+    (`whole`), otherwise only those at the admin's own places (which they may remove)."""
+
+    roles: list[tuple[str, Grant]]
+    whole: bool
+
+
+def roles_of(db: Database, principal: Principal, *, user_id: int) -> PersonRoles:
+    """A person's roles as far as the admin's reach goes; refused when none of them is."""
     with transaction(db, write=False) as session:
         principal.require(Action.MANAGE_USERS, target_type="user", target_id=user_id)
-        if session.get(User, user_id) is None or not policy.may_manage_user(
-                principal, users.reach_of(session, user_id)):
+        reach = users.reach_of(session, user_id)
+        held = grants_of(session, user_id)
+        visible = policy.visible_roles(principal, reach, held)
+        whole = policy.may_manage_user(principal, reach)
+        if session.get(User, user_id) is None or not (whole or visible):
             raise principal.denied(Action.MANAGE_USERS, target_type="user", target_id=user_id)
-        return [(_label(session, role), role) for role in grants_of(session, user_id)]
+        return PersonRoles([(label(session, role), role) for role in visible], whole)
 
 
-def _label(session: Session, role: Grant) -> str:
-    label = policy.ROLE_LABELS[role.role]
+def label(session: Session, role: Grant) -> str:
+    words = policy.ROLE_LABELS[role.role]
     if role.kind == "provider":
         group = session.get(ProviderGroup, role.group_id).name
         if role.provider_id is None:
-            return f"{label}: {group}"
-        return f"{label}: {session.get(Provider, role.provider_id).name} ({group})"
+            return f"{words}: {group}"
+        return f"{words}: {session.get(Provider, role.provider_id).name} ({group})"
     if role.kind == "account":
-        return f"{label}: {session.get(Account, role.account_id).name}"
-    return label
+        return f"{words}: {session.get(Account, role.account_id).name}"
+    return words
 
 
 def resend_invitation(db: Database, principal: Principal, *, user_id: int) -> None:
-    """Send a fresh invitation link ("reset a registration"); the earlier link stops working."""
+    """Send a fresh link to a person invited before invitations waited for acceptance (their
+    account exists with status "invited"); the earlier link stops working."""
     from services import invitations
 
     now = clock.now()
     with transaction(db) as session:
         principal.require(Action.MANAGE_USERS, target_type="user", target_id=user_id)
+        _target(session, principal, user_id)
         user = session.get(User, user_id)
-        if user is None or not policy.may_manage_user(principal, users.reach_of(session, user_id)):
-            raise principal.denied(Action.MANAGE_USERS, target_type="user", target_id=user_id)
         if user.status != "invited":
             raise InvalidInput("Only a person who has not accepted their invitation can get a new one.")
         held = grants_of(session, user_id)

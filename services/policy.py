@@ -119,15 +119,28 @@ def roles_allowed(action: Action) -> list[Role]:
     return [role for role in Role if action in ROLE_ACTIONS[role]]
 
 
-def may_manage_user(actor, target) -> bool:
-    """Whether an actor's scope covers a whole user (for account-wide actions like unlock).
+def may_manage_user(actor, target, *, removing: Grant | None = None) -> bool:
+    """Whether an actor may act on this person: the one rule for every operation naming a user.
 
     `actor` is a Principal; `target` a UserReach. Staff accounts are for system admins only.
     Support reps reach every external user, account reps every user who belongs only to client
     accounts. A provider or client admin reaches a user only when every one of that user's
     memberships lies inside the admin's own groups, providers or accounts, so an admin of one
-    clinic can never lock out or unlock someone's access elsewhere.
+    clinic can never lock out, unlock, rename or give a role to someone whose access lies
+    partly elsewhere (that person is added through an invitation they accept instead).
+
+    `removing`: the one exception. An admin may take away a role at a place they administer
+    from a person who also belongs elsewhere (never from a staff user): it narrows that
+    person's access to the admin's own place and touches nothing outside it. Role operations
+    also ask may_grant for the role itself.
     """
+    if _reaches_whole_user(actor, target):
+        return True
+    return (removing is not None and not target.staff_roles and holds(target, removing)
+            and may_grant(actor, removing))
+
+
+def _reaches_whole_user(actor, target) -> bool:
     if Role.SYSTEM_ADMIN in actor.staff_roles:
         return True
     if target.staff_roles:
@@ -149,6 +162,25 @@ def may_manage_user(actor, target) -> bool:
         for group_id, provider_id, role in target.provider_links
     )
     return covers_providers and set(target.account_ids) <= admin_accounts
+
+
+def holds(target, grant: Grant) -> bool:
+    """Whether the person (a UserReach) holds exactly this role at this place."""
+    if grant.kind == "staff":
+        return grant.role in target.staff_roles
+    if grant.kind == "provider":
+        return (grant.group_id, grant.provider_id, grant.role) in target.provider_links
+    return (grant.account_id, grant.role) in zip(target.account_ids, target.account_roles)
+
+
+def visible_roles(actor, target, grants: list[Grant]) -> list[Grant]:
+    """The roles of a person an admin may see: all of them for a person wholly in reach; for a
+    person who also belongs elsewhere, only those at the admin's own places; else none."""
+    if _reaches_whole_user(actor, target):
+        return list(grants)
+    if target.staff_roles:
+        return []
+    return [grant for grant in grants if grant.kind != "staff" and may_grant(actor, grant)]
 
 
 @dataclass(frozen=True)

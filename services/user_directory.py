@@ -10,7 +10,7 @@ from sqlalchemy import exists, func, or_, select
 
 from db.engine import Database
 from db.models import AccountMembership, Membership, StaffRole, Token, User
-from services import clock, users
+from services import clock, memberships, policy, users
 from services.errors import InvalidInput
 from services.policy import Action, Role
 from services.principals import Principal
@@ -90,12 +90,15 @@ def search(db: Database, principal: Principal, user_filter: UserFilter, *,
         if after_email is not None:
             query = query.where(User.email > after_email)
         found = session.scalars(query.order_by(User.email).limit(PAGE_SIZE + 1)).all()
-        rows = [_row(session, user, now) for user in found[:PAGE_SIZE]]
+        rows = [_row(session, principal, user, now) for user in found[:PAGE_SIZE]]
     return rows, len(found) > PAGE_SIZE
 
 
-def _row(session, user: User, now: datetime) -> UserRow:
-    roles = users.role_names(users.reach_of(session, user.id))
+def _row(session, principal: Principal, user: User, now: datetime) -> UserRow:
+    # Roles at places outside the admin's reach are not theirs to see.
+    visible = policy.visible_roles(principal, users.reach_of(session, user.id),
+                                   memberships.grants_of(session, user.id))
+    roles = sorted({str(grant.role) for grant in visible})
     invitation = ""
     if user.status == "invited":
         pending = session.scalar(select(func.count()).select_from(Token).where(

@@ -15,8 +15,10 @@ from db.models.people import (
     STAFF_ROLES,
     USER_STATUSES,
     AccountMembership,
+    INVITATION_STATUSES,
     LoginSession,
     Membership,
+    RoleInvitation,
     StaffRole,
     Token,
     User,
@@ -36,5 +38,5 @@ __all__ = [
     "ACCOUNT_KINDS", "EVERY_REPORT", "AccountActivityDaily", "AccountVolumeDaily", "ReportVolumeDaily", "ACCOUNT_ROLES", "INCIDENT_STATUSES", "OUTBOX_STATUSES", "PROVIDER_ROLES", "REPORT_STATUSES", "REPORT_TYPES",
     "STAFF_ROLES", "USER_STATUSES", "Account", "AccountMembership", "AuditEvent", "Base", "Incident",
     "LoginSession", "Membership", "OutboxMessage", "Patient", "Provider", "ProviderGroup", "Report",
-    "RegistrationCode", "ReportRead", "ReportRecipient", "StaffRole", "Token", "User",
+    "RegistrationCode", "ReportRead", "RoleInvitation", "INVITATION_STATUSES", "ReportRecipient", "StaffRole", "Token", "User",
 ]

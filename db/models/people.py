@@ -121,3 +121,37 @@ class Token(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
     used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+INVITATION_STATUSES = ("pending", "accepted", "declined", "cancelled")
+
+
+class RoleInvitation(Base):
+    """An offer of one role at one place, sent to an email address; nothing is given until the
+    person accepts. The same row whether or not the address already has an account, so the
+    inviting admin learns nothing about it. The link's token is stored only as its SHA-256."""
+
+    __tablename__ = "role_invitations"
+    __table_args__ = (
+        CheckConstraint(_in("status", INVITATION_STATUSES), name="status"),
+        CheckConstraint(_in("role", STAFF_ROLES + PROVIDER_ROLES + ACCOUNT_ROLES), name="role"),
+        Index("ix_role_invitations_status_email", "status", "email"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254))
+    name: Mapped[str] = mapped_column(String(200))  # as the inviter typed it
+    phone: Mapped[str] = mapped_column(String(40), default="")
+    role: Mapped[str] = mapped_column(String(32))
+    group_id: Mapped[int | None] = mapped_column(ForeignKey("provider_groups.id"))
+    provider_id: Mapped[int | None] = mapped_column(ForeignKey("providers.id"))
+    account_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id"))
+    inviter_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    inviter_name: Mapped[str] = mapped_column(String(200))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # Who accepted (set only on acceptance; never shown to the inviting admin before that).
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))

@@ -91,6 +91,10 @@ def pages_for(principal: Principal | None) -> dict[str, list[st.Page]] | list[st
     sections: dict[str, list[st.Page]] = {}
     for screen in screens_for(principal):
         sections.setdefault(screen.section, []).append(_page(screen, principal))
+    # Reached from an emailed link: a person with an account accepts an invitation signed in.
+    sections["Account"].append(st.Page(lambda: public_access.accept_invitation_signed_in(principal),
+                                       title="Accept invitation", url_path="accept-invitation",
+                                       visibility="hidden"))
     return sections
 
 

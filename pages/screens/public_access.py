@@ -5,12 +5,20 @@ from __future__ import annotations
 
 import streamlit as st
 
-from pages.common import runtime
-from services import invitations, password_policy, password_reset, registration, terms
+from pages.common import components, runtime
+from services import (
+    invitations,
+    password_policy,
+    password_reset,
+    registration,
+    role_invitations,
+    terms,
+)
 from services.errors import DomainError
 from services.tokens import InvalidToken
 
 _DONE_KEY = "public_done"
+_SIGNED_IN_KEY = "invitation_answer"
 
 
 def _policy_help() -> str:
@@ -60,15 +68,114 @@ def register() -> None:
                 st.rerun()
 
 
+def _offer(token: str) -> role_invitations.InvitationOffer | None:
+    """The invitation behind the link, or None after showing why there is none."""
+    try:
+        return role_invitations.offer(runtime.database(), token)
+    except InvalidToken as invalid:
+        st.error(str(invalid))
+        return None
+
+
+def _show(offer: role_invitations.InvitationOffer) -> None:
+    components.literal(f"{offer.inviter} invited {offer.email} to ResultsDesk as {offer.role}.")
+    st.caption(f"The invitation is open until {components.utc(offer.expires_at)}. Nothing changes "
+               "until you accept.")
+
+
+def _decline(token: str, signed_in: bool = False) -> None:
+    principal = runtime.current_principal() if signed_in else None
+    key = _SIGNED_IN_KEY if signed_in else _DONE_KEY
+    try:
+        role_invitations.decline(runtime.database(), raw_token=token, principal=principal)
+    except DomainError as error:
+        st.session_state[key] = ("error", str(error)) if signed_in else str(error)
+    else:
+        done = "You declined the invitation. Nothing was changed."
+        st.session_state[key] = ("success", done) if signed_in else done
+
+
 def accept_invitation() -> None:
+    """Opened from the emailed link by someone not signed in."""
     st.title("Accept your invitation")
     if _done():
         return
     token = st.query_params.get("token", "")
     try:
-        invited = invitations.invitation_for(runtime.database(), token)
+        offer = role_invitations.offer(runtime.database(), token)
     except InvalidToken as invalid:
-        st.error(str(invalid))
+        _accept_earlier_invitation(token, invalid)
+        return
+    _show(offer)
+    if offer.has_account:
+        st.info("This address already has a ResultsDesk account. Sign in with it, then open the "
+                "link in the email again to accept.")
+        st.page_link(st.session_state["sign_in_page"], label="Go to sign in")
+    else:
+        with st.form("accept_invitation"):
+            st.text_input("Email address (your user ID)", value=offer.email, disabled=True)
+            name = st.text_input("Your name", value=offer.name, key="invite_accept_name")
+            password = st.text_input("Password", type="password", key="invite_password",
+                                     help=_policy_help())
+            accepted = _terms("invite_terms")
+            if st.form_submit_button("Accept and set password", type="primary"):
+                try:
+                    role_invitations.accept_new(runtime.database(), raw_token=token, name=name,
+                                                password=password, accept_terms=accepted)
+                except DomainError as error:
+                    st.error(str(error))
+                else:
+                    st.session_state[_DONE_KEY] = ("Your password is set and the invitation "
+                                                   "accepted. Sign in with your email address.")
+                    st.rerun()
+    st.button("Decline the invitation", key="invite_decline", on_click=_decline, args=(token,))
+
+
+def accept_invitation_signed_in(principal) -> None:
+    """Opened from the emailed link in a signed-in session: accept or decline, nothing else."""
+    st.title("Accept your invitation")
+    message = st.session_state.pop(_SIGNED_IN_KEY, None)
+    if message:
+        if message[0] == "error":
+            st.error(message[1])
+        else:  # the role's words name organisations: shown literally, never as Markdown
+            st.success("Done.")
+            components.literal(message[1])
+        return
+    token = st.query_params.get("token", "")
+    offer = _offer(token)
+    if offer is None:
+        return
+    _show(offer)
+    if offer.email != principal.email:
+        st.warning("This invitation was sent to another email address. Sign out, then sign in "
+                   "as the person invited.")
+        return
+    left, right = st.columns(2)
+    left.button("Accept", type="primary", key="invite_accept", on_click=_accept_signed_in,
+                args=(token,))
+    right.button("Decline", key="invite_decline_signed_in", on_click=_decline,
+                 args=(token, True))
+
+
+def _accept_signed_in(token: str) -> None:
+    principal = runtime.current_principal()
+    if principal is None:
+        return
+    try:
+        role = role_invitations.accept_signed_in(runtime.database(), principal, raw_token=token)
+    except DomainError as error:
+        st.session_state[_SIGNED_IN_KEY] = ("error", str(error))
+    else:
+        st.session_state[_SIGNED_IN_KEY] = ("success", f"Accepted: you are now {role}.")
+
+
+def _accept_earlier_invitation(token: str, invalid: InvalidToken) -> None:
+    """A link sent before invitations waited for acceptance: the account exists, invited."""
+    try:
+        invited = invitations.invitation_for(runtime.database(), token)
+    except InvalidToken:
+        st.error(str(invalid))  # the answer about the link as an invitation of today
         return
     st.write("Welcome. Set a password for your account, then sign in.")
     with st.form("accept_invitation"):

@@ -127,35 +127,40 @@ def _one(principal: Principal, row: user_directory.UserRow) -> None:
     with st.container(border=True):
         components.literal(f"{row.name} ({row.email}), {row.status}", tag="h4")
         try:
-            held = memberships.roles_of(runtime.database(), principal, user_id=row.id)
+            person = memberships.roles_of(runtime.database(), principal, user_id=row.id)
         except DomainError:
-            st.caption("This person also belongs to places outside your reach: only their "
+            st.caption("This person belongs to places outside your reach: only their "
                        "administrators there can change them.")
             return
-        for index, (label, role) in enumerate(held):
+        for index, (label, role) in enumerate(person.roles):
             left, middle, right = st.columns([4, 2, 1])
             with left:
                 components.literal(label)
             other = _SWAP.get(role.role)
-            if other is not None:
-                middle.button(f"Make {ROLE_LABELS[other].lower()}", key=f"role_change_{index}",
+            if other is not None and person.whole:
+                middle.button(f"Make {ROLE_LABELS[other].lower()}", key=f"role_change_{row.id}_{index}",
                               on_click=_act, args=("Role changed", memberships.change_role),
                               kwargs={"user_id": row.id, "old": role,
                                       "new": replace(role, role=other)})
-            right.button("Remove", key=f"role_remove_{index}", on_click=_act,
+            right.button("Remove", key=f"role_remove_{row.id}_{index}", on_click=_act,
                          args=("Role removed", memberships.revoke),
                          kwargs={"user_id": row.id, "role": role})
+        if not person.whole:
+            st.caption("This person also belongs to places outside your reach: you can remove "
+                       "the roles above, which are at your places; anything else is for their "
+                       "other administrators. To give them another role, invite them.")
+            return
         offered = memberships.grantable(runtime.database(), principal)
         labels = [label for label, _ in offered]
         pick, add = st.columns([4, 1])
-        choice = pick.selectbox("Add a role", labels, index=None, key="role_add_choice",
+        choice = pick.selectbox("Add a role", labels, index=None, key=f"role_add_choice_{row.id}",
                                 placeholder="Choose a role and where it applies")
-        add.button("Add", key="role_add", disabled=choice is None, on_click=_act,
+        add.button("Add", key=f"role_add_{row.id}", disabled=choice is None, on_click=_act,
                    args=("Role added", memberships.grant),
                    kwargs={"user_id": row.id, "role": dict(offered).get(choice)})
-        with st.form("contact"):
-            name = st.text_input("Name", value=row.name, key="contact_name")
-            phone = st.text_input("Phone", value=row.phone, key="contact_phone")
+        with st.form(f"contact_{row.id}"):
+            name = st.text_input("Name", value=row.name, key=f"contact_name_{row.id}")
+            phone = st.text_input("Phone", value=row.phone, key=f"contact_phone_{row.id}")
             if st.form_submit_button("Save contact details"):
                 _act("Contact details saved", users.update_contact, user_id=row.id, name=name,
                      phone=phone)
@@ -164,5 +169,5 @@ def _one(principal: Principal, row: user_directory.UserRow) -> None:
                    ("Reactivate", users.reactivate, row.status == "deactivated"),
                    ("Delete", users.delete_or_deactivate, True)]
         for column, (label, action, enabled) in zip(st.columns(len(choices)), choices, strict=True):
-            column.button(label, key=f"person_{label}", disabled=not enabled, on_click=_act,
+            column.button(label, key=f"person_{label}_{row.id}", disabled=not enabled, on_click=_act,
                           args=(label, action), kwargs={"user_id": row.id})

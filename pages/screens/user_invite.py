@@ -1,11 +1,14 @@
-"""Inviting someone: an email link valid for 48 hours, with one role the admin may give."""
+"""Inviting someone: an email link valid for 48 hours offering one role the admin may give.
+
+The answer and the list entry are the same whether or not the address has an account.
+"""
 
 from __future__ import annotations
 
 import streamlit as st
 
 from pages.common import runtime
-from services import memberships
+from services import memberships, role_invitations
 from services.errors import DomainError
 from services.principals import Principal
 
@@ -21,15 +24,24 @@ def invite(principal: Principal) -> None:
         email = left.text_input("Email address (their user ID)", key="invite_email")
         name = right.text_input("Name", key="invite_name")
         phone = left.text_input("Phone (optional)", key="invite_phone")
-        label = right.selectbox("Role to give", [label for label, _ in offered], key="invite_role")
+        # Least privilege first: no role is chosen until the admin picks one.
+        label = right.selectbox("Role to give", [label for label, _ in offered], key="invite_role",
+                                index=None, placeholder="Choose a role and where it applies")
         if st.form_submit_button("Send invitation"):
             current = runtime.current_principal()
             if current is None:
                 st.rerun()
+            if label is None:
+                st.error("Choose the role to offer.")
+                return
             try:
-                memberships.invite(runtime.database(), current, email=email, name=name,
-                                   phone=phone, role=dict(offered)[label])
+                role_invitations.invite(runtime.database(), current, email=email, name=name,
+                                        phone=phone, role=dict(offered)[label])
             except DomainError as error:
                 st.error(str(error))
             else:
-                st.success("Invitation sent. The link works for 48 hours.")
+                # Through the screen's message and a fresh run, so the list above shows it at once.
+                st.session_state["users_message"] = (
+                    "success", "Invitation sent. The link works for 48 hours; nothing is given "
+                               "until the person accepts.")
+                st.rerun()

@@ -8,7 +8,7 @@ import pandas as pd
 import streamlit as st
 
 from pages.common import components, runtime
-from pages.screens import user_directory, user_invite
+from pages.screens import user_directory, user_invitations, user_invite
 from services import email_delivery, users
 from services.errors import DomainError
 from services.policy import Action
@@ -93,6 +93,7 @@ def render(principal: Principal) -> None:
         _locked(principal)
     _lookup(principal)
     user_directory.people(principal)
+    user_invitations.invitations(principal)
     user_invite.invite(principal)
     if principal.is_staff:
         _delivery(principal)

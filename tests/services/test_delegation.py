@@ -9,8 +9,8 @@ from dataclasses import dataclass
 import pytest
 from sqlalchemy import select
 
-from db.models import Account, AuditEvent, Provider, ProviderGroup, User
-from services import clock, memberships, principals
+from db.models import Account, AuditEvent, Provider, ProviderGroup, RoleInvitation, User
+from services import clock, memberships, principals, role_invitations
 from services.errors import InvalidInput, PermissionDenied
 from services.policy import Grant, Role
 
@@ -106,21 +106,22 @@ def _denials(db) -> int:
 
 
 @pytest.mark.parametrize("actor_key", sorted(MAY))
-def test_each_role_grants_exactly_what_it_may(db, place, make_user, actor_key):
+def test_each_role_invites_to_exactly_the_roles_it_may_give(db, place, make_user, actor_key):
+    """The role side alone: an invitation names an address, not a person in anyone's reach."""
     actor = _principal(db, _actor(make_user, place, actor_key))
     for label, role in _grants(place).items():
-        target = make_user(f"target-{label.replace('/', '-').replace(' ', '-')}@example.test")
+        address = f"invitee-{label.replace('/', '-').replace(' ', '-')}@example.test"
         denials = _denials(db)
         if label in MAY[actor_key]:
-            memberships.grant(db, actor, user_id=target, role=role)
-            with db.transaction(write=False) as session:
-                assert role in memberships.grants_of(session, target), label
+            role_invitations.invite(db, actor, email=address, name="Ivy Invitee", role=role)
         else:
             with pytest.raises(PermissionDenied):
-                memberships.grant(db, actor, user_id=target, role=role)
+                role_invitations.invite(db, actor, email=address, name="Ivy Invitee", role=role)
             assert _denials(db) == denials + 1, f"{label}: refusal not audited"
-            with db.transaction(write=False) as session:
-                assert memberships.grants_of(session, target) == [], label
+    with db.transaction(write=False) as session:
+        sent = session.scalars(select(RoleInvitation.email).order_by(RoleInvitation.id)).all()
+    assert [e.removeprefix("invitee-").removesuffix("@example.test") for e in sent] == [
+        label.replace("/", "-").replace(" ", "-").lower() for label in _grants(place) if label in MAY[actor_key]]
 
 
 @pytest.mark.parametrize("actor_key", sorted(MAY))
@@ -175,7 +176,8 @@ def test_the_last_group_admin_can_be_neither_removed_nor_demoted(db, place, make
     with pytest.raises(InvalidInput, match="keeps at least one group admin"):
         memberships.change_role(db, admin, user_id=only, old=own, new=Grant(
             Role.PROVIDER_STAFF, group_id=place.g1, provider_id=place.p1a))
-    second = make_user("second@example.test")
+    # A colleague already in the group (a person wholly in the admin's reach) becomes admin too.
+    second = make_user("second@example.test", provider=((place.g1, place.p1a, "provider_staff"),))
     memberships.grant(db, admin, user_id=second, role=own)
     memberships.revoke(db, admin, user_id=only, role=own)  # now allowed: another admin remains
     with db.transaction(write=False) as session:

@@ -1,4 +1,6 @@
-"""Invitation and reset links with a fake clock; forgot-password; changing one's password."""
+"""Links sent to people invited before invitations waited for acceptance, and reset links, with
+a fake clock; forgot-password; changing one's password. (Today's invitations:
+test_role_invitations.py.)"""
 
 from __future__ import annotations
 
@@ -11,7 +13,6 @@ from sqlalchemy import select
 from db.models import Account, AuditEvent, LoginSession, OutboxMessage, Token, User
 from services import auth, clock, invitations, memberships, password_reset, principals
 from services.errors import InvalidInput, SignInFailed
-from services.policy import Grant, Role
 from services.tokens import InvalidToken
 from tests.conftest import PASSWORD
 
@@ -40,9 +41,16 @@ def _links(db, kind: str) -> list[str]:
 
 
 def _invite(db, make_user, acme) -> tuple[int, str]:
-    admin = _principal(db, make_user("admin@acme.example", accounts=((acme, "account_admin"),)))
-    user_id = memberships.invite(db, admin, email="New.Hire@Acme.example", name="Nia Hire",
-                                 role=Grant(Role.ACCOUNT_USER, account_id=acme))
+    """A person invited before invitations waited for acceptance: an account with status
+    "invited", its role attached, and a link to set the password."""
+    make_user("admin@acme.example", accounts=((acme, "account_admin"),))
+    user_id = make_user("new.hire@acme.example", name="Nia Hire", status="invited",
+                        accounts=((acme, "account_user"),))
+    with db.transaction() as session:
+        user = session.get(User, user_id)
+        user.password_hash = None
+        invitations.send_invitation(session, user=user, inviter_name="Ada Admin",
+                                    organisation="Acme Freight", now=clock.now())
     return user_id, _links(db, "invitation")[-1]
 
 

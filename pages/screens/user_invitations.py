@@ -1,0 +1,58 @@
+"""The Users screen's list of invitations not yet answered: resend or cancel one.
+
+An entry shows only what the admin typed and chose (address, name, role) and the invitation's
+own dates: never whether the address has an account, nor anything about that account.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from pages.common import components, runtime
+from services import role_invitations
+from services.errors import DomainError
+from services.principals import Principal
+
+_VERSION_KEY = "invitations_version"
+
+
+def _act(label: str, action, invitation_id: int) -> None:
+    principal = runtime.current_principal()
+    if principal is None:
+        return
+    try:
+        action(runtime.database(), principal, invitation_id=invitation_id)
+    except DomainError as error:
+        st.session_state["users_message"] = ("error", str(error))
+    else:
+        st.session_state["users_message"] = ("success", f"{label}: done.")
+    # The list changes under the selection: start the next run with nothing ticked.
+    st.session_state[_VERSION_KEY] = st.session_state.get(_VERSION_KEY, 0) + 1
+
+
+def invitations(principal: Principal) -> None:
+    st.subheader("Invitations waiting for an answer")
+    rows = role_invitations.waiting(runtime.database(), principal)
+    if not rows:
+        st.caption("No invitation is waiting for an answer.")
+        return
+    table = pd.DataFrame([{
+        "Email": r.email, "Name (as typed)": r.name, "Role": r.role,
+        "State": "Expired" if r.expired else "Invitation sent",
+        "Sent": components.utc(r.sent_at), "Expires": components.utc(r.expires_at),
+        "Sent by": r.inviter} for r in rows])
+    event = st.dataframe(table, hide_index=True, width="stretch", on_select="rerun",
+                         selection_mode="single-row",
+                         key=f"invitations_grid_{st.session_state.get(_VERSION_KEY, 0)}")
+    chosen = [rows[i] for i in event.selection.rows if i < len(rows)]
+    if not chosen:
+        st.caption("Select an invitation to send it again (a new link for 48 hours) or cancel it.")
+        return
+    picked = chosen[0]
+    components.literal(f"Selected: {picked.email}, {picked.role}")
+    left, right = st.columns(2)
+    left.button("Send again", key=f"invitation_resend_{picked.id}", on_click=_act,
+                args=("Invitation sent again", role_invitations.resend, picked.id))
+    right.button("Cancel invitation", key=f"invitation_cancel_{picked.id}", on_click=_act,
+                 args=("Invitation cancelled", role_invitations.cancel, picked.id))
