@@ -17,6 +17,8 @@ from db.models.people import (
     AccountMembership,
     LoginSession,
     Membership,
+    SessionHandoff,
+    SignInFailure,
     StaffRole,
     Token,
     User,
@@ -36,5 +38,6 @@ __all__ = [
     "ACCOUNT_KINDS", "EVERY_REPORT", "AccountActivityDaily", "AccountVolumeDaily", "ReportVolumeDaily", "ACCOUNT_ROLES", "INCIDENT_STATUSES", "OUTBOX_STATUSES", "PROVIDER_ROLES", "REPORT_STATUSES", "REPORT_TYPES",
     "STAFF_ROLES", "USER_STATUSES", "Account", "AccountMembership", "AuditEvent", "Base", "Incident",
     "LoginSession", "Membership", "OutboxMessage", "Patient", "Provider", "ProviderGroup", "Report",
-    "RegistrationCode", "ReportRead", "ReportRecipient", "StaffRole", "Token", "User",
+    "RegistrationCode", "ReportRead", "ReportRecipient", "SessionHandoff", "SignInFailure", "StaffRole",
+    "Token", "User",
 ]

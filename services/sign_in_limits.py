@@ -1,0 +1,34 @@
+"""The per-address sign-in limit: many failures from one client address pause its sign-ins.
+
+Per-account lockout stops guessing one password; this stops one network trying a password
+across many accounts. Failures are rows in the database, so every replica counts the same.
+A success does not reset the count: one working account must not buy more guesses at others.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import delete, func, select
+from sqlalchemy.orm import Session
+
+from db.models import SignInFailure
+from services import settings
+
+
+def is_limited(session: Session, *, address: str, now: datetime) -> bool:
+    """True while the address has reached its failures within the window."""
+    limits = settings.current()
+    failures = session.scalar(
+        select(func.count()).select_from(SignInFailure)
+        .where(SignInFailure.address == address,
+               SignInFailure.failed_at > now - limits.address_failure_window))
+    return failures >= limits.address_failures_before_limit
+
+
+def record_failure(session: Session, *, address: str, now: datetime) -> None:
+    """Count one failure for the address, dropping its failures that no longer count."""
+    window = settings.current().address_failure_window
+    session.execute(delete(SignInFailure).where(SignInFailure.address == address,
+                                                SignInFailure.failed_at <= now - window))
+    session.add(SignInFailure(address=address[:64], failed_at=now))
