@@ -32,3 +32,21 @@ def record_failure(session: Session, *, address: str, now: datetime) -> None:
     session.execute(delete(SignInFailure).where(SignInFailure.address == address,
                                                 SignInFailure.failed_at <= now - window))
     session.add(SignInFailure(address=address[:64], failed_at=now))
+
+
+def client_address(*, peer: str | None, forwarded: list[str]) -> str:
+    """The address sign-in failures count against.
+
+    Without RESULTSDESK_TRUSTED_PROXY_HEADER it is the peer of the connection (anyone can write
+    a forwarded header). With it, each of our RESULTSDESK_TRUSTED_PROXIES proxies appended one
+    address to that header, so the client is that many entries from the right; whatever the
+    client wrote itself sits further left and is never believed.
+    """
+    limits = settings.current()
+    peer = peer or "local"  # Streamlit reports a loopback peer as no address
+    if not limits.trusted_proxy_header:
+        return peer
+    hops = [hop.strip() for value in forwarded for hop in value.split(",") if hop.strip()]
+    if len(hops) < limits.trusted_proxies:
+        return peer
+    return hops[-limits.trusted_proxies][:64]
