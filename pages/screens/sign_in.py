@@ -16,7 +16,10 @@ _NOTICES = {"signed-out": "You have signed out.", "sign-in-expired": HandoffRefu
 def _client_address() -> str:
     header = settings.current().trusted_proxy_header
     forwarded = st.context.headers.get_all(header) if header else []
-    return sign_in_limits.client_address(peer=st.context.ip_address, forwarded=forwarded)
+    peer = st.context.ip_address
+    # Only a string is an address (AppTest, for one, has no real connection).
+    return sign_in_limits.client_address(peer=peer if isinstance(peer, str) else None,
+                                         forwarded=[f for f in forwarded if isinstance(f, str)])
 
 
 def _notice_from_address() -> None:
