@@ -8,9 +8,10 @@ st.set_page_config(page_title="ResultsDesk", page_icon="📋", layout="wide")
 
 principal = runtime.current_principal()
 current = st.navigation(navigation.pages_for(principal), expanded=True)
+if session_cookie.hand_over():  # just signed in: the browser collects its cookie first
+    st.stop()
 if principal is not None:
     navigation.sidebar(principal)
     navigation.audit_refused_address(principal)
     runtime.watch_idle_timeout()
-session_cookie.sync(st.session_state.get(runtime.TOKEN_KEY))
 current.run()

@@ -5,7 +5,7 @@
     python -m bench.load --sessions 2 --seconds 5      # smoke check: exits 1 on any error
 
 Fills (or reuses) a database of synthetic reports (bench.load_data), then for each round starts
-one `streamlit run app.py` on a free port, warms it with one session, reads its memory, and lets
+one `streamlit run portal.py` on a free port, warms it with one session, reads its memory, and lets
 N client users (employer, payor and TPA users, one per session) work the Reports screen at once
 for the given seconds: search, page, tick results, download them, with 1-3 s pauses between
 clicks (bench.load_person), while each tab also runs the app's once-a-minute idle check. The

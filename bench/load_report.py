@@ -179,7 +179,7 @@ def reading(results: list[dict]) -> list[str]:
 
 def section(results: list[dict], info: dict, seconds: float, backend: str, command: str) -> str:
     setup = (
-        f"One `streamlit run app.py` on {backend} with {info['reports']:,} synthetic reports "
+        f"One `streamlit run portal.py` on {backend} with {info['reports']:,} synthetic reports "
         "(`bench/report_rows.py`), with the settings of `.streamlit/config.toml` (\"as shipped\")"
         + (" and with the compared setting" if _compared(results) else "") + ". "
         "Each session is one employer, payor or TPA user, signed in through a server-side "

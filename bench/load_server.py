@@ -1,6 +1,6 @@
 """One real portal server for the load benchmark: started, watched for memory, stopped.
 
-It is started the way an operator starts a replica (`streamlit run app.py`, the same process the
+It is started the way an operator starts a replica (`streamlit run portal.py`, the same process the
 browser tests start), so what is measured includes uvicorn, the websocket handling and the
 script runs.
 """

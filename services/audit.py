@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from db.engine import Database
 from db.models import AuditEvent
-from services import clock
+from services import clock, probing, settings
 from services.errors import PermissionDenied
 
 GENESIS = "0" * 64  # the "previous hash" of the first event in the chain
@@ -35,7 +35,8 @@ ACTIONS = (
     "audit.verified", "incident.assessed", "incident.closed", "incident.reopened",
     "incident.rerouted", "incident.notified", "incidents.exported", "audit.exported", "incident.removal_confirmed",
     "dashboard.exported", "invitation.sent", "invitation.resent", "invitation.accepted",
-    "invitation.declined", "invitation.cancelled",
+    "invitation.declined", "invitation.cancelled", "session.probing", "session.handoff_refused",
+    "sign_in.address_limited",
 )
 
 
@@ -80,9 +81,20 @@ def digest(event: AuditEvent, previous: str) -> str:
 
 
 def record_denial(db: Database, denied: PermissionDenied) -> None:
-    """Write a permission denial in its own transaction, so it outlives the refused work."""
+    """Write a permission denial in its own transaction, so it outlives the refused work.
+
+    The refusal also counts against the signed-in session; the one that reaches the probing
+    limit ends the session and writes the single session.probing event.
+    """
+    now = clock.now()
     with db.transaction() as session:
         record(session, action="permission.denied", outcome="denied",
                actor_user_id=denied.actor_user_id, actor_email=denied.actor_email,
                target_type=denied.target_type, target_id=denied.target_id,
-               details={"action": denied.action})
+               details={"action": denied.action}, now=now)
+        if denied.session_id is not None and probing.count_refusal(
+                session, session_id=denied.session_id, now=now):
+            record(session, action="session.probing", outcome="denied",
+                   actor_user_id=denied.actor_user_id, actor_email=denied.actor_email,
+                   target_type="session", target_id=denied.session_id,
+                   details={"refusals": settings.current().refusals_before_probing}, now=now)

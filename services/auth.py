@@ -14,8 +14,9 @@ from sqlalchemy import select, update
 
 from db.engine import Database
 from db.models import User
-from services import account_emails, audit, clock, passwords, portal_activity, principals, sessions, settings
-from services.errors import SignInFailed
+from services import (account_emails, audit, clock, passwords, portal_activity, principals, session_handoff,
+                      sessions, settings, sign_in_limits)
+from services.errors import SignInFailed, SignInLimited
 from services.principals import Principal
 from services.transaction import transaction
 
@@ -24,6 +25,7 @@ from services.transaction import transaction
 class SignedIn:
     token: str
     principal: Principal
+    handoff_code: str  # what the browser trades for its HttpOnly cookie (services.session_handoff)
 
 
 def normalise_email(email: str) -> str:
@@ -31,12 +33,23 @@ def normalise_email(email: str) -> str:
     return email.strip().lower()
 
 
-def sign_in(db: Database, *, email: str, password: str) -> SignedIn:
-    """Check the password exactly as typed; raise SignInFailed for every kind of refusal."""
+def sign_in(db: Database, *, email: str, password: str, client_address: str | None = None) -> SignedIn:
+    """Check the password exactly as typed; raise SignInFailed for every kind of refusal.
+
+    With a client address, failures count against it too, and an address at its limit gets
+    SignInLimited without its password being checked at all.
+    """
     now = clock.now()
     address = normalise_email(email)
     with transaction(db, write=False) as session:
-        user = session.scalars(select(User).where(User.email == address)).first()
+        limited = client_address is not None and sign_in_limits.is_limited(
+            session, address=client_address, now=now)
+        user = None if limited else session.scalars(select(User).where(User.email == address)).first()
+    if limited:
+        with transaction(db) as session:
+            audit.record(session, action="sign_in.address_limited", outcome="denied",
+                         details={"client_address": client_address}, now=now)
+        raise SignInLimited()
     # The slow part happens outside any transaction, so a sign-in never holds a write lock.
     matched = passwords.verify_password(password, user.password_hash if user else None)
 
@@ -50,11 +63,14 @@ def sign_in(db: Database, *, email: str, password: str) -> SignedIn:
         if not failed:
             token = sessions.start(session, user=user, now=now)
             session.flush()
-            principal = principals.load(session, user)
+            principal = principals.load(session, user, session_id=sessions.session_id(session, token))
+            handoff_code = session_handoff.issue(session, session_id=principal.session_id, now=now)
             portal_activity.record_sign_in(session, principal, now=now)
+        elif client_address is not None:
+            sign_in_limits.record_failure(session, address=client_address, now=now)
     if failed:
         raise SignInFailed()
-    return SignedIn(token=token, principal=principal)
+    return SignedIn(token=token, principal=principal, handoff_code=handoff_code)
 
 
 def _settle(session, user: User, matched: bool, now) -> bool:

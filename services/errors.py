@@ -24,12 +24,31 @@ class SignInFailed(DomainError):
         super().__init__(self.MESSAGE)
 
 
+class SignInLimited(SignInFailed):
+    """Too many failed sign-ins came from this client address lately; every sign-in waits."""
+
+    MESSAGE = (SignInFailed.MESSAGE
+               + " There have been too many attempts from this network; try again later.")
+
+
+class HandoffRefused(DomainError):
+    """A sign-in hand-off code that is unknown, expired or already used."""
+
+    MESSAGE = "That sign-in link has expired or was already used. Please sign in again."
+
+    def __init__(self, reason: str) -> None:
+        self.reason = reason
+        super().__init__(self.MESSAGE)
+
+
 class SessionEnded(DomainError):
     """The browser's session token no longer opens a session."""
 
     MESSAGES = {
         "idle": "You were signed out after a period of inactivity. Please sign in again.",
         "absolute": "Your session reached its maximum length. Please sign in again.",
+        # Neutral on purpose: the one refused that often learns nothing about the threshold.
+        "probing": "Your session has ended. Please sign in again.",
     }
 
     def __init__(self, reason: str) -> None:
@@ -41,8 +60,10 @@ class PermissionDenied(DomainError):
     """The acting user may not do this; carries what the audit trail records about it."""
 
     def __init__(self, *, actor_user_id: int | None, actor_email: str | None, action: str,
-                 target_type: str | None = None, target_id: str | int | None = None) -> None:
+                 target_type: str | None = None, target_id: str | int | None = None,
+                 session_id: int | None = None) -> None:
         self.actor_user_id = actor_user_id
+        self.session_id = session_id
         self.actor_email = actor_email
         self.action = action
         self.target_type = target_type

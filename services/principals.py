@@ -80,7 +80,8 @@ class Principal:
     def denied(self, action: Action, *, target_type: str | None = None,
                target_id: str | int | None = None) -> PermissionDenied:
         return PermissionDenied(actor_user_id=self.user_id, actor_email=self.email,
-                                action=str(action), target_type=target_type, target_id=target_id)
+                                action=str(action), target_type=target_type, target_id=target_id,
+                                session_id=self.session_id)
 
     def require(self, action: Action, *, target_type: str | None = None,
                 target_id: str | int | None = None) -> None:

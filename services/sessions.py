@@ -39,6 +39,19 @@ def start(session: Session, *, user: User, now: datetime) -> str:
     return token
 
 
+def session_id(session: Session, token: str) -> int:
+    """The id of the session a token opens (for a session started in this transaction)."""
+    return session.scalar(select(LoginSession.id).where(LoginSession.token_hash == _hash(token)))
+
+
+def replace_token(session: Session, *, session_id: int) -> str:
+    """Give an open session a fresh browser token (the old one stops working); returns it."""
+    token = secrets.token_urlsafe(TOKEN_BYTES)
+    session.execute(update(LoginSession).where(LoginSession.id == session_id)
+                    .values(token_hash=_hash(token)))
+    return token
+
+
 def _cutoffs(now: datetime) -> tuple[datetime, datetime]:
     """A session created at or before the first, or last seen at or before the second, is over."""
     limits = settings.current()
@@ -70,7 +83,9 @@ def resume(db: Database, token: str, *, activity: bool = True) -> Principal:
             .where(LoginSession.token_hash == _hash(token))
         ).first()
         if found is None or found[0].ended_at is not None:
-            raise SessionEnded("ended")
+            # A probing end is said once more, neutrally; every other ended session just asks
+            # for a sign-in (a stale cookie of it is refused here on every visit).
+            raise SessionEnded("probing" if found and found[0].end_reason == "probing" else "ended")
         row, user = found
         reason = _end_reason(row, user, now)
         if reason is None:

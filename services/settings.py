@@ -45,6 +45,16 @@ class Settings:
     failed_attempts_before_lock: int
     demo: bool
     cookie_secure: bool
+    session_handoff_lifetime: timedelta
+    # Probing: a session refused this many times within the window is ended.
+    refusals_before_probing: int
+    refusal_window: timedelta
+    # Sign-in failures from one client address before every sign-in from it is refused.
+    address_failures_before_limit: int
+    address_failure_window: timedelta
+    # Which forwarded header names the client, and how many proxies of ours append to it.
+    trusted_proxy_header: str
+    trusted_proxies: int
     blob_dir: Path
     # Reports
     max_report_bytes: int
@@ -74,6 +84,13 @@ def current() -> Settings:
         failed_attempts_before_lock=3,
         demo=_flag("RESULTSDESK_DEMO", True),
         cookie_secure=_flag("RESULTSDESK_COOKIE_SECURE", True),
+        session_handoff_lifetime=timedelta(seconds=30),
+        refusals_before_probing=int(_positive_number("RESULTSDESK_PROBING_REFUSALS", 20)),
+        refusal_window=timedelta(minutes=1),
+        address_failures_before_limit=int(_positive_number("RESULTSDESK_ADDRESS_FAILURES", 30)),
+        address_failure_window=timedelta(minutes=_positive_number("RESULTSDESK_ADDRESS_FAILURE_MINUTES", 10)),
+        trusted_proxy_header=(os.environ.get("RESULTSDESK_TRUSTED_PROXY_HEADER") or "").strip(),
+        trusted_proxies=int(_positive_number("RESULTSDESK_TRUSTED_PROXIES", 1)),
         blob_dir=Path(os.environ.get("RESULTSDESK_BLOB_DIR") or PROJECT_ROOT / "var" / "blobs"),
         max_report_bytes=int(_positive_number("RESULTSDESK_MAX_REPORT_MB", 20) * 1024 * 1024),
         max_report_pages=int(_positive_number("RESULTSDESK_MAX_REPORT_PAGES", 200)),

@@ -1,4 +1,4 @@
-"""A ResultsDesk server as an operator starts one: `streamlit run app.py` on a free port.
+"""A ResultsDesk server as an operator starts one: `streamlit run portal.py` on a free port.
 
 The browser tests and the load benchmark both drive real servers started this way.
 """
@@ -60,7 +60,7 @@ class PortalProcess:
     def start(self) -> None:
         with open(self.log, "ab") as log:
             self.process = subprocess.Popen(
-                [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
+                [sys.executable, "-m", "streamlit", "run", "portal.py", "--server.headless", "true",
                  "--server.address", "127.0.0.1", "--server.port", str(self.port), *self.options],
                 cwd=PROJECT_ROOT, env={**self.env, "PYTHONUNBUFFERED": "1"}, stdout=log,
                 stderr=subprocess.STDOUT)

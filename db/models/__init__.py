@@ -19,6 +19,8 @@ from db.models.people import (
     LoginSession,
     Membership,
     RoleInvitation,
+    SessionHandoff,
+    SignInFailure,
     StaffRole,
     Token,
     User,
@@ -38,5 +40,6 @@ __all__ = [
     "ACCOUNT_KINDS", "EVERY_REPORT", "AccountActivityDaily", "AccountVolumeDaily", "ReportVolumeDaily", "ACCOUNT_ROLES", "INCIDENT_STATUSES", "OUTBOX_STATUSES", "PROVIDER_ROLES", "REPORT_STATUSES", "REPORT_TYPES",
     "STAFF_ROLES", "USER_STATUSES", "Account", "AccountMembership", "AuditEvent", "Base", "Incident",
     "LoginSession", "Membership", "OutboxMessage", "Patient", "Provider", "ProviderGroup", "Report",
-    "RegistrationCode", "ReportRead", "RoleInvitation", "INVITATION_STATUSES", "ReportRecipient", "StaffRole", "Token", "User",
+    "RegistrationCode", "ReportRead", "RoleInvitation", "INVITATION_STATUSES", "ReportRecipient",
+    "SessionHandoff", "SignInFailure", "StaffRole", "Token", "User",
 ]

@@ -8,7 +8,7 @@ from urllib.parse import urlparse
 
 import streamlit as st
 
-from pages.common import components, runtime
+from pages.common import components, runtime, session_cookie
 from pages.screens import (
     audit,
     client_accounts,
@@ -26,7 +26,7 @@ from pages.screens import (
     users,
 )
 from pages.screens.coming_soon import placeholder
-from services import audit as audit_trail, sessions
+from services import audit as audit_trail
 from services import terms as terms_of_use
 from services.policy import Action
 from services.principals import Principal
@@ -115,16 +115,8 @@ def audit_refused_address(principal: Principal | None) -> None:
                             principal.denied(screen.action, target_type="screen", target_id=path))
 
 
-def _sign_out() -> None:
-    token = st.session_state.get(runtime.TOKEN_KEY)
-    if token:
-        sessions.end(runtime.database(), token)
-    runtime.forget_session(token)
-    st.session_state[runtime.NOTICE_KEY] = "You have signed out."
-
-
 def sidebar(principal: Principal) -> None:
     with st.sidebar:
         components.literal(principal.name, tag="strong")
         components.literal(principal.email, tag="small")
-        st.button("Sign out", on_click=_sign_out, key="sign_out")
+        session_cookie.sign_out_button()

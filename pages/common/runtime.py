@@ -118,14 +118,15 @@ def remember_session(token: str) -> None:
 
 
 def forget_session(token: str | None) -> None:
-    """Drop the token from this browser session and its cookie (the server side is separate).
+    """Drop the token from this browser session (the server side is separate).
 
     Everything else the signed-in user left in this tab goes too (searches, pages, an open
-    report, a prepared download): the next person to sign in here starts clean.
+    report, a prepared download): the next person to sign in here starts clean. The HttpOnly
+    cookie stays until sign-out or the next sign-in replaces it; it opens nothing any more,
+    and this tab stops offering it.
     """
     for key in list(st.session_state):
         if key not in (_DEAD_COOKIE_KEY, NOTICE_KEY):
             del st.session_state[key]
     if token:
         st.session_state[_DEAD_COOKIE_KEY] = token
-        session_cookie.schedule_clear(token)

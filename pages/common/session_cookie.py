@@ -1,39 +1,33 @@
 """The browser cookie that carries the session token across refreshes and new tabs.
 
-Streamlit reads request cookies (st.context.cookies) but cannot set them, so a tiny inline
-component writes document.cookie. The value is an opaque random token, useless once the
-server-side session ends. It is a browser-session cookie (no Max-Age: closing the browser
-drops it) and SameSite=Strict keeps it off cross-site requests.
+Only the server writes it (pages/common/session_routes.py), HttpOnly, so no script on the page
+can read it. After a successful sign-in this screen hands the browser a one-time code in a
+small form that posts itself to /auth/session; the response sets the cookie and sends the
+browser back to where it was, where a new Streamlit session resumes from the cookie. Sign-out
+is a form too, posted to /auth/sign-out, which ends the session and clears the cookie.
 """
 
 from __future__ import annotations
 
+from html import escape
+from urllib.parse import urlsplit
+
 import streamlit as st
 
-from services import settings
-
 COOKIE_NAME = "resultsdesk_session"
-_CLEAR_KEY = "session_cookie_clear"
+SESSION_ROUTE = "/auth/session"
+SIGN_OUT_ROUTE = "/auth/sign-out"
+_HANDOFF_KEY = "session_handoff"
 
-# Clearing only removes the cookie if it still holds the ended token: another tab may have
-# signed in since and written a new one.
-_JS = """
-export default function(component) {
-  const { data } = component;
-  if (!data || !data.name) return;
-  const attributes = "; Path=/; SameSite=Strict" + (data.secure ? "; Secure" : "");
-  if (data.value) {
-    document.cookie = `${data.name}=${data.value}${attributes}`;
-    return;
-  }
-  const current = document.cookie.split("; ").find((c) => c.startsWith(`${data.name}=`));
-  if (current && current.slice(data.name.length + 1) === data.ended) {
-    document.cookie = `${data.name}=${attributes}; Max-Age=0`;
-  }
-}
-"""
+# The one script: it submits the form the browser would otherwise wait on a press for.
+_HANDOFF_FORM = """<form id="resultsdesk-handoff" method="post" action="{action}">
+<input type="hidden" name="code" value="{code}"><input type="hidden" name="next" value="{next}">
+<p>Signing you in&hellip;</p><button type="submit">Continue to ResultsDesk</button></form>
+<script>document.getElementById("resultsdesk-handoff").submit();</script>"""
 
-_writer = st.components.v2.component("resultsdesk_session_cookie", js=_JS)
+_SIGN_OUT_FORM = """<form method="post" action="{action}">
+<button type="submit" style="font: inherit; padding: 0.25rem 0.75rem; border-radius: 0.5rem;
+border: 1px solid rgba(49, 51, 63, 0.2); background: white; cursor: pointer;">Sign out</button></form>"""
 
 
 def read() -> str | None:
@@ -42,17 +36,30 @@ def read() -> str | None:
     return value if isinstance(value, str) and value else None
 
 
-def schedule_clear(ended_token: str) -> None:
-    st.session_state[_CLEAR_KEY] = ended_token
+def _current_path() -> str:
+    url = st.context.url
+    parts = urlsplit(url) if isinstance(url, str) else None
+    if parts is None or not parts.path.startswith("/"):
+        return "/"
+    return parts.path + (f"?{parts.query}" if parts.query else "")
 
 
-def sync(token: str | None) -> None:
-    """Make the browser's cookie match this session; app.py calls it once per run."""
-    ended = st.session_state.pop(_CLEAR_KEY, "")
-    if not token and not ended:
-        return
-    # Mounted on every signed-in run with the same data, so the write also survives a
-    # rerun that happens before the browser has drawn the first one.
-    _writer(data={"name": COOKIE_NAME, "value": token or "", "ended": ended,
-                  "secure": settings.current().cookie_secure},
-            key="session_cookie", height=0)
+def schedule_handoff(code: str) -> None:
+    """After a sign-in: the next run sends the browser to collect its cookie."""
+    st.session_state[_HANDOFF_KEY] = code
+
+
+def hand_over() -> bool:
+    """Show the self-posting hand-off form if a sign-in just happened; True when shown."""
+    code = st.session_state.pop(_HANDOFF_KEY, None)
+    if not code:
+        return False
+    st.html(_HANDOFF_FORM.format(action=SESSION_ROUTE, code=escape(code, quote=True),
+                                 next=escape(_current_path(), quote=True)),
+            unsafe_allow_javascript=True)
+    return True
+
+
+def sign_out_button() -> None:
+    """A plain form: the browser posts it, the server ends the session and clears the cookie."""
+    st.html(_SIGN_OUT_FORM.format(action=SIGN_OUT_ROUTE))

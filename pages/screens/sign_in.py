@@ -4,11 +4,29 @@ from __future__ import annotations
 
 import streamlit as st
 
-from pages.common import runtime
-from services import auth
-from services.errors import SignInFailed
+from pages.common import runtime, session_cookie
+from services import auth, settings, sign_in_limits
+from services.errors import HandoffRefused, SignInFailed
 
 _FAILED_KEY = "sign_in_failed"
+# Set by the session routes' redirects (pages/common/session_routes.py).
+_NOTICES = {"signed-out": "You have signed out.", "sign-in-expired": HandoffRefused.MESSAGE}
+
+
+def _client_address() -> str:
+    header = settings.current().trusted_proxy_header
+    forwarded = st.context.headers.get_all(header) if header else []
+    peer = st.context.ip_address
+    # Only a string is an address (AppTest, for one, has no real connection).
+    return sign_in_limits.client_address(peer=peer if isinstance(peer, str) else None,
+                                         forwarded=[f for f in forwarded if isinstance(f, str)])
+
+
+def _notice_from_address() -> None:
+    notice = _NOTICES.get(st.query_params.get("notice", ""))
+    if notice:
+        st.session_state[runtime.NOTICE_KEY] = notice
+        del st.query_params["notice"]
 
 
 def _submit() -> None:
@@ -17,16 +35,20 @@ def _submit() -> None:
     # The password leaves session state at once; it is used exactly as typed.
     st.session_state["sign_in_password"] = ""
     try:
-        signed_in = auth.sign_in(runtime.database(), email=email, password=password)
+        signed_in = auth.sign_in(runtime.database(), email=email, password=password,
+                                 client_address=_client_address())
     except SignInFailed as failed:
         st.session_state[_FAILED_KEY] = str(failed)
         return
     st.session_state.pop(_FAILED_KEY, None)
     st.session_state.pop(runtime.NOTICE_KEY, None)
+    # This tab is signed in at once; the browser then collects its HttpOnly cookie.
     runtime.remember_session(signed_in.token)
+    session_cookie.schedule_handoff(signed_in.handoff_code)
 
 
 def render() -> None:
+    _notice_from_address()
     st.title("Sign in to ResultsDesk")
     st.caption("Occupational-health reports and results for clinics, employers, payors and TPAs.")
     notice = st.session_state.get(runtime.NOTICE_KEY)

@@ -50,7 +50,10 @@ def app(demo_db) -> AppTest:
 def sign_in(at: AppTest, email: str, password: str = demo_seed.DEMO_PASSWORD) -> AppTest:
     at.text_input(key="sign_in_email").input(email)
     at.text_input(key="sign_in_password").input(password)
-    return at.button(key="FormSubmitter:sign_in-Sign in").click().run()
+    at.button(key="FormSubmitter:sign_in-Sign in").click().run()
+    # A successful sign-in first shows the browser its cookie hand-off (a form AppTest cannot
+    # post); the tab itself is already signed in, as the next run shows.
+    return at.run()
 
 
 def screens(at: AppTest) -> set[str]:
@@ -81,3 +84,17 @@ def fake_clock_app(fake_clock):
 def literal_texts(at: AppTest) -> list[str]:
     """The bodies of the st.html elements: where names and emails are shown, escaped."""
     return [element.proto.body for element in at.get("html")]
+
+
+def sign_out(at: AppTest) -> AppTest:
+    """What the sidebar's Sign out form does, for a tab AppTest drives.
+
+    In a browser the form posts to /auth/sign-out, which ends the session, and the page then
+    loads as a brand-new Streamlit session. Here the session ends the same way and the tab's
+    next run finds it ended, which empties the tab's state as every ended session does.
+    """
+    from services import sessions
+
+    sessions.end(runtime.database(), at.session_state["session_token"])
+    at.query_params["notice"] = "signed-out"
+    return at.run()

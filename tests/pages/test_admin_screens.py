@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from services import policy
-from tests.pages.conftest import literal_texts, open_screen, sign_in, titles
+from tests.pages.conftest import literal_texts, open_screen, sign_in, sign_out, titles
 
 
 def _lock(app, email):
@@ -32,7 +32,7 @@ def test_support_unlocks_from_the_users_screen_and_the_user_gets_back_in(app, fa
     app.button(key="unlock").click().run()
     assert [s.value for s in app.success] == ["Unlock: done."]
     assert "No locked accounts in your scope." in [m.value for m in app.markdown]
-    app.button(key="sign_out").click().run()
+    sign_out(app)
     sign_in(app, "clinic@demo.test")
     assert titles(app)[0] == "Welcome"
 

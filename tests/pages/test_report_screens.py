@@ -17,7 +17,7 @@ from db.models import (
 from services import report_access, report_search
 from services.report_search import ReportFilter
 from tests.conftest import principal_of
-from tests.pages.conftest import literal_texts, open_screen, screens, sign_in, titles
+from tests.pages.conftest import literal_texts, open_screen, screens, sign_in, sign_out, titles
 
 EMPLOYER = "employer@demo.test"
 SUPPORT = "support@demo.test"
@@ -145,7 +145,7 @@ def test_the_next_user_on_the_same_tab_starts_with_a_fresh_search(app, demo_db, 
     app.button(key=SEARCH).click().run()
     count = _search(demo_db, SUPPORT, account_id=payor).count
     assert _count_texts(app) == [f"**{count}** results · showing 1–{len(_grid(app))}"]
-    app.button(key="sign_out").click().run()
+    sign_out(app)
     _reports(app, EMPLOYER)
     assert not app.error
     assert _grid(app)["Report #"].tolist() == [r.id for r in _search(demo_db, EMPLOYER).rows]
@@ -155,7 +155,7 @@ def test_the_next_user_on_the_same_tab_starts_with_a_fresh_search(app, demo_db, 
 def test_the_next_user_on_the_same_tab_sees_their_own_count(app, demo_db, fake_clock_app):
     _reports(app, SUPPORT)
     assert _count_texts(app) == ["**60** results · showing 1–50"]
-    app.button(key="sign_out").click().run()
+    sign_out(app)
     _reports(app, EMPLOYER)
     own = _search(demo_db, EMPLOYER)
     assert _count_texts(app) == [f"**{own.count}** results · showing 1–{len(own.rows)}"]
@@ -245,7 +245,7 @@ def test_a_group_admin_can_upload_and_an_employer_cannot(app, fake_clock_app):
     open_screen(app, "upload")
     assert titles(app) == ["Upload reports"]
     assert [u.key for u in app.get("file_uploader")] == ["upload_files", "upload_manifest"]
-    app.button(key="sign_out").click().run()
+    sign_out(app)
     sign_in(app, EMPLOYER)
     assert "reports" in screens(app) and "upload" not in screens(app)
 

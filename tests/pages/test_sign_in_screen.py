@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import select
 
 from db.models import AuditEvent
-from services import sessions
+from services import demo_seed, sessions
 from services.errors import SessionEnded, SignInFailed
 from tests.pages.conftest import open_screen, screens, sign_in, titles
 
@@ -70,14 +70,47 @@ def test_wrong_password_and_locked_account_read_the_same(app, demo_db):
     assert len(_audit(demo_db, "user.locked")) == 1
 
 
-def test_sign_out_ends_the_server_session(app, demo_db):
-    sign_in(app, "manager@demo.test")
-    token = app.session_state["session_token"]
-    app.button(key="sign_out").click().run()
-    assert titles(app) == ["Sign in to ResultsDesk"]
-    assert [i.value for i in app.info] == ["You have signed out."]
-    with pytest.raises(SessionEnded):
-        sessions.resume(demo_db, token)
+def test_a_successful_sign_in_hands_the_browser_a_self_posting_code_form(demo_db):
+    from streamlit.testing.v1 import AppTest
+
+    from tests.pages.conftest import APP
+
+    at = AppTest.from_file(APP, default_timeout=30).run()
+    at.text_input(key="sign_in_email").input("manager@demo.test")
+    at.text_input(key="sign_in_password").input("wrong")
+    at.button(key="FormSubmitter:sign_in-Sign in").click().run()
+    assert not _handoff_forms(at)  # a failure hands over nothing
+    at.text_input(key="sign_in_password").input(demo_seed.DEMO_PASSWORD)
+    at.button(key="FormSubmitter:sign_in-Sign in").click().run()
+    [form] = _handoff_forms(at)  # the code travels in a posted form, never in the address
+    assert 'method="post" action="/auth/session"' in form and 'name="code"' in form
+    assert titles(at) == []  # nothing else is drawn before the browser has its cookie
+    at.run()  # this tab itself is signed in already
+    assert titles(at)[0] == "Welcome"
+    assert not _handoff_forms(at)  # one hand-off per sign-in
+    assert 'action="/auth/sign-out"' in "".join(_html(at))
+
+
+def test_the_sign_in_screen_says_why_it_is_shown_after_a_redirect(demo_db):
+    from streamlit.testing.v1 import AppTest
+
+    from tests.pages.conftest import APP
+
+    for notice, text in (("signed-out", "You have signed out."),
+                         ("sign-in-expired", "That sign-in link has expired or was already used.")):
+        at = AppTest.from_file(APP, default_timeout=30)
+        at.query_params["notice"] = notice
+        at.run()
+        assert titles(at) == ["Sign in to ResultsDesk"]
+        assert [i.value for i in at.info][0].startswith(text)
+
+
+def _html(at):
+    return [element.proto.body for element in at.get("html")]
+
+
+def _handoff_forms(at):
+    return [body for body in _html(at) if "/auth/session" in body]
 
 
 def test_fifteen_idle_minutes_sign_the_user_out(app, fake_clock_app):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from db.models import AuditEvent, User
-from tests.pages.conftest import screens, sign_in, titles
+from tests.pages.conftest import screens, sign_in, sign_out, titles
 
 
 def test_a_new_terms_version_is_accepted_before_anything_else(app, demo_db, fake_clock_app,
@@ -23,7 +23,7 @@ def test_a_new_terms_version_is_accepted_before_anything_else(app, demo_db, fake
         assert user.terms_version == "2027-01" and user.terms_accepted_at is not None
         events = session.scalars(select(AuditEvent).where(AuditEvent.action == "terms.accepted")).all()
     assert [(e.actor_email, e.details) for e in events] == [("employer@demo.test", {"version": "2027-01"})]
-    app.button(key="sign_out").click().run()
+    sign_out(app)
     sign_in(app, "employer@demo.test")
     assert titles(app) == ["Welcome"]  # accepted once, not asked again
 
