@@ -129,13 +129,13 @@ def test_registration_invitation_and_first_sign_in(portal, context, mailbox):
                      invitation.get_payload(decode=True).decode()).group(0)
     token = link.rsplit("token=", 1)[1]
 
-    # The colleague follows the link, sets a password, accepts the terms and signs in.
+    # The colleague follows the link, sets a password, accepts the terms and the role, and signs in.
     page.goto(f"{url}/accept-invitation?token={token}")
     expect(page.get_by_role("heading", name="Accept your invitation")).to_be_visible()
     page.get_by_role("textbox", name="Password", exact=True).fill(STAFF[2])
     page.get_by_text("I have read and accept the terms of use").click()
-    page.get_by_role("button", name="Set password").click()
-    expect(page.get_by_text("Your password is set.")).to_be_visible()
+    page.get_by_role("button", name="Accept and set password").click()
+    expect(page.get_by_text("Your password is set and the invitation accepted.")).to_be_visible()
     _sign_in(page, url, STAFF[0], STAFF[2])
     page.get_by_test_id("stSidebarNav").get_by_role("link", name="Reports").click()
     expect(page.get_by_text("1 results")).to_be_visible()
