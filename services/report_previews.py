@@ -17,6 +17,8 @@ atomically under the PDF's hash and the same bytes give the same picture.
 from __future__ import annotations
 
 import os
+import sys
+import threading
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -77,13 +79,27 @@ def keep(session: Session, blob_store: BlobStore, sha256: str,
 
 
 def draw_missing(db: Database, blob_store: BlobStore, *, batch: int = BATCH, per_child: int = 1,
-                 workers: int = 1, grayscale: bool = False) -> Counter[str]:
-    """Draw every stored file without a picture; counts of "ready" and "failed"."""
+                 workers: int = 1, grayscale: bool = False, most: int | None = None) -> Counter[str]:
+    """Draw stored files without a picture, newest reports first; counts of "ready" and "failed".
+
+    `most` stops after about that many files (whole batches); None draws all.
+    """
     drawing_limits = limits(grayscale=grayscale)
+    budget = [most if most is not None else -1]
+    budget_lock = threading.Lock()
+
+    def next_batch() -> list[str]:
+        with budget_lock:
+            if budget[0] == 0:
+                return []
+            claimed = _claim(db, batch if budget[0] < 0 else min(batch, budget[0]))
+            if budget[0] > 0:
+                budget[0] -= len(claimed)
+            return claimed
 
     def work() -> Counter[str]:
         done: Counter[str] = Counter()
-        while claimed := _claim(db, batch):
+        while claimed := next_batch():
             done.update(_draw(db, blob_store, claimed, drawing_limits, per_child))
         return done
 
@@ -105,10 +121,13 @@ def _claim(db: Database, limit: int) -> list[str]:
     """Up to `limit` files nobody is drawing, now marked as drawn by this caller."""
     now = clock.now()
     with db.transaction() as session:
-        waiting = session.scalars(
-            select(Report.file_sha256).distinct()
+        # Newest first: those are the reports people open next. Reports sharing a file can
+        # repeat a hash here; the insert below takes each once.
+        waiting = list(dict.fromkeys(session.scalars(
+            select(Report.file_sha256)
             .outerjoin(ReportPreview, ReportPreview.file_sha256 == Report.file_sha256)
-            .where(ReportPreview.file_sha256.is_(None)).limit(limit)).all()
+            .where(ReportPreview.file_sha256.is_(None)).order_by(Report.id.desc())
+            .limit(limit))))
         claimed: list[str] = []
         if waiting:
             claimed = list(session.scalars(
@@ -151,10 +170,16 @@ def _draw(db: Database, blob_store: BlobStore, claimed: list[str],
     return Counter("ready" if preview.ok else "failed" for preview in outcomes.values())
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
     from services.startup import open_database
 
     store = BlobStore(Path(settings.current().blob_dir))
+    if "--demo" in (argv if argv is not None else sys.argv[1:]):
+        # Started by the first `make run` after seeding: the demo's own files, many per child.
+        from services import demo_seed
+
+        demo_seed.draw_previews(open_database(), store)
+        return
     done = draw_missing(open_database(), store, workers=min(os.cpu_count() or 1, 4))
     print(f"Drew {done['ready']} preview(s); {done['failed']} file(s) could not be drawn "
           "(their reports show \"No preview for this report\").")
