@@ -9,8 +9,8 @@ PYTHONPATH, PYTHONSTARTUP and the user site directory.
 "Readable" means pypdf can read the page tree and decode and tokenise every page's content
 stream and the content of every Form XObject the page's resources lead to (followed to
 MAX_FORM_DEPTH levels and MAX_FORMS forms a file; a form that leads back to itself is refused,
-since it would make a renderer draw without end). Image data is not decoded: pypdf would need an external decoder for JBIG2 scans, and
-rejecting those would turn away good faxed reports.
+since it would make a renderer draw without end). Image data is not decoded: pypdf would need
+an external decoder for JBIG2 scans, and rejecting those would turn away good faxed reports.
 
 Cost, measured with Python 3.11 and pypdf 7.1.0: a normal 1-3 page report takes 130-150 ms, of
 which about 10 ms is interpreter start, 100-120 ms the pypdf import (it loads cryptography,

@@ -27,7 +27,16 @@ from sqlalchemy.orm import Session
 from db.blob_store import BlobStore
 from db.engine import Database
 from db.models import REPORT_TYPES, Account, Patient, Provider, Report, ReportRecipient
-from services import audit, clock, pdf_check, pdf_preview, report_previews, report_volume, routing, settings
+from services import (
+    audit,
+    clock,
+    pdf_check,
+    pdf_preview,
+    report_previews,
+    report_volume,
+    routing,
+    settings,
+)
 from services.errors import DomainError, InvalidInput, PermissionDenied
 from services.policy import Action
 from services.principals import Principal

@@ -1,6 +1,7 @@
-"""First-page pictures of stored report files: drawn once, kept beside the PDF, listed in the database.
+"""First-page pictures of stored report files: drawn once, kept beside the PDF, listed in a table.
 
-    python -m services.report_previews      # draw what has no picture yet (make previews)
+    python -m services.report_previews          # draw what has no picture yet (make previews)
+    python -m services.report_previews --demo   # the demo's own files, many per child (first start)
 
 An upload draws its picture at once (services/report_ingest.py); this command draws the
 pictures of files posted before pictures were stored, and of any a crash left undrawn. Each
@@ -79,7 +80,8 @@ def keep(session: Session, blob_store: BlobStore, sha256: str,
 
 
 def draw_missing(db: Database, blob_store: BlobStore, *, batch: int = BATCH, per_child: int = 1,
-                 workers: int = 1, grayscale: bool = False, most: int | None = None) -> Counter[str]:
+                 workers: int = 1, grayscale: bool = False,
+                 most: int | None = None) -> Counter[str]:
     """Draw stored files without a picture, newest reports first; counts of "ready" and "failed".
 
     `most` stops after about that many files (whole batches); None draws all.
@@ -136,7 +138,8 @@ def _claim(db: Database, limit: int) -> list[str]:
                     for sha256 in waiting])
                 .on_conflict_do_nothing().returning(ReportPreview.file_sha256)))
         if len(claimed) < limit:
-            stale = (ReportPreview.status == "drawing") & (ReportPreview.updated_at < now - STALE_CLAIM)
+            stale = ((ReportPreview.status == "drawing")
+                     & (ReportPreview.updated_at < now - STALE_CLAIM))
             abandoned = select(ReportPreview.file_sha256).where(stale).limit(limit - len(claimed))
             claimed += session.scalars(
                 update(ReportPreview).where(ReportPreview.file_sha256.in_(abandoned), stale)

@@ -151,9 +151,9 @@ def render(principal: Principal) -> None:
         return
     st.caption("Each PDF is checked (a readable PDF, within the size and page limits) before it "
                "is posted. Reports go to the patient's employer and, for a claim, its payor or "
-               "TPA. The same file posted twice for your providers stays one report. A picture of each "
-               "report's first page is drawn for its readers; a report whose picture cannot be "
-               "drawn is still posted, without a preview.")
+               "TPA. The same file posted twice for your providers stays one report. A picture "
+               "of each report's first page is drawn for its readers; a report whose picture "
+               "cannot be drawn is still posted, without a preview.")
     files = st.file_uploader("Report PDFs", type=["pdf"], accept_multiple_files=True,
                              key="upload_files")
     manifest = st.file_uploader("Details from a CSV manifest (optional)", type=["csv"],

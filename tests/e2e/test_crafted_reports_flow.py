@@ -78,7 +78,8 @@ def _post_crafted(database_url: str, monkeypatch) -> None:
             "report_type": "ccf", "provider_npi": npi, "service_date": "2026-01-15",
             "patient_last_name": "Crafted", "patient_first_name": f"File{n}",
             "patient_date_of_birth": "1980-01-01", "employee_id": f"CRAFT-{n}",
-            "employer": EMPLOYER, "injury": "no"}) for n, (name, make) in enumerate(CRAFTED.items())]
+            "employer": EMPLOYER, "injury": "no"})
+            for n, (name, make) in enumerate(CRAFTED.items())]
         outcomes = report_ingest.ingest(
             db, clinic, uploads,
             blob_store=BlobStore(Path(database_url.removeprefix("sqlite:///")).parent / "blobs"))
