@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PORT ?= 8501
 ADDRESS ?= 127.0.0.1
 
-.PHONY: run test admin migrate seed bench bench-sign-in bench-reports bench-dashboard bench-load archive rollup notices send-mail sweep-blobs ingest clean
+.PHONY: run test admin migrate seed bench bench-sign-in bench-reports bench-dashboard bench-load archive rollup notices send-mail sweep-blobs previews ingest clean
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info[:2] < (3, 11) and "Python 3.11 or newer is required")'
@@ -65,6 +65,9 @@ send-mail: $(VENV)/.runtime
 
 sweep-blobs: $(VENV)/.runtime
 	$(BIN)/python -m services.blob_sweep
+
+previews: $(VENV)/.runtime
+	$(BIN)/python -m services.report_previews
 
 ingest: $(VENV)/.runtime
 	$(BIN)/python -m services.report_manifest "$(FOLDER)" --as "$(AS)"

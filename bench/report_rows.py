@@ -8,9 +8,9 @@ and re-creates its current schema (normally public) first. A SQLite file given b
 deleted by --reset.
 
 Only rows are made, never PDFs: every report gets a distinct fake file_sha256 (the column is
-unique), and a benchmark that downloads maps every report to one real blob (`blob_sha256`).
+indexed), and a benchmark that downloads maps every report to one real blob (`blob_sha256`).
 The fake digests are 64 hex digits that ascend with the report id (the id in hex, then the tail
-of a SHA-256), so the unique index fills by appending: random digests cost SQLite some 9 s more
+of a SHA-256), so the index fills by appending: random digests cost SQLite some 9 s more
 per million rows.
 
 Speed comes from skipping the ORM. Rows are drawn with one random.Random in plain Python, ids

@@ -1,5 +1,8 @@
 """Opening one report: its details, a picture of its first page and its PDF, each audited.
 
+The picture is the PNG drawn when the file was stored (services/report_previews.py); nothing
+here draws a PDF, so no file can make the portal's server render without limit.
+
 A report outside the principal's scope and a report that does not exist are refused the same
 way (and audited), so an id cannot be used to learn whether a report exists. Staff may open
 any report, but they name why before they see or download its PDF; the purpose goes into the
@@ -8,11 +11,9 @@ audit trail.
 
 from __future__ import annotations
 
-import io
 from dataclasses import dataclass
 from datetime import date, datetime
 
-import pypdfium2
 from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
@@ -28,7 +29,7 @@ from db.models import (
     ReportRead,
     ReportRecipient,
 )
-from services import audit, clock, portal_activity, report_scope, report_volume
+from services import audit, clock, portal_activity, report_previews, report_scope, report_volume
 from services.errors import InvalidInput
 from services.policy import Action
 from services.principals import Principal
@@ -131,26 +132,30 @@ def pdf_bytes(db: Database, principal: Principal, report_id: int, *, blob_store:
     return detail.file_name, data
 
 
-def first_page_png(db: Database, principal: Principal, report_id: int, *, blob_store: BlobStore,
-                   staff_purpose: Purpose | None = None, width: int = 900) -> bytes:
-    """A PNG of the report's first page, audited as a preview."""
-    _, data = pdf_bytes(db, principal, report_id, blob_store=blob_store,
-                        staff_purpose=staff_purpose, action="report.previewed")
-    return render_first_page(data, width=width)
+@dataclass(frozen=True)
+class FirstPage:
+    """The stored picture of a report's first page, or why there is none."""
+
+    png: bytes | None
+    reason: str = ""
 
 
-def render_first_page(data: bytes, *, width: int) -> bytes:
-    """Render page one with PDFium (the file passed the bounded pypdf check at ingest)."""
-    document = pypdfium2.PdfDocument(data)
-    try:
-        page = document[0]
-        scale = width / page.get_width()
-        image = page.render(scale=scale).to_pil()
-        out = io.BytesIO()
-        image.save(out, format="PNG", optimize=False)
-        return out.getvalue()
-    finally:
-        document.close()
+def first_page(db: Database, principal: Principal, report_id: int, *, blob_store: BlobStore,
+               staff_purpose: Purpose | None = None) -> FirstPage:
+    """The report's stored first-page PNG, audited as a preview; or the reason it has none."""
+    with transaction(db) as session:
+        detail = _load(session, principal, report_id)
+        details = purpose_details(principal, staff_purpose)
+        shown = report_previews.state(session, detail.file_sha256)
+        png = blob_store.get_preview(detail.file_sha256) if shown.ready else None
+        if png is None:
+            return FirstPage(None, shown.reason or report_previews.NOT_YET)
+        mark_read(session, principal, [report_id])
+        portal_activity.record_access(session, principal, [report_id], download=False)
+        audit.record(session, action="report.previewed", actor_user_id=principal.user_id,
+                     actor_email=principal.email, target_type="report", target_id=report_id,
+                     details=details)
+    return FirstPage(png)
 
 
 def redeliver(db: Database, principal: Principal, report_id: int) -> datetime:

@@ -3,8 +3,13 @@
 Each upload stands alone: a bad file or bad details reject that upload with a reason and the
 rest of the batch goes on. A report row is written only after its PDF is in the blob store,
 and a PDF stored for an upload that then fails is removed again unless another report uses
-it, so the database and the blob store never disagree. The same file posted twice (by SHA-256)
-is one report.
+it, so the database and the blob store never disagree.
+
+The same file posted twice within the uploader's reach (their providers; a group admin's whole
+group; anywhere for staff) is one report. The same bytes from another clinic are that clinic's
+own report, sharing the stored file and its picture, and the uploader learns nothing about the
+other report. The first-page picture is drawn once, here, in a limited child process; a file
+whose picture cannot be drawn is still posted, and the outcome says why it has no preview.
 """
 
 from __future__ import annotations
@@ -17,13 +22,21 @@ from datetime import date
 from typing import Literal
 
 from sqlalchemy import insert, select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from db.blob_store import BlobStore
 from db.engine import Database
 from db.models import REPORT_TYPES, Account, Patient, Provider, Report, ReportRecipient
-from services import audit, clock, pdf_check, report_volume, routing, settings
+from services import (
+    audit,
+    clock,
+    pdf_check,
+    pdf_preview,
+    report_previews,
+    report_volume,
+    routing,
+    settings,
+)
 from services.errors import DomainError, InvalidInput, PermissionDenied
 from services.policy import Action
 from services.principals import Principal
@@ -56,6 +69,8 @@ class IngestOutcome:
     result: Literal["posted", "duplicate", "rejected"]
     report_id: int | None = None
     reason: str = ""
+    # For a posted report whose first page could not be drawn: why it has no preview.
+    preview_problem: str = ""
 
 
 @dataclass(frozen=True)
@@ -114,17 +129,18 @@ def _ingest_one(db: Database, principal: Principal, upload: ReportUpload, blob_s
         if not checked.ok:
             raise InvalidInput(checked.reason or "This PDF cannot be read.")
         sha256 = hashlib.sha256(upload.data).hexdigest()
-        existing = _report_with_file(db, sha256)
+        existing = _report_with_file(db, sha256, allowed_providers)
         if existing is not None:
-            return IngestOutcome(upload.label, "duplicate", existing,
-                                 f"This file is already posted as report {existing}.")
-        report_id = _store(db, principal, upload.data, sha256, checked.page_count or 0, details,
-                           blob_store)
-        if report_id is None:
-            existing = _report_with_file(db, sha256)
-            return IngestOutcome(upload.label, "duplicate", existing,
-                                 f"This file is already posted as report {existing}.")
-        return IngestOutcome(upload.label, "posted", report_id)
+            return _duplicate(upload.label, existing)
+        preview = _draw_unless_known(db, sha256, upload.data)
+        report_id, posted = _store(db, principal, upload.data, sha256, checked.page_count or 0,
+                                   details, blob_store, allowed_providers, preview)
+        if not posted:
+            return _duplicate(upload.label, report_id)
+        with db.transaction(write=False) as session:
+            shown = report_previews.state(session, sha256)
+        problem = "" if shown.ready else (shown.reason or report_previews.NOT_YET)
+        return IngestOutcome(upload.label, "posted", report_id, preview_problem=problem)
     except PermissionDenied:
         return IngestOutcome(upload.label, "rejected",
                              reason="You cannot post reports for this provider.")
@@ -139,32 +155,48 @@ def _ingest_one(db: Database, principal: Principal, upload: ReportUpload, blob_s
         return IngestOutcome(upload.label, "rejected", reason=reason)
 
 
-def _store(db: Database, principal: Principal, data: bytes, sha256: str, page_count: int,
-           details: _Details, blob_store: BlobStore) -> int | None:
-    """Blob first, then the rows; undo the blob if the rows fail. None: a duplicate.
+def _duplicate(label: str, report_id: int) -> IngestOutcome:
+    return IngestOutcome(label, "duplicate", report_id,
+                         f"This file is already posted as report {report_id}.")
 
-    Everything from writing the blob to committing the rows happens while holding this file's
-    lock (SQLite: the write lock; PostgreSQL: an advisory lock on the hash), so a failing
-    upload can only remove a blob that no other upload is about to commit.
+
+def _draw_unless_known(db: Database, sha256: str, data: bytes) -> pdf_preview.Preview | None:
+    """The first page drawn in a limited child; None when this file's picture is already kept.
+
+    Drawn before the file's lock is taken, since it may take seconds.
     """
-    try:
-        with db.transaction() as session:
-            db.serialise(session, f"blob:{sha256}")
-            stored = blob_store.put(data)
-            try:
-                return _insert(session, principal, stored, len(data), page_count, details)
-            except BaseException as failed:
-                if _report_with_file(db, sha256) is None:
-                    blob_store.delete(sha256)
-                elif isinstance(failed, IntegrityError):
-                    raise _AlreadyPosted() from failed
-                raise
-    except _AlreadyPosted:
-        return None  # another upload of the same file committed first: that report stands
+    with db.transaction(write=False) as session:
+        if report_previews.state(session, sha256).status is not None:
+            return None
+    return pdf_preview.render(data, limits=report_previews.limits())
 
 
-class _AlreadyPosted(Exception):
-    """Raised inside the transaction so it rolls back (a patient row it made goes too)."""
+def _store(db: Database, principal: Principal, data: bytes, sha256: str, page_count: int,
+           details: _Details, blob_store: BlobStore, reach: frozenset[int] | None,
+           preview: pdf_preview.Preview | None) -> tuple[int, bool]:
+    """Blob and picture first, then the rows; undo the files if the rows fail.
+
+    Returns the report id and True when posted, or an existing report's id and False when the
+    file is already posted within the uploader's reach. Everything from the duplicate check to
+    committing the rows happens while holding this file's lock (SQLite: the write lock;
+    PostgreSQL: an advisory lock on the hash), so two uploads of one file in one reach make
+    one report, and a failing upload can only remove files no other upload is about to commit.
+    """
+    with db.transaction() as session:
+        db.serialise(session, f"blob:{sha256}")
+        existing = session.scalar(_reports_with_file(sha256, reach).limit(1))
+        if existing is not None:
+            return existing, False
+        stored = blob_store.put(data)
+        try:
+            if preview is not None:
+                report_previews.keep(session, blob_store, sha256, preview)
+            return _insert(session, principal, stored, len(data), page_count, details), True
+        except BaseException:
+            if _report_with_file(db, sha256, None) is None:
+                blob_store.delete(sha256)
+                blob_store.delete_preview(sha256)
+            raise
 
 
 def _insert(session: Session, principal: Principal, sha256: str, size: int, page_count: int,
@@ -190,9 +222,17 @@ def _insert(session: Session, principal: Principal, sha256: str, size: int, page
     return report_id
 
 
-def _report_with_file(db: Database, sha256: str) -> int | None:
+def _reports_with_file(sha256: str, reach: frozenset[int] | None):
+    """Reports of this file among the providers in `reach` (None: anywhere)."""
+    query = select(Report.id).where(Report.file_sha256 == sha256).order_by(Report.id)
+    if reach is not None:
+        query = query.where(Report.provider_id.in_(sorted(reach)))
+    return query
+
+
+def _report_with_file(db: Database, sha256: str, reach: frozenset[int] | None) -> int | None:
     with db.transaction(write=False) as session:
-        return session.scalar(select(Report.id).where(Report.file_sha256 == sha256))
+        return session.scalar(_reports_with_file(sha256, reach).limit(1))
 
 
 def _patient(session: Session, details: _Details) -> int:

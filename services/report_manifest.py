@@ -94,6 +94,8 @@ def main(argv: list[str] | None = None) -> int:
     for outcome in outcomes:
         report = f" report {outcome.report_id}" if outcome.report_id else ""
         reason = f": {outcome.reason}" if outcome.reason and outcome.result == "rejected" else ""
+        if outcome.preview_problem:
+            reason = f", but no preview: {outcome.preview_problem}"
         print(f"{outcome.label}: {outcome.result}{report}{reason}")
     rejected = sum(outcome.result == "rejected" for outcome in outcomes)
     print(f"{len(outcomes) - rejected} of {len(outcomes)} rows posted or already present; "

@@ -6,6 +6,10 @@ RESULTSDESK_DEMO is on (the default), and prints how to sign in.
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+
 from db.engine import Database, database_url
 from db.migrate import upgrade
 from services import report_volume, settings, users
@@ -25,6 +29,18 @@ def _has_system_admin(db: Database) -> bool:
         return users.system_admin_exists(session)
 
 
+def _draw_other_previews_in_background() -> None:
+    """Start `python -m services.report_previews` on its own, so the server need not wait.
+
+    It outlives this command (its own session), draws each file in a limited child like any
+    run of that command, and is safe beside a scheduled run of the same command.
+    """
+    subprocess.Popen(  # noqa: S603 - our own module, with this interpreter
+        [sys.executable, "-m", "services.report_previews", "--demo"], cwd=settings.PROJECT_ROOT,
+        env=os.environ.copy(), stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL, start_new_session=True)
+
+
 def main() -> None:
     db = open_database()
     try:
@@ -34,7 +50,8 @@ def main() -> None:
         if settings.current().demo:
             from services import demo_seed  # only demo deployments load the demo generator
 
-            demo_seed.seed_if_empty(db)
+            if demo_seed.seed_if_empty(db):
+                _draw_other_previews_in_background()
             if demo_seed.demo_logins_exist(db):
                 print(demo_seed.describe_logins())
         elif not _has_system_admin(db):

@@ -28,18 +28,20 @@ from db.models.people import (
 from db.models.incidents import INCIDENT_STATUSES, Incident
 from db.models.outbox import OUTBOX_STATUSES, OutboxMessage
 from db.models.reports import (
+    PREVIEW_STATUSES,
     REPORT_STATUSES,
     REPORT_TYPES,
     Patient,
     Report,
+    ReportPreview,
     ReportRead,
     ReportRecipient,
 )
 
 __all__ = [
-    "ACCOUNT_KINDS", "EVERY_REPORT", "AccountActivityDaily", "AccountVolumeDaily", "ReportVolumeDaily", "ACCOUNT_ROLES", "INCIDENT_STATUSES", "OUTBOX_STATUSES", "PROVIDER_ROLES", "REPORT_STATUSES", "REPORT_TYPES",
+    "ACCOUNT_KINDS", "EVERY_REPORT", "AccountActivityDaily", "AccountVolumeDaily", "ReportVolumeDaily", "ACCOUNT_ROLES", "INCIDENT_STATUSES", "OUTBOX_STATUSES", "PREVIEW_STATUSES", "PROVIDER_ROLES", "REPORT_STATUSES", "REPORT_TYPES",
     "STAFF_ROLES", "USER_STATUSES", "Account", "AccountMembership", "AuditEvent", "Base", "Incident",
     "LoginSession", "Membership", "OutboxMessage", "Patient", "Provider", "ProviderGroup", "Report",
-    "RegistrationCode", "ReportRead", "RoleInvitation", "INVITATION_STATUSES", "ReportRecipient",
-    "SessionHandoff", "SignInFailure", "StaffRole", "Token", "User",
+    "RegistrationCode", "ReportPreview", "ReportRead", "RoleInvitation", "INVITATION_STATUSES",
+    "ReportRecipient", "SessionHandoff", "SignInFailure", "StaffRole", "Token", "User",
 ]

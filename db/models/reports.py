@@ -64,6 +64,8 @@ class Report(Base):
         # status: with only three values, an index on it would tempt SQLite's planner to scan
         # every available report instead of using the index that matches the search.
         Index("ix_reports_delivered", "delivered_at"),
+        # Not unique: identical bytes from two clinics are two reports sharing one stored file.
+        Index("ix_reports_file_sha256", "file_sha256"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -79,9 +81,31 @@ class Report(Base):
     injury: Mapped[bool] = mapped_column(Boolean)
     state: Mapped[str] = mapped_column(String(2))
     claim_number: Mapped[str | None] = mapped_column(String(40))
-    file_sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    file_sha256: Mapped[str] = mapped_column(String(64))
     file_size: Mapped[int] = mapped_column(Integer)
     page_count: Mapped[int] = mapped_column(Integer)
+
+
+PREVIEW_STATUSES = ("drawing", "ready", "failed")
+
+
+class ReportPreview(Base):
+    """The first-page picture of one stored file (by SHA-256), shared by every report of it.
+
+    "drawing" is a claim by the previews command (updated_at says when, so a claim left by a
+    process that died can be taken over); "failed" keeps the reason people are shown.
+    """
+
+    __tablename__ = "report_previews"
+    __table_args__ = (
+        CheckConstraint("status IN ('drawing', 'ready', 'failed')", name="status"),
+        Index("ix_report_previews_status", "status", "updated_at"),
+    )
+
+    file_sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
+    status: Mapped[str] = mapped_column(String(16))
+    reason: Mapped[str] = mapped_column(String(300), default="")
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
 class ReportRecipient(Base):

@@ -13,6 +13,7 @@ from services.policy import Action
 from services.principals import Principal
 
 _NOT_YOURS = "This report is not available to you."
+NO_PREVIEW = "No preview for this report. Download the PDF to read it."
 # What this browser session has already opened, so reruns of the results (a click on the grid,
 # the pager) neither fetch nor audit the same report again. Dropped when the report is closed.
 _SHOWN_KEY = "report_view_shown"
@@ -115,16 +116,21 @@ def _download(detail: report_access.ReportDetail, purpose: report_access.Purpose
 
 def _preview(principal: Principal, shown: dict, purpose: report_access.Purpose | None) -> None:
     detail = shown["detail"]
-    if shown.get("png_purpose", False) != purpose:
+    if shown.get("page_purpose", False) != purpose:
         try:
-            shown["png"] = report_access.first_page_png(runtime.database(), principal, detail.id,
-                                                        blob_store=runtime.blob_store(),
-                                                        staff_purpose=purpose)
+            shown["page"] = report_access.first_page(runtime.database(), principal, detail.id,
+                                                     blob_store=runtime.blob_store(),
+                                                     staff_purpose=purpose)
         except DomainError as error:
             st.warning(str(error))
             return
-        shown["png_purpose"] = purpose
-    st.image(shown["png"], caption=f"Page 1 of {detail.page_count}", width="stretch")
+        shown["page_purpose"] = purpose
+    page = shown["page"]
+    if page.png is None:
+        # The PDF itself is still there: the download button beside this works as always.
+        st.info(NO_PREVIEW)
+        return
+    st.image(page.png, caption=f"Page 1 of {detail.page_count}", width="stretch")
 
 
 def _received_in_error(report_id: int) -> None:

@@ -32,7 +32,8 @@ def _editor(files, choices: report_ingest.UploadChoices) -> pd.DataFrame:
             "Report type", options=list(report_ingest.REPORT_TYPES.values()), required=True),
         "provider_npi": st.column_config.SelectboxColumn(
             "Provider NPI", options=list(choices.providers), required=True,
-            help="; ".join(choices.providers.values())),
+            # Fixed words only: a help text is Markdown, and provider names are typed by people.
+            help="The NPI of the provider the report is from; the providers are listed above."),
         "service_date": st.column_config.DateColumn("Service date", max_value=date.today(),
                                                     required=True),
         "patient_last_name": st.column_config.TextColumn("Last name", max_chars=100, required=True),
@@ -101,7 +102,12 @@ def _post(principal: Principal, items: list[ReportUpload | IngestOutcome]) -> No
             return
         outcomes = [next(posted) if isinstance(item, ReportUpload) else item for item in items]
         rejected = any(o.result == "rejected" for o in outcomes)
-        status.update(label="Upload finished", state="error" if rejected else "complete")
+        unpreviewed = sum(bool(o.preview_problem) for o in outcomes)
+        label = "Upload finished"
+        if unpreviewed:
+            label += (f"; {unpreviewed} report(s) posted without a preview "
+                      "(see Last upload for why)")
+        status.update(label=label, state="error" if rejected else "complete")
     st.session_state["upload_outcomes"] = outcomes
 
 
@@ -114,11 +120,26 @@ def _outcomes() -> None:
     rejected = sum(o.result == "rejected" for o in outcomes)
     summary = (f"{len(outcomes) - rejected} of {len(outcomes)} posted or already there; "
                f"{rejected} rejected")
-    (st.warning if rejected else st.success)(summary)
+    unpreviewed = sum(bool(o.preview_problem) for o in outcomes)
+    if unpreviewed:
+        summary += f"; {unpreviewed} posted without a preview"
+    (st.warning if rejected or unpreviewed else st.success)(summary)
     st.dataframe(pd.DataFrame([{
-        "File": o.label, "Result": _RESULT_LABELS[o.result],
-        "Report #": o.report_id or "", "Reason": o.reason if o.result != "posted" else "",
+        "File": o.label, "Result": _result(o), "Report #": o.report_id or "", "Reason": _reason(o),
     } for o in outcomes]), hide_index=True, width="stretch")
+
+
+def _result(outcome: IngestOutcome) -> str:
+    if outcome.result == "posted" and outcome.preview_problem:
+        return "Posted, no preview"
+    return _RESULT_LABELS[outcome.result]
+
+
+def _reason(outcome: IngestOutcome) -> str:
+    if outcome.result == "posted":
+        return (f"Posted, but no preview: {outcome.preview_problem}" if outcome.preview_problem
+                else "")
+    return outcome.reason
 
 
 def render(principal: Principal) -> None:
@@ -130,13 +151,18 @@ def render(principal: Principal) -> None:
         return
     st.caption("Each PDF is checked (a readable PDF, within the size and page limits) before it "
                "is posted. Reports go to the patient's employer and, for a claim, its payor or "
-               "TPA. The same file posted twice stays one report.")
+               "TPA. The same file posted twice for your providers stays one report. A picture "
+               "of each report's first page is drawn for its readers; a report whose picture "
+               "cannot be drawn is still posted, without a preview.")
     files = st.file_uploader("Report PDFs", type=["pdf"], accept_multiple_files=True,
                              key="upload_files")
     manifest = st.file_uploader("Details from a CSV manifest (optional)", type=["csv"],
                                 key="upload_manifest",
                                 help="Columns: file, " + ", ".join(FIELDS))
     if files:
+        if not manifest:
+            st.caption("Your providers (NPI):")
+            components.literal_list(list(choices.providers.values()))
         details = None if manifest else _editor(files, choices)
         if st.button(f"Post {len(files)} report(s)", type="primary", key="upload_post"):
             principal = runtime.current_principal()

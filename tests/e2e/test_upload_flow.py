@@ -1,4 +1,5 @@
-"""A provider group admin posts a batch with a CSV manifest: the good file posts, the bad one says why."""
+"""A provider group admin posts a batch with a CSV manifest: the good files post, the bad ones say
+why, and a file whose first page cannot be drawn is posted with the reason it has no preview."""
 
 from __future__ import annotations
 
@@ -10,7 +11,12 @@ from db.engine import Database
 from db.models import Provider, ProviderGroup, Report
 from services import demo_seed
 from tests.e2e.conftest import sign_in
-from tests.fixtures.bad_pdfs import text_renamed_pdf, valid_pdf
+from tests.fixtures.bad_pdfs import (
+    fan_out_xobjects_pdf,
+    self_drawing_xobject_pdf,
+    text_renamed_pdf,
+    valid_pdf,
+)
 
 pytestmark = pytest.mark.browser
 
@@ -30,10 +36,15 @@ def test_group_admin_posts_a_batch_with_a_manifest(portal, context, tmp_path):
         db.dispose()
     (tmp_path / "visit-0001.pdf").write_bytes(valid_pdf(2))
     (tmp_path / "notes.pdf").write_bytes(text_renamed_pdf())
+    # Eleven draws per level: not the bytes another browser test posts for the same group.
+    (tmp_path / "fan-out.pdf").write_bytes(fan_out_xobjects_pdf(fan=11))
+    (tmp_path / "loop.pdf").write_bytes(self_drawing_xobject_pdf())
     (tmp_path / "manifest.csv").write_text("\n".join([
         COLUMNS,
         f"visit-0001.pdf,ccf,{npi},2026-11-02,Upload,Tessa,1990-02-03,EUP001,{demo_seed._EMPLOYERS[0]},no,,",
         f"notes.pdf,atf,{npi},2026-11-02,Upload,Tom,1991-02-03,EUP002,{demo_seed._EMPLOYERS[0]},no,,",
+        f"fan-out.pdf,ccf,{npi},2026-11-02,Upload,Fay,1992-02-03,EUP003,{demo_seed._EMPLOYERS[0]},no,,",
+        f"loop.pdf,ccf,{npi},2026-11-02,Upload,Lou,1993-02-03,EUP004,{demo_seed._EMPLOYERS[0]},no,,",
     ]) + "\n")
 
     page = context.new_page()
@@ -41,7 +52,8 @@ def test_group_admin_posts_a_batch_with_a_manifest(portal, context, tmp_path):
     page.get_by_test_id("stSidebarNav").get_by_role("link", name="Upload reports").click()
     expect(page.get_by_role("heading", name="Upload reports")).to_be_visible()
     pdfs = page.get_by_role("region", name="Report PDFs").locator("input[type=file]")
-    pdfs.set_input_files([tmp_path / "visit-0001.pdf", tmp_path / "notes.pdf"])
+    pdfs.set_input_files([tmp_path / name for name in
+                          ("visit-0001.pdf", "notes.pdf", "fan-out.pdf", "loop.pdf")])
     # The PDFs' arrival reruns the screen (it offers the details table); a file handed to the
     # manifest box while that rerun redraws the page can be lost.
     expect(page.get_by_test_id("stDataFrame")).to_be_visible()
@@ -51,9 +63,11 @@ def test_group_admin_posts_a_batch_with_a_manifest(portal, context, tmp_path):
     # would (rightly) reject both files for missing details.
     expect(page.get_by_text("manifest.csv")).to_be_visible()
     expect(page.get_by_test_id("stDataFrame")).to_have_count(0)
-    page.get_by_role("button", name="Post 2 report(s)").click()
+    page.get_by_role("button", name="Post 4 report(s)").click()
     expect(page.get_by_role("heading", name="Last upload")).to_be_visible()
-    expect(page.get_by_text("1 of 2 posted or already there; 1 rejected")).to_be_visible()
+    expect(page.get_by_text("2 of 4 posted or already there; 2 rejected; 1 posted without a "
+                            "preview")).to_be_visible()
+    expect(page.get_by_text("1 report(s) posted without a preview", exact=False)).to_be_visible()
 
     db = Database(portal["database_url"])
     try:
@@ -61,8 +75,11 @@ def test_group_admin_posts_a_batch_with_a_manifest(portal, context, tmp_path):
             posted = session.scalars(select(Report).where(Report.id > before)).all()
     finally:
         db.dispose()
-    assert [(r.report_type, r.page_count) for r in posted] == [("ccf", 2)]
+    assert [(r.report_type, r.page_count) for r in posted] == [("ccf", 2), ("ccf", 1)]
     grid = page.get_by_test_id("stDataFrame").last
     expect(grid).to_be_visible()
     # The reason is in the results grid (a canvas); its cells are exposed to assistive tech.
     expect(page.get_by_text("This is not a PDF file", exact=False)).to_have_count(1)
+    expect(page.get_by_text("draws a part of itself inside itself", exact=False)).to_have_count(1)
+    expect(page.get_by_text("Posted, but no preview: ", exact=False)).to_have_count(1)
+    expect(page.get_by_test_id("stException")).to_have_count(0)

@@ -4,17 +4,19 @@ from __future__ import annotations
 
 from collections import Counter
 
-from sqlalchemy import exists, select
+from sqlalchemy import exists, select, update
 
 from db.models import (
     Account,
     AccountMembership,
     AuditEvent,
     Report,
+    ReportPreview,
     ReportRecipient,
     User,
 )
 from services import report_access, report_search
+from services.report_ingest import IngestOutcome
 from services.report_search import ReportFilter
 from tests.conftest import principal_of
 from tests.pages.conftest import literal_texts, open_screen, screens, sign_in, sign_out, titles
@@ -187,6 +189,22 @@ def test_an_employer_opens_a_selected_report(app, demo_db, fake_clock_app):
     ]
 
 
+def test_a_report_without_a_picture_says_so_and_still_downloads(app, demo_db, fake_clock_app):
+    _reports(app, EMPLOYER)
+    report_id = int(_grid(app).iloc[0]["Report #"])
+    with demo_db.transaction() as session:
+        sha256 = session.get(Report, report_id).file_sha256
+        session.execute(update(ReportPreview).where(ReportPreview.file_sha256 == sha256)
+                        .values(status="failed", reason="Drawing the first page took too long."))
+    _select_rows(app, 0)
+    app.button(key="reports_open_selected").click().run()
+    assert not app.exception
+    assert not app.get("image")
+    assert "No preview for this report. Download the PDF to read it." in [i.value for i in app.info]
+    assert [b.label for b in app.get("download_button")] == ["Download PDF"]
+    assert _audit(demo_db, EMPLOYER, "report.previewed") == []
+
+
 def _not_routed_to_employer(db) -> int:
     with db.transaction(write=False) as session:
         accounts = select(AccountMembership.account_id).join(User).where(User.email == EMPLOYER)
@@ -248,6 +266,25 @@ def test_a_group_admin_can_upload_and_an_employer_cannot(app, fake_clock_app):
     sign_out(app)
     sign_in(app, EMPLOYER)
     assert "reports" in screens(app) and "upload" not in screens(app)
+
+
+def test_the_upload_summary_says_a_posted_report_has_no_preview_and_why(app, fake_clock_app):
+    sign_in(app, "groupadmin@demo.test")
+    open_screen(app, "upload")
+    app.session_state["upload_outcomes"] = [
+        IngestOutcome("fan.pdf", "posted", 9001, preview_problem="Drawing the first page took "
+                      "longer than 10 seconds (the file is too complex to preview)."),
+        IngestOutcome("ok.pdf", "posted", 9002),
+    ]
+    app.run()
+    assert not app.exception
+    assert [w.value for w in app.warning] == ["2 of 2 posted or already there; 0 rejected; "
+                                              "1 posted without a preview"]
+    table = app.dataframe[0].value
+    assert table["Result"].tolist() == ["Posted, no preview", "Posted"]
+    assert table["Reason"].tolist()[0] == ("Posted, but no preview: Drawing the first page took "
+                                           "longer than 10 seconds (the file is too complex to "
+                                           "preview).")
 
 
 def test_an_employer_switches_on_new_result_emails(app, demo_db, fake_clock_app):

@@ -31,7 +31,7 @@ from db.models import (
     ReportRecipient,
     User,
 )
-from services import npi, principals, report_volume
+from services import npi, principals, report_previews, report_volume
 from services.errors import PermissionDenied
 from services.principals import Principal
 
@@ -266,6 +266,8 @@ def build_world(db: Database, make_user, store: BlobStore) -> World:
                 for g, p, role in spec["provider"])
         user_ids[key] = make_user(f"{key}@x.test", name=key.replace("_", " ").title(), **kwargs)
 
+    # As posting does: every stored file gets its first-page picture (one child for them all).
+    report_previews.draw_missing(db, store, batch=100, per_child=100)
     return World(db=db, store=store, account=account_ids, group=group_ids, provider=provider_ids,
                  patient=patient_ids, report=report_ids, user=user_ids, pdf=pdfs)
 

@@ -40,7 +40,7 @@ def test_a_manager_cannot_open_preview_or_download_a_report(world):
     attempts = [
         lambda: report_access.open_report(world.db, manager, report_id),
         lambda: report_access.pdf_bytes(world.db, manager, report_id, blob_store=world.store),
-        lambda: report_access.first_page_png(world.db, manager, report_id, blob_store=world.store),
+        lambda: report_access.first_page(world.db, manager, report_id, blob_store=world.store),
         lambda: report_bundles.build(world.db, manager, [report_id], bundle_format="zip",
                                      blob_store=world.store),
     ]

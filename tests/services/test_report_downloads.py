@@ -13,7 +13,9 @@ from datetime import date
 import pytest
 from pypdf import PdfReader
 
-from db.models import REPORT_TYPES, Report
+from sqlalchemy import update
+
+from db.models import REPORT_TYPES, Report, ReportPreview
 from services import audit, report_access, report_bundles
 from services.errors import InvalidInput
 from services.report_access import STAFF_PURPOSES
@@ -88,19 +90,32 @@ def test_recipients_each_side_is_allowed_to_know(db, world):
         .recipients == ("Acme Freight", "Payco Mutual")
 
 
-def test_preview_is_a_png_of_the_first_page_and_is_audited(db, world):
+def test_preview_is_the_stored_png_of_the_first_page_and_is_audited(db, world):
     acme = world.principal("acme_user")
     report_id = world.report["acme_first_notice"]  # three pages
-    png = report_access.first_page_png(world.db, acme, report_id, blob_store=world.store)
-    assert png.startswith(b"\x89PNG\r\n\x1a\n")
-    width, height = struct.unpack(">II", png[16:24])
+    page = report_access.first_page(world.db, acme, report_id, blob_store=world.store)
+    assert page.png is not None and page.png.startswith(b"\x89PNG\r\n\x1a\n")
+    width, height = struct.unpack(">II", page.png[16:24])
     assert width == 900 and height > width  # A4 portrait
-    small = report_access.first_page_png(world.db, acme, report_id, blob_store=world.store,
-                                         width=300)
-    assert struct.unpack(">I", small[16:20])[0] == 300
+    again = report_access.first_page(world.db, acme, report_id, blob_store=world.store)
+    assert again.png == page.png
     previewed = _report_events(world.db)
     assert [(e.action, e.target_id) for e in previewed] == [("report.previewed", str(report_id))] * 2
     assert reads(world.db, acme.user_id) == {report_id}
+
+
+def test_a_report_without_a_picture_says_so_and_its_pdf_still_downloads(db, world):
+    acme = world.principal("acme_user")
+    report_id = world.report["acme_ccf"]
+    with world.db.transaction() as session:
+        sha256 = session.get(Report, report_id).file_sha256
+        session.execute(update(ReportPreview).where(ReportPreview.file_sha256 == sha256)
+                        .values(status="failed", reason="Drawing the first page took too long."))
+    page = report_access.first_page(world.db, acme, report_id, blob_store=world.store)
+    assert page.png is None and page.reason == "Drawing the first page took too long."
+    assert _report_events(world.db) == []  # nothing was shown, so nothing is audited as seen
+    name, data = report_access.pdf_bytes(world.db, acme, report_id, blob_store=world.store)
+    assert data.startswith(b"%PDF-") and name.endswith(".pdf")
 
 
 def test_every_report_action_written_is_offered_on_the_audit_page(db, world):
@@ -108,7 +123,7 @@ def test_every_report_action_written_is_offered_on_the_audit_page(db, world):
     why = report_access.purpose(STAFF_PURPOSES[1])
     report_access.open_report(world.db, acme, world.report["acme_ccf"])
     report_access.pdf_bytes(world.db, acme, world.report["acme_ccf"], blob_store=world.store)
-    report_access.first_page_png(world.db, acme, world.report["acme_ccf"], blob_store=world.store)
+    report_access.first_page(world.db, acme, world.report["acme_ccf"], blob_store=world.store)
     report_bundles.build(world.db, support, [world.report["acme_archived"]], bundle_format="zip",
                          blob_store=world.store, staff_purpose=why)
     report_access.redeliver(world.db, support, world.report["acme_archived"])

@@ -23,6 +23,7 @@ from db.models import (
     Provider,
     ProviderGroup,
     Report,
+    ReportPreview,
     ReportRecipient,
 )
 from services import pdf_check, routing
@@ -46,6 +47,7 @@ PROVIDERS = {  # key: (group, name, state)
 }
 USERS = {  # key: make_user keyword arguments, by key
     "admin_p1": dict(provider=(("north", "p1", "provider_admin"),)),
+    "admin_p3": dict(provider=(("south", "p3", "provider_admin"),)),
     "gadmin": dict(provider=(("north", None, "provider_group_admin"),)),
     "staff_p1": dict(provider=(("north", "p1", "provider_staff"),)),
     "client": dict(accounts=(("acme", "account_user"),)),
@@ -130,6 +132,19 @@ def blob_files(store: BlobStore) -> list[Path]:
     return sorted(path for path in store.root.rglob("*") if path.is_file())
 
 
+def pdf_files(store: BlobStore) -> list[Path]:
+    """The stored PDFs (each may have its first-page picture beside it)."""
+    return [path for path in blob_files(store) if path.suffix == ".pdf"]
+
+
+def preview_of(desk: Desk, sha256: str) -> tuple[str | None, str, bytes | None]:
+    """The file's preview row (status, reason) and its stored picture."""
+    with desk.db.transaction(write=False) as session:
+        row = session.get(ReportPreview, sha256)
+    status, reason = (row.status, row.reason) if row else (None, "")
+    return status, reason, desk.store.get_preview(sha256)
+
+
 def count(db: Database, model) -> int:
     with db.transaction(write=False) as session:
         return session.scalar(select(func.count()).select_from(model))
@@ -176,7 +191,11 @@ def test_a_valid_upload_posts_one_report_with_its_file_patient_routing_and_audit
     assert (report.file_sha256, report.file_size, report.page_count) == (sha256, len(data), 2)
     # The bytes are in the blob store under their hash, and nothing else is.
     assert desk.store.exists(sha256) and desk.store.get(sha256) == data
-    assert blob_files(desk.store) == [desk.store.root / sha256[:2] / f"{sha256}.pdf"]
+    assert pdf_files(desk.store) == [desk.store.root / sha256[:2] / f"{sha256}.pdf"]
+    # Its first page was drawn once, at upload, and kept beside it.
+    status, _, png = preview_of(desk, sha256)
+    assert status == "ready" and png is not None and png.startswith(b"\x89PNG")
+    assert outcome.preview_problem == ""
     # The patient was created for the employer (values trimmed).
     assert (patient.first_name, patient.last_name, patient.date_of_birth, patient.employee_id,
             patient.employer_account_id) == ("Maria", "Gonzalez", date(1980, 4, 1), "E100",
@@ -222,7 +241,7 @@ def test_routing_follows_the_report_type_and_the_claim_payer(desk):
     assert [e.details["recipients"] for e in events(desk.db, "report.posted")] == [1, 2, 2, 1, 1]
     # One patient (same employee of the same employer), five blobs.
     assert count(desk.db, Patient) == 1
-    assert len(blob_files(desk.store)) == 5
+    assert len(pdf_files(desk.store)) == 5
 
 
 # --- acceptance: a batch with every kind of bad file ----------------------------------------
@@ -269,7 +288,7 @@ def test_a_batch_with_bad_files_rejects_each_with_its_reason_and_posts_the_good_
     assert [r.file_sha256 for r in reports] == [hashlib.sha256(good_a).hexdigest(),
                                                 hashlib.sha256(good_b).hexdigest()]
     assert [r.page_count for r in reports] == [1, 3]
-    assert sorted(path.name for path in blob_files(desk.store)) == sorted(
+    assert sorted(path.name for path in pdf_files(desk.store)) == sorted(
         f"{r.file_sha256}.pdf" for r in reports)
     assert count(desk.db, Patient) == 2  # the rejected uploads' employees were not created
     assert len(events(desk.db, "report.posted")) == 2
@@ -313,8 +332,47 @@ def test_the_same_file_twice_is_one_report(desk):
         assert f"already posted as report {first.report_id}" in duplicate.reason
     assert count(desk.db, Report) == 1
     assert count(desk.db, ReportRecipient) == 1
-    assert len(blob_files(desk.store)) == 1
+    assert len(pdf_files(desk.store)) == 1
     assert len(events(desk.db, "report.posted")) == 1
+
+
+def test_identical_bytes_from_another_clinic_are_that_clinics_own_report(desk):
+    data = pdf_for("same scan", 1)
+    sha256 = hashlib.sha256(data).hexdigest()
+    north, = ingest(desk.db, desk.principal("admin_p1"), [upload(desk, "north.pdf", data)],
+                    blob_store=desk.store)
+    south, = ingest(desk.db, desk.principal("admin_p3"), [upload(
+        desk, "south.pdf", data, provider_npi=desk.npi["p3"], employee_id="S-9",
+        patient_last_name="Okafor", patient_first_name="Ada")], blob_store=desk.store)
+
+    assert (north.result, south.result) == ("posted", "posted")
+    assert south.report_id != north.report_id
+    # Nothing about the other clinic's report: no id, no word of a duplicate.
+    assert south.reason == "" and south.preview_problem == ""
+    assert str(north.report_id) not in repr(south)
+    with desk.db.transaction(write=False) as session:
+        report = session.get(Report, south.report_id)
+        patient = session.get(Patient, report.patient_id)
+    assert (report.provider_id, report.file_sha256) == (desk.provider["p3"], sha256)
+    assert (patient.last_name, patient.employee_id) == ("Okafor", "S-9")
+    # One stored file and one picture, shared.
+    assert len(pdf_files(desk.store)) == 1
+    assert preview_of(desk, sha256)[0] == "ready"
+
+
+def test_within_a_group_admins_reach_the_same_bytes_are_a_duplicate(desk):
+    data = pdf_for("group scan", 1)
+    first, = ingest(desk.db, desk.principal("admin_p1"), [upload(desk, "p1.pdf", data)],
+                    blob_store=desk.store)
+    # The group admin posts the same bytes for the group's other provider: one report.
+    again, = ingest(desk.db, desk.principal("gadmin"), [upload(
+        desk, "p2.pdf", data, provider_npi=desk.npi["p2"])], blob_store=desk.store)
+    assert (again.result, again.report_id) == ("duplicate", first.report_id)
+    # Staff with the upload action reach every provider.
+    staff, = ingest(desk.db, desk.principal("sysadmin"), [upload(
+        desk, "p3.pdf", data, provider_npi=desk.npi["p3"])], blob_store=desk.store)
+    assert (staff.result, staff.report_id) == ("duplicate", first.report_id)
+    assert count(desk.db, Report) == 1
 
 
 class Competitor:
@@ -386,7 +444,7 @@ def test_two_uploads_of_the_same_file_at_once_are_one_report(desk):
     assert mine.report_id == theirs.report_id is not None
     assert count(desk.db, Report) == 1
     assert desk.store.exists(hashlib.sha256(data).hexdigest())  # the posted report's file stays
-    assert len(blob_files(desk.store)) == 1
+    assert len(pdf_files(desk.store)) == 1
     assert events(desk.db, "report.rejected") == []
 
 
@@ -395,8 +453,10 @@ def test_a_failing_upload_of_the_same_file_never_removes_a_blob_another_upload_i
     first, = ingest(desk.db, admin, [upload(desk, "maria.pdf")], blob_store=desk.store)
     assert first.result == "posted"   # employee E100 is now Maria Gonzalez
     data = pdf_for("shared", 1)
+    # Another clinic (another reach, so not a duplicate) posts the same bytes with a typo.
     typo = Competitor(lambda: ingest(
-        desk.db, admin, [upload(desk, "typo.pdf", data, patient_first_name="Marta")],
+        desk.db, desk.principal("admin_p3"),
+        [upload(desk, "typo.pdf", data, patient_first_name="Marta", provider_npi=desk.npi["p3"])],
         blob_store=desk.store))
 
     mine, = ingest(desk.db, admin, [upload(desk, "mine.pdf", data)],
@@ -481,7 +541,7 @@ def test_an_employee_id_on_file_with_another_name_is_rejected_and_its_blob_remov
     assert "already on file for the employer with a different name" in clash.reason
     assert count(desk.db, Report) == 1
     assert count(desk.db, Patient) == 1
-    assert [path.name for path in blob_files(desk.store)] == [
+    assert [path.name for path in pdf_files(desk.store)] == [
         f"{hashlib.sha256(first_pdf).hexdigest()}.pdf"]
     assert not desk.store.exists(hashlib.sha256(clash_pdf).hexdigest())
     assert [e.details["reason"] for e in events(desk.db, "report.rejected")] == [clash.reason]
@@ -492,7 +552,7 @@ def test_an_employee_id_on_file_with_another_name_is_rejected_and_its_blob_remov
                     blob_store=desk.store)
     assert fixed.result == "posted"
     assert count(desk.db, Patient) == 1
-    assert len(blob_files(desk.store)) == 2
+    assert len(pdf_files(desk.store)) == 2
 
 
 # --- a failure while writing -----------------------------------------------------------------
@@ -517,7 +577,7 @@ def test_a_failure_while_writing_rows_removes_the_blob_and_the_file_can_be_poste
     retried, = ingest(desk.db, admin, [upload(desk, "unlucky.pdf", data)], blob_store=desk.store)
     assert retried.result == "posted"
     assert count(desk.db, Report) == 1
-    assert [path.name for path in blob_files(desk.store)] == [f"{hashlib.sha256(data).hexdigest()}.pdf"]
+    assert [path.name for path in pdf_files(desk.store)] == [f"{hashlib.sha256(data).hexdigest()}.pdf"]
 
 
 # --- who may post ----------------------------------------------------------------------------
@@ -552,7 +612,7 @@ def test_a_group_admin_posts_for_every_provider_of_the_group_and_no_other(desk):
     assert [(r.provider_id, r.state) for r in posted] == [(desk.provider["p1"], "TX"),
                                                           (desk.provider["p2"], "OK")]
     assert [e.target_id for e in events(desk.db, "permission.denied")] == [str(desk.provider["p3"])]
-    assert len(blob_files(desk.store)) == 2
+    assert len(pdf_files(desk.store)) == 2
 
 
 def test_a_system_admin_may_post_for_any_provider(desk):

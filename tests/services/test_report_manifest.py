@@ -210,7 +210,7 @@ def test_the_command_posts_a_batch_reports_each_row_and_exits_1_on_a_rejection(
         "1 of 4 rows posted or already present; 3 rejected.",
     ]
     assert command.desk.store.exists(posted.file_sha256)
-    assert len([p for p in command.desk.store.root.rglob("*") if p.is_file()]) == 1
+    assert len([p for p in command.desk.store.root.rglob("*.pdf") if p.is_file()]) == 1
 
 
 def test_a_clean_batch_exits_0_and_running_it_again_reports_duplicates(db, command, folder, capsys):

@@ -142,7 +142,7 @@ def _pdf(world, principal, report_id):
 
 
 def _preview(world, principal, report_id):
-    return report_access.first_page_png(world.db, principal, report_id, blob_store=world.store)
+    return report_access.first_page(world.db, principal, report_id, blob_store=world.store)
 
 
 def _bundle(bundle_format):
@@ -242,7 +242,7 @@ def test_staff_need_a_purpose_to_download_or_preview(db, world):
     report_id = world.report["globex_ccf"]
     for operation in (
         lambda: report_access.pdf_bytes(world.db, support, report_id, blob_store=world.store),
-        lambda: report_access.first_page_png(world.db, support, report_id, blob_store=world.store),
+        lambda: report_access.first_page(world.db, support, report_id, blob_store=world.store),
         lambda: report_bundles.build(world.db, support, [report_id], bundle_format="zip",
                                      blob_store=world.store),
     ):
@@ -261,8 +261,8 @@ def test_staff_purpose_and_reference_go_into_the_audit_trail(db, world):
     _, data = report_access.pdf_bytes(world.db, support, report_id, blob_store=world.store,
                                       staff_purpose=why)
     assert data == world.pdf["acme_withdrawn"]
-    report_access.first_page_png(world.db, support, report_id, blob_store=world.store,
-                                 staff_purpose=report_access.purpose(STAFF_PURPOSES[2]))
+    report_access.first_page(world.db, support, report_id, blob_store=world.store,
+                               staff_purpose=report_access.purpose(STAFF_PURPOSES[2]))
     downloaded = events(world.db, "report.downloaded")
     previewed = events(world.db, "report.previewed")
     assert len(downloaded) == len(previewed) == 1
