@@ -8,7 +8,7 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Error as PlaywrightError, Page, expect
 from pypdf import PdfReader
 from sqlalchemy import select
 
@@ -31,9 +31,17 @@ def _sign_in_to_reports(page: Page, url: str) -> None:
 
 def _tick_rows(page: Page, indexes: tuple[int, ...]) -> None:
     grid = page.get_by_test_id("stDataFrame").first
-    expect(grid).to_be_visible()
-    grid.scroll_into_view_if_needed()
-    box = grid.bounding_box()
+    # The grid may be drawn again once more as the count fills in: measure the one that stays.
+    for _ in range(5):
+        expect(grid).to_be_visible()
+        try:
+            grid.scroll_into_view_if_needed(timeout=5_000)
+            box = grid.bounding_box()
+        except PlaywrightError:
+            page.wait_for_timeout(300)
+            continue
+        if box is not None:
+            break
     for ticked, index in enumerate(indexes, start=1):
         # The grid is a canvas: its row checkboxes are reached by position. Each tick reruns the
         # results, so wait until the screen counts it before the next one.

@@ -31,7 +31,7 @@ from db.models import (
     ReportRecipient,
     User,
 )
-from services import npi, principals, report_previews, report_volume
+from services import npi, pdf_preview, principals, report_previews, report_volume
 from services.errors import PermissionDenied
 from services.principals import Principal
 
@@ -219,6 +219,27 @@ def add_report(db: Database, *, report_type: str, patient_id: int, provider_id: 
         return report.id
 
 
+# The world's PDFs are the same bytes in every test (fixed creation date): each is drawn once
+# per test run, and later worlds reuse the pictures instead of starting a drawing child again.
+_PICTURES: dict[str, pdf_preview.Preview] = {}
+
+
+def _give_pictures(db: Database, store: BlobStore, files: set[bytes]) -> None:
+    """As posting does: every stored file gets its first-page picture."""
+    digests = {hashlib.sha256(data).hexdigest() for data in files}
+    if not digests <= _PICTURES.keys():
+        report_previews.draw_missing(db, store, batch=100, per_child=100)
+        with db.transaction(write=False) as session:
+            for sha256 in digests:
+                state = report_previews.state(session, sha256)
+                png = store.get_preview(sha256)
+                _PICTURES[sha256] = pdf_preview.Preview(png, "" if png else state.reason or "")
+        return
+    with db.transaction() as session:
+        for sha256 in digests:
+            report_previews.keep(session, store, sha256, _PICTURES[sha256])
+
+
 def build_world(db: Database, make_user, store: BlobStore) -> World:
     created = datetime(2026, 1, 1, tzinfo=UTC)
     with db.transaction() as session:
@@ -266,8 +287,7 @@ def build_world(db: Database, make_user, store: BlobStore) -> World:
                 for g, p, role in spec["provider"])
         user_ids[key] = make_user(f"{key}@x.test", name=key.replace("_", " ").title(), **kwargs)
 
-    # As posting does: every stored file gets its first-page picture (one child for them all).
-    report_previews.draw_missing(db, store, batch=100, per_child=100)
+    _give_pictures(db, store, set(pdfs.values()))
     return World(db=db, store=store, account=account_ids, group=group_ids, provider=provider_ids,
                  patient=patient_ids, report=report_ids, user=user_ids, pdf=pdfs)
 
