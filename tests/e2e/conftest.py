@@ -56,7 +56,7 @@ def seed_demo(database_url: str, blob_dir: Path) -> None:
 
 def _start_portal(folder: Path, settings: dict[str, str],
                   prepare: Callable[[Database], None] | None = None):
-    """Start `streamlit run app.py` against a freshly seeded SQLite database; yields its details.
+    """Start the portal (`streamlit run portal.py`) against a freshly seeded SQLite database; yields its details.
 
     `prepare` may change the seeded data before the server starts.
     """
