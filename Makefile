@@ -4,6 +4,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 8501
 ADDRESS ?= 127.0.0.1
+# The suite runs in this many processes; each test file stays in one of them.
+TEST_PROCESSES ?= 2
 
 .PHONY: run test admin migrate seed bench bench-sign-in bench-reports bench-dashboard bench-load archive rollup notices send-mail sweep-blobs previews ingest clean
 
@@ -25,7 +27,7 @@ run: $(VENV)/.runtime
 	$(BIN)/streamlit run portal.py --server.port $(PORT) --server.address $(ADDRESS)
 
 test: $(VENV)/.dev
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n $(TEST_PROCESSES) --dist loadfile
 
 admin: $(VENV)/.runtime
 	$(BIN)/python -m services.first_admin

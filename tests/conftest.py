@@ -1,6 +1,7 @@
 """Shared fixtures: a fresh database per test on SQLite and on PostgreSQL, a fake clock, users.
 
-PostgreSQL comes from TEST_DATABASE_URL (default: the local `test` database). When it cannot
+PostgreSQL comes from TEST_DATABASE_URL (default: the local `test` database; with several test
+processes, as `make test` runs them, one database per process beside it). When it cannot
 be reached the PostgreSQL half of each test is skipped with the reason, unless
 REQUIRE_POSTGRES=1, which turns that skip into a failure (CI sets it).
 """
@@ -14,7 +15,7 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select, text
+from sqlalchemy import URL, create_engine, make_url, select, text
 
 from db.engine import Database
 from db.migrate import upgrade
@@ -50,11 +51,34 @@ def sqlite_template(tmp_path_factory) -> Path:
     return path
 
 
+def postgres_test_url() -> URL:
+    """TEST_DATABASE_URL, or with several test processes (make test) one database per process
+    beside it (`test_gw0`, `test_gw1`, ...), since each process empties its database."""
+    url = make_url(os.environ.get("TEST_DATABASE_URL", DEFAULT_PG_URL))
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+    return url.set(database=f"{url.database}_{worker}") if worker else url
+
+
+def _create_worker_database(url: URL) -> None:
+    if not os.environ.get("PYTEST_XDIST_WORKER"):
+        return
+    admin = create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as connection:
+            exists = connection.execute(text("SELECT 1 FROM pg_database WHERE datname = :name"),
+                                        {"name": url.database}).first()
+            if exists is None:
+                connection.execute(text(f'CREATE DATABASE "{url.database}"'))
+    finally:
+        admin.dispose()
+
+
 @pytest.fixture(scope="session")
 def postgres_database():
-    url = os.environ.get("TEST_DATABASE_URL", DEFAULT_PG_URL)
-    db = Database(url)
+    url = postgres_test_url()
+    db = Database(url.render_as_string(hide_password=False))
     try:
+        _create_worker_database(url)
         with db.engine.connect() as connection:
             connection.execute(text("SELECT 1"))
     except Exception as error:  # any connection problem means "no PostgreSQL here"

@@ -15,10 +15,9 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Page, expect
 from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
 
 from pages.common.session_cookie import COOKIE_NAME
-from tests.conftest import DEFAULT_PG_URL, _skip_or_fail
+from tests.conftest import _skip_or_fail, postgres_test_url
 from tests.e2e.conftest import (
     ROOT,
     browser_test_program,
@@ -48,8 +47,8 @@ def programs() -> dict[str, str]:
 
 @pytest.fixture
 def replica_database():
-    """A scratch database beside TEST_DATABASE_URL's, never that one: other tests use it."""
-    shared = make_url(os.environ.get("TEST_DATABASE_URL", DEFAULT_PG_URL))
+    """A scratch database beside the tests' own, never that one: other tests use it."""
+    shared = postgres_test_url()
     scratch = shared.set(database=f"{shared.database}_replicas")
     admin = create_engine(shared.set(database="postgres"), isolation_level="AUTOCOMMIT")
     try:

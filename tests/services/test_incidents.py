@@ -27,7 +27,7 @@ from tests.conftest import START, principal_of
 @pytest.fixture
 def demo(db, tmp_path, fake_clock):
     store = BlobStore(tmp_path / "blobs")
-    demo_seed.seed(db, blob_store=store, reports=300, patients=100, now=START)
+    demo_seed.seed(db, blob_store=store, reports=300, patients=100, now=START, previews=False)
     return store
 
 

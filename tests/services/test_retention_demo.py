@@ -25,7 +25,8 @@ def _ids(db, principal) -> set[int]:
 
 
 def test_archived_report_leaves_the_employers_search_and_returns_on_redelivery(db, tmp_path, fake_clock):
-    demo_seed.seed(db, blob_store=BlobStore(tmp_path / "blobs"), reports=80, patients=30, now=START)
+    demo_seed.seed(db, blob_store=BlobStore(tmp_path / "blobs"), reports=80, patients=30, now=START,
+                   previews=False)
     employer, support = principal_of(db, "employer@demo.test"), principal_of(db, "support@demo.test")
     visible = _rows(db, employer)
     oldest = visible[-1]  # newest first
