@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 8501
 ADDRESS ?= 127.0.0.1
-# The suite runs in this many processes; each test file stays in one of them.
+# The suite runs in this many processes: each test file in one, all browser tests in one.
 TEST_PROCESSES ?= 2
 
 .PHONY: run test admin migrate seed bench bench-sign-in bench-reports bench-dashboard bench-load archive rollup notices send-mail sweep-blobs previews ingest clean
@@ -27,7 +27,7 @@ run: $(VENV)/.runtime
 	$(BIN)/streamlit run portal.py --server.port $(PORT) --server.address $(ADDRESS)
 
 test: $(VENV)/.dev
-	$(BIN)/python -m pytest -n $(TEST_PROCESSES) --dist loadfile
+	$(BIN)/python -m pytest -n $(TEST_PROCESSES) --dist loadgroup
 
 admin: $(VENV)/.runtime
 	$(BIN)/python -m services.first_admin

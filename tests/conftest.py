@@ -166,3 +166,14 @@ def principal_of(db: Database, email: str):
 
     with db.transaction(write=False) as session:
         return principals.load(session, session.scalars(select(User).where(User.email == email)).one())
+
+
+def pytest_collection_modifyitems(items):
+    """With several test processes (make test), each test file runs whole in one of them, and
+    every browser test in the same one, in file order: they share one portal and its demo data,
+    so they meet that data in the same order every run."""
+    browser_tests = Path(__file__).parent / "e2e"
+    for item in items:
+        path = Path(item.fspath)
+        group = "browser" if browser_tests in path.parents else str(path.relative_to(path.parents[1]))
+        item.add_marker(pytest.mark.xdist_group(group))

@@ -125,3 +125,4 @@ def employer_reports(database_url: str) -> list:
         return report_search.search(db, principal, report_search.ReportFilter()).rows
     finally:
         db.dispose()
+
