@@ -75,13 +75,23 @@ def _start_portal(folder: Path, settings: dict[str, str],
     server.stop()
 
 
-def sign_in(page: Page, url: str, email: str, password: str = demo_seed.DEMO_PASSWORD) -> None:
-    """Open the sign-in screen at `url` and submit it."""
+def sign_in(page: Page, url: str, email: str, password: str = demo_seed.DEMO_PASSWORD, *,
+            succeeds: bool = True) -> None:
+    """Open the sign-in screen at `url` and submit it.
+
+    A successful sign-in then sends the browser through /auth/session for its cookie and back:
+    wait for that page, or a click made meanwhile lands on the page being left.
+    """
     page.goto(url)
     expect(page.get_by_role("heading", name="Sign in to ResultsDesk")).to_be_visible()
     page.get_by_role("textbox", name="Email address").fill(email)
     page.get_by_role("textbox", name="Password", exact=True).fill(password)
-    page.get_by_role("button", name="Sign in").click()
+    if not succeeds:
+        page.get_by_role("button", name="Sign in").click()
+        return
+    with page.expect_navigation(url=lambda address: "/auth/" not in address):
+        page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_test_id("stSidebarNav")).to_be_visible()
 
 
 @pytest.fixture(scope="session")

@@ -70,7 +70,7 @@ def test_client_user_sees_only_client_screens(portal, context):
 
 def test_wrong_password_shows_the_generic_message(portal, context):
     page = context.new_page()
-    sign_in(page, portal["url"], "tpa@demo.test", "not-the-password")
+    sign_in(page, portal["url"], "tpa@demo.test", "not-the-password", succeeds=False)
     expect(page.get_by_test_id("stAlert").filter(has_text=SignInFailed.MESSAGE)).to_be_visible()
 
 
