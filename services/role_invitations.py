@@ -14,8 +14,6 @@ At acceptance the inviter must still be an active admin who may give the role.
 
 from __future__ import annotations
 
-import hashlib
-import secrets
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -25,7 +23,7 @@ from sqlalchemy.orm import Session
 from db.engine import Database
 from db.models import RoleInvitation, User
 from services import account_emails, audit, clock, memberships, password_policy, passwords, policy
-from services import principals, settings, terms
+from services import principals, settings, terms, tokens
 from services.auth import normalise_email
 from services.errors import InvalidInput
 from services.policy import Action, Grant, Role
@@ -64,10 +62,6 @@ class InvitationOffer:
     has_account: bool  # True: sign in to accept; False: set a password to accept
 
 
-def _hash(raw: str) -> str:
-    return hashlib.sha256(raw.encode("utf-8")).hexdigest()
-
-
 def grant_of(invitation: RoleInvitation) -> Grant:
     return Grant(Role(invitation.role), group_id=invitation.group_id,
                  provider_id=invitation.provider_id, account_id=invitation.account_id)
@@ -94,11 +88,11 @@ def invite(db: Database, principal: Principal, *, email: str, name: str, role: G
         if waiting is not None:
             raise InvalidInput("An invitation to this role is already waiting for that address: "
                                "resend it from the list of invitations.")
-        raw = secrets.token_urlsafe(32)
+        raw, hashed = tokens.new_secret()
         invitation = RoleInvitation(
             email=address, name=name.strip(), phone=phone.strip()[:40], role=role.role,
             group_id=role.group_id, provider_id=role.provider_id, account_id=role.account_id,
-            inviter_user_id=principal.user_id, inviter_name=principal.name, token_hash=_hash(raw),
+            inviter_user_id=principal.user_id, inviter_name=principal.name, token_hash=hashed,
             created_at=now, expires_at=now + settings.current().invitation_lifetime,
             status="pending")
         session.add(invitation)
@@ -144,8 +138,7 @@ def resend(db: Database, principal: Principal, *, invitation_id: int) -> None:
         invitation = _in_reach(session, principal, invitation_id)
         if invitation.status != "pending":
             raise InvalidInput("That invitation was already answered or cancelled.")
-        raw = secrets.token_urlsafe(32)
-        invitation.token_hash = _hash(raw)
+        raw, invitation.token_hash = tokens.new_secret()
         invitation.expires_at = now + settings.current().invitation_lifetime
         _email(session, invitation, raw, now)
         _record(session, principal, "invitation.resent", invitation, now)
@@ -185,7 +178,7 @@ def waiting(db: Database, principal: Principal) -> list[InvitationRow]:
 
 def _open(session: Session, raw_token: str, now: datetime) -> RoleInvitation:
     invitation = session.scalar(select(RoleInvitation).where(
-        RoleInvitation.token_hash == _hash(raw_token or "")))
+        RoleInvitation.token_hash == tokens.digest(raw_token or "")))
     if invitation is None or invitation.status != "pending":
         raise InvalidToken(NOT_VALID)
     if invitation.expires_at <= now:

@@ -9,8 +9,6 @@ anywhere but in that one response, and a code that leaked after use opens nothin
 
 from __future__ import annotations
 
-import hashlib
-import secrets
 from datetime import datetime
 
 from sqlalchemy import select, update
@@ -18,21 +16,14 @@ from sqlalchemy.orm import Session
 
 from db.engine import Database
 from db.models import LoginSession, SessionHandoff, User
-from services import audit, clock, sessions, settings
+from services import audit, clock, sessions, settings, tokens
 from services.errors import HandoffRefused
 from services.transaction import transaction
 
-CODE_BYTES = 32
-
-
-def _hash(code: str) -> str:
-    return hashlib.sha256(code.encode("utf-8")).hexdigest()
-
-
 def issue(session: Session, *, session_id: int, now: datetime) -> str:
     """A code for the session just opened, in the sign-in's own transaction."""
-    code = secrets.token_urlsafe(CODE_BYTES)
-    session.add(SessionHandoff(session_id=session_id, code_hash=_hash(code),
+    code, hashed = tokens.new_secret()
+    session.add(SessionHandoff(session_id=session_id, code_hash=hashed,
                                expires_at=now + settings.current().session_handoff_lifetime))
     return code
 
@@ -44,7 +35,7 @@ def exchange(db: Database, *, code: str) -> str:
         # Marking it used is the first write, so two racing exchanges cannot both win.
         used = session.execute(
             update(SessionHandoff)
-            .where(SessionHandoff.code_hash == _hash(code or ""), SessionHandoff.used_at.is_(None),
+            .where(SessionHandoff.code_hash == tokens.digest(code or ""), SessionHandoff.used_at.is_(None),
                    SessionHandoff.expires_at > now)
             .values(used_at=now)
         ).rowcount
@@ -52,7 +43,7 @@ def exchange(db: Database, *, code: str) -> str:
             select(SessionHandoff, LoginSession, User)
             .join(LoginSession, LoginSession.id == SessionHandoff.session_id)
             .join(User, User.id == LoginSession.user_id)
-            .where(SessionHandoff.code_hash == _hash(code or ""))
+            .where(SessionHandoff.code_hash == tokens.digest(code or ""))
         ).first()
         if used and found is not None and found[1].ended_at is None:
             return sessions.replace_token(session, session_id=found[1].id)

@@ -7,8 +7,6 @@ so logging out, deactivation or an expired session take effect everywhere at onc
 
 from __future__ import annotations
 
-import hashlib
-import secrets
 from datetime import datetime, timedelta
 
 from sqlalchemy import select, update
@@ -16,39 +14,34 @@ from sqlalchemy.orm import Session
 
 from db.engine import Database
 from db.models import LoginSession, User
-from services import audit, clock, principals, settings
+from services import audit, clock, principals, settings, tokens
 from services.errors import SessionEnded
 from services.principals import Principal
 from services.transaction import transaction
 
-TOKEN_BYTES = 32
 # Writing last_seen on every rerun would make each click a database write; a minute of slack
 # only ever makes the idle timeout stricter, never looser.
 TOUCH_INTERVAL = timedelta(seconds=60)
 
 
-def _hash(token: str) -> str:
-    return hashlib.sha256(token.encode("utf-8")).hexdigest()
-
-
 def start(session: Session, *, user: User, now: datetime) -> str:
     """Open a session for a user who has just proved who they are; returns the browser token."""
-    token = secrets.token_urlsafe(TOKEN_BYTES)
-    session.add(LoginSession(user_id=user.id, token_hash=_hash(token), created_at=now,
+    token, hashed = tokens.new_secret()
+    session.add(LoginSession(user_id=user.id, token_hash=hashed, created_at=now,
                              last_seen_at=now))
     return token
 
 
 def session_id(session: Session, token: str) -> int:
     """The id of the session a token opens (for a session started in this transaction)."""
-    return session.scalar(select(LoginSession.id).where(LoginSession.token_hash == _hash(token)))
+    return session.scalar(select(LoginSession.id).where(LoginSession.token_hash == tokens.digest(token)))
 
 
 def replace_token(session: Session, *, session_id: int) -> str:
     """Give an open session a fresh browser token (the old one stops working); returns it."""
-    token = secrets.token_urlsafe(TOKEN_BYTES)
+    token, hashed = tokens.new_secret()
     session.execute(update(LoginSession).where(LoginSession.id == session_id)
-                    .values(token_hash=_hash(token)))
+                    .values(token_hash=hashed))
     return token
 
 
@@ -80,7 +73,7 @@ def resume(db: Database, token: str, *, activity: bool = True) -> Principal:
     with transaction(db, write=False) as session:
         found = session.execute(
             select(LoginSession, User).join(User, User.id == LoginSession.user_id)
-            .where(LoginSession.token_hash == _hash(token))
+            .where(LoginSession.token_hash == tokens.digest(token))
         ).first()
         if found is None or found[0].ended_at is not None:
             # A probing end is said once more, neutrally; every other ended session just asks
@@ -118,7 +111,7 @@ def end(db: Database, token: str) -> None:
     """Sign out: the token stops working on every replica at once."""
     now = clock.now()
     with transaction(db) as session:
-        row = session.scalars(select(LoginSession).where(LoginSession.token_hash == _hash(token))).first()
+        row = session.scalars(select(LoginSession).where(LoginSession.token_hash == tokens.digest(token))).first()
         if row is None or row.ended_at is not None:
             return
         row.ended_at, row.end_reason = now, "logout"

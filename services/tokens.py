@@ -29,8 +29,18 @@ class InvalidToken(DomainError):
         super().__init__(message)
 
 
-def _hash(raw: str) -> str:
+SECRET_BYTES = 32
+
+
+def digest(raw: str) -> str:
+    """What the database keeps of a secret sent to a browser or in a link: its SHA-256."""
     return hashlib.sha256(raw.encode("utf-8")).hexdigest()
+
+
+def new_secret() -> tuple[str, str]:
+    """A fresh 256-bit secret for a link, a cookie or a code, and its digest to store."""
+    raw = secrets.token_urlsafe(SECRET_BYTES)
+    return raw, digest(raw)
 
 
 def lifetime(purpose: str):
@@ -42,8 +52,8 @@ def lifetime(purpose: str):
 def issue(session: Session, *, user_id: int, purpose: str, now: datetime) -> str:
     """A new token for the user; their earlier unused ones of this purpose stop working."""
     kill_all(session, user_id=user_id, purpose=purpose, now=now)
-    raw = secrets.token_urlsafe(32)
-    session.add(Token(user_id=user_id, purpose=purpose, token_hash=_hash(raw), created_at=now,
+    raw, hashed = new_secret()
+    session.add(Token(user_id=user_id, purpose=purpose, token_hash=hashed, created_at=now,
                       expires_at=now + lifetime(purpose)))
     session.flush()
     return raw
@@ -60,7 +70,7 @@ def kill_all(session: Session, *, user_id: int, purpose: str | None = None,
 
 def peek(session: Session, raw: str, *, purpose: str, now: datetime) -> User:
     """The token's user if the token would redeem now; InvalidToken otherwise. Consumes nothing."""
-    token = session.scalar(select(Token).where(Token.token_hash == _hash(raw or ""),
+    token = session.scalar(select(Token).where(Token.token_hash == digest(raw or ""),
                                                Token.purpose == purpose))
     if token is None or token.used_at is not None:
         raise InvalidToken()
@@ -73,7 +83,7 @@ def redeem(session: Session, raw: str, *, purpose: str, now: datetime) -> User:
     """Use the token once and return its user; InvalidToken when it cannot be used."""
     user = peek(session, raw, purpose=purpose, now=now)
     used = session.execute(
-        update(Token).where(Token.token_hash == _hash(raw), Token.used_at.is_(None),
+        update(Token).where(Token.token_hash == digest(raw), Token.used_at.is_(None),
                             Token.expires_at > now)
         .values(used_at=now).execution_options(synchronize_session=False)).rowcount
     if not used:
