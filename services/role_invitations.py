@@ -17,7 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
 from db.engine import Database
@@ -160,8 +160,18 @@ def waiting(db: Database, principal: Principal) -> list[InvitationRow]:
     now = clock.now()
     with transaction(db, write=False) as session:
         principal.require(Action.MANAGE_USERS, target_type="invitation")
-        found = session.scalars(select(RoleInvitation).where(RoleInvitation.status == "pending")
-                                .order_by(RoleInvitation.created_at.desc(), RoleInvitation.id.desc())
+        query = select(RoleInvitation).where(RoleInvitation.status == "pending")
+        if not principal.is_staff:
+            # Only invitations to the admin's own places are read; may_grant still decides.
+            places = [column.in_(sorted(ids)) for column, ids in (
+                (RoleInvitation.group_id, principal.administered_groups),
+                (RoleInvitation.provider_id, principal.administered_providers),
+                (RoleInvitation.account_id, principal.administered_accounts)) if ids]
+            if not places:
+                return []
+            query = query.where(or_(*places))
+        found = session.scalars(query.order_by(RoleInvitation.created_at.desc(),
+                                               RoleInvitation.id.desc())
                                 .execution_options(yield_per=100))
         rows = []
         for invitation in found:
