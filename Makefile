@@ -23,20 +23,21 @@ $(VENV)/.dev: requirements.txt requirements-dev.txt $(VENV)/.runtime
 	@touch $@
 
 run: $(VENV)/.runtime
-	$(BIN)/python -m services.startup
+	$(BIN)/python -m commands.startup
 	$(BIN)/streamlit run portal.py --server.port $(PORT) --server.address $(ADDRESS)
 
 test: $(VENV)/.dev
+	$(BIN)/lint-imports --no-cache
 	$(BIN)/python -m pytest -n $(TEST_PROCESSES) --dist loadgroup
 
 admin: $(VENV)/.runtime
-	$(BIN)/python -m services.first_admin
+	$(BIN)/python -m commands.first_admin
 
 migrate: $(VENV)/.runtime
-	$(BIN)/python -m db.migrate
+	$(BIN)/python -m commands.migrate
 
 seed: $(VENV)/.runtime
-	$(BIN)/python -m services.demo_seed
+	$(BIN)/python -m commands.seed
 
 bench: $(VENV)/.dev
 	$(BIN)/python -m bench $(BENCH_ARGS)
@@ -54,25 +55,25 @@ bench-load: $(VENV)/.dev
 	$(BIN)/python -m bench.load --compare runner.postScriptGC=true
 
 archive: $(VENV)/.runtime
-	$(BIN)/python -m services.retention
+	$(BIN)/python -m commands.archive
 
 rollup: $(VENV)/.runtime
-	$(BIN)/python -m services.report_volume
+	$(BIN)/python -m commands.rollup
 
 notices: $(VENV)/.runtime
-	$(BIN)/python -m services.result_notices
+	$(BIN)/python -m commands.notices
 
 send-mail: $(VENV)/.runtime
-	$(BIN)/python -m services.outbox
+	$(BIN)/python -m commands.send_mail
 
 sweep-blobs: $(VENV)/.runtime
-	$(BIN)/python -m services.blob_sweep
+	$(BIN)/python -m commands.sweep_blobs
 
 previews: $(VENV)/.runtime
-	$(BIN)/python -m services.report_previews
+	$(BIN)/python -m commands.previews
 
 ingest: $(VENV)/.runtime
-	$(BIN)/python -m services.report_manifest "$(FOLDER)" --as "$(AS)"
+	$(BIN)/python -m commands.ingest "$(FOLDER)" --as "$(AS)"
 
 clean:
 	rm -rf $(VENV)

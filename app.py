@@ -2,7 +2,8 @@
 
 import streamlit as st
 
-from pages.common import navigation, runtime, session_cookie
+from pages import navigation
+from pages.common import runtime, session_cookie
 
 st.set_page_config(page_title="ResultsDesk", page_icon="📋", layout="wide")
 

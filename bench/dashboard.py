@@ -8,7 +8,7 @@ synthetic reports (bench.report_rows, which also builds the rollup), adds client
 users for each large account, 3 for each small one, active on about half of the 120 days), then
 measures, as the manager:
 
-- the Dashboard's queries together (services.dashboard.overview: every chart's data and the
+- the Dashboard's queries together (services.insight.dashboard.overview: every chart's data and the
   totals) for the default view, a split by account, and one employer + one provider group +
   three report types by day;
 - the Dashboard screen's script run in AppTest (warm reruns, as a filter change costs);
@@ -34,8 +34,9 @@ from bench.scratch_database import filled, postgres_filled
 from bench.timing import p95, table, timings_ms
 from db.engine import Database
 from db.models import AccountVolumeDaily, Report, ReportVolumeDaily, User
-from services import dashboard, principals
-from services.dashboard import DashboardFilter
+from services import principals
+from services.insight import dashboard
+from services.insight.dashboard import DashboardFilter
 
 ROOT = Path(__file__).resolve().parent.parent
 TARGETS = {"queries": 200, "apptest": 300}

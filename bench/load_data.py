@@ -28,8 +28,10 @@ from db.blob_store import BlobStore
 from db.engine import PROJECT_ROOT, Database
 from db.migrate import upgrade
 from db.models import AccountMembership, Report, User
-from services import clock, principals, report_search, sessions, terms
-from services.report_search import ReportFilter
+from services import clock, principals
+from services.identity import sessions, terms
+from services.reports import search
+from services.reports.search import ReportFilter
 
 FOLDER = PROJECT_ROOT / "var" / "bench"
 SQLITE_PATH = FOLDER / "load.db"
@@ -195,7 +197,7 @@ def place_pdfs(info: dict, users: list[dict]) -> int:
         for name in set(NAMES):
             cursor = None
             for _ in range(DEEPEST_PAGE + 1):
-                page = report_search.search(db, principal, ReportFilter(patient_name=name),
+                page = search.search(db, principal, ReportFilter(patient_name=name),
                                             after=cursor, with_count=False)
                 reachable.update(row.id for row in page.rows)
                 cursor = page.next_cursor

@@ -58,17 +58,19 @@ from db.models import (
     StaffRole,
     User,
 )
-from services import npi, report_volume, terms
-from services.routing import RECEIVED_REPORT_TYPES
+from services.identity import terms
+from services.insight import report_volume
+from services.organizations import npi
+from services.reports.routing import RECEIVED_REPORT_TYPES
 
 DEFAULT_SQLITE_PATH = PROJECT_ROOT / "var" / "bench" / "report_rows.db"
 
-# The password of every user made here, and its bcrypt hash (cost 12, as services.passwords
+# The password of every user made here, and its bcrypt hash (cost 12, as services.identity.passwords
 # makes them); fixed so a fill costs no hashing.
 PASSWORD = "Bench-Password-1!"
 PASSWORD_HASH = "$2b$12$VMa9ldQbmB4WJlB.nlSMouFz7NJEA7um5TgAN27hqbnl1dZNHxYJq"
 
-# Shapes borrowed from services/demo_seed.py (copied, not imported: that module loads the PDF
+# Shapes borrowed from services/demo/seed.py (copied, not imported: that module loads the PDF
 # builders). Results archive 60 days after posting; posting spans the last 120 days.
 RETENTION_DAYS = 60
 WINDOW_DAYS = 120

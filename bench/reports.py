@@ -33,8 +33,11 @@ from db.blob_store import BlobStore
 from db.engine import Database
 from db.migrate import upgrade
 from db.models import Report, User
-from services import demo_seed, principals, report_access, report_bundles, report_search, sessions
-from services.report_search import Cursor, ReportFilter
+from services import principals
+from services.demo import seed
+from services.identity import sessions
+from services.reports import access, bundles, search
+from services.reports.search import Cursor, ReportFilter
 
 ROOT = Path(__file__).resolve().parent.parent
 DOC = ROOT / "docs" / "performance.md"
@@ -71,7 +74,7 @@ def demo_pdfs() -> list[bytes]:
     db = Database(f"sqlite:///{folder / 'demo.db'}")
     upgrade(db)
     store = BlobStore(folder / "blobs")
-    demo_seed.seed(db, blob_store=store, reports=100, patients=50)
+    seed.seed(db, blob_store=store, reports=100, patients=50)
     with db.transaction(write=False) as session:
         digests = session.scalars(select(Report.file_sha256).order_by(Report.id)).all()
     db.dispose()
@@ -124,7 +127,7 @@ def measure(db: Database, info: dict, *, rounds: int, pdfs: list[bytes], label: 
     since = (now - timedelta(days=30)).date()
     report_type = _Cycle(TYPES)
     add("filtered first page of 50 (employer, one type, 30 days posted)", timings_ms(
-        lambda: report_search.search(db, employer, ReportFilter(
+        lambda: search.search(db, employer, ReportFilter(
             report_types=(report_type(),), posted_from=since, posted_to=now.date()),
             with_count=False), rounds),
         naive(lambda: mine[(mine["report_type"] == "ccf")
@@ -138,7 +141,7 @@ def measure(db: Database, info: dict, *, rounds: int, pdfs: list[bytes], label: 
             select(Report.posted_at, Report.id).order_by(Report.posted_at.desc(), Report.id.desc())
             .offset(depth).limit(1)).one()) for depth in depths])
     add(f"deep keyset page (staff, rows {depths[0]:,}-{depths[-1]:,} deep)", timings_ms(
-        lambda: report_search.search(db, support, ReportFilter(), after=cursor(),
+        lambda: search.search(db, support, ReportFilter(), after=cursor(),
                                      with_count=False), rounds),
         naive(lambda: frame.sort_values(["posted_at", "id"], ascending=False)
               .iloc[depths[1]:depths[1] + 50]),
@@ -146,25 +149,25 @@ def measure(db: Database, info: dict, *, rounds: int, pdfs: list[bytes], label: 
 
     name = _Cycle(NAMES)
     add("patient-name search, first page of 50 (employer, 8 names common to rare)", timings_ms(
-        lambda: report_search.search(db, employer, ReportFilter(patient_name=name()),
+        lambda: search.search(db, employer, ReportFilter(patient_name=name()),
                                      with_count=False), rounds),
         naive(lambda: mine[mine["last_name"].str.lower().str.startswith("smith")
                            | mine["first_name"].str.lower().str.startswith("smith")]
               .sort_values(["posted_at", "id"], ascending=False).head(50)),
         "p95 ≤ 100 ms")
     add("patient-name search, page and capped count together (employer)", timings_ms(
-        lambda: report_search.search(db, employer, ReportFilter(patient_name=name())), rounds),
+        lambda: search.search(db, employer, ReportFilter(patient_name=name())), rounds),
         naive(lambda: mine[mine["last_name"].str.lower().str.startswith("smith")
                            | mine["first_name"].str.lower().str.startswith("smith")]
               .sort_values(["posted_at", "id"], ascending=False).head(50)))
 
     add("capped count, no filter (employer: 10,000+)", timings_ms(
-        lambda: report_search.count(db, employer, ReportFilter()), rounds),
+        lambda: search.count(db, employer, ReportFilter()), rounds),
         naive(lambda: len(mine)))
 
     report_ids = _Cycle(mine.sort_values("posted_at", ascending=False)["id"].head(500).tolist())
     add("open a report (details, mark read, audit)", timings_ms(
-        lambda: report_access.open_report(db, employer, int(report_ids())), rounds),
+        lambda: access.open_report(db, employer, int(report_ids())), rounds),
         naive(lambda: mine[mine["id"] == int(mine["id"].iloc[0])]))
 
     blobs = _DemoBlobs(pdfs)
@@ -174,7 +177,7 @@ def measure(db: Database, info: dict, *, rounds: int, pdfs: list[bytes], label: 
         store = BlobStore(Path(tempfile.mkdtemp()))
         entries = [(i, store.put(data), f"r{i}.pdf", "") for i, data in enumerate(files)]
         size = sum(len(data) for data in files)
-        packing = timings_ms(lambda: report_bundles._zip(entries, store, None), rounds)
+        packing = timings_ms(lambda: bundles._zip(entries, store, None), rounds)
         deflated = timings_ms(lambda: _deflate(files), max(5, rounds // 4))
         add(f"ZIP of 100 {what} from disk, packing ({size / 1e6:.2f} MB)", packing,
             statistics.median(deflated), "≥ 200 MB/s")
@@ -185,11 +188,11 @@ def measure(db: Database, info: dict, *, rounds: int, pdfs: list[bytes], label: 
         rows[-1]["ratio"] = rows[-1]["naive"] / rows[-1]["median"]
 
     add("ZIP of 100, whole service call (scope check, 100 audit rows, mark read)", timings_ms(
-        lambda: report_bundles.build(db, employer, hundred, bundle_format="zip", blob_store=blobs),
+        lambda: bundles.build(db, employer, hundred, bundle_format="zip", blob_store=blobs),
         max(5, rounds // 4)), None)
     beside_the_load()
     add("merged PDF of 20 (pypdf), whole service call", timings_ms(
-        lambda: report_bundles.build(db, employer, hundred[:20], bundle_format="pdf",
+        lambda: bundles.build(db, employer, hundred[:20], bundle_format="pdf",
                                      blob_store=blobs), max(5, rounds // 4)), None)
     beside_the_load()
 

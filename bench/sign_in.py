@@ -20,8 +20,9 @@ from bench.timing import p95, timings_ms
 from db.engine import Database
 from db.migrate import upgrade
 from db.models import StaffRole, User
-from services import auth, clock, passwords, sessions
+from services import clock
 from services.errors import SignInFailed
+from services.identity import auth, passwords, sessions
 
 PASSWORD = "Bench-Password-1!"
 

@@ -1,4 +1,5 @@
-"""Bring a database to the newest schema (run on every app start and by `make migrate`)."""
+"""Opening the portal's database: connect, then bring it to the newest schema (every app start,
+every command, and `make migrate`)."""
 
 from __future__ import annotations
 
@@ -24,6 +25,13 @@ def alembic_config(db: Database) -> Config:
     return config
 
 
+def open_database(url: str | None = None) -> Database:
+    """Connect and bring the schema up to date (safe to run from several replicas at once)."""
+    db = Database(url)
+    upgrade(db)
+    return db
+
+
 def upgrade(db: Database, revision: str = "head") -> None:
     """Apply every pending migration."""
     config = alembic_config(db)
@@ -40,7 +48,3 @@ def upgrade(db: Database, revision: str = "head") -> None:
                 connection.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": _PG_MIGRATION_LOCK})
                 connection.commit()
 
-
-if __name__ == "__main__":
-    upgrade(Database())
-    print("Database is at the newest schema.")

@@ -20,7 +20,8 @@ from sqlalchemy import URL, create_engine, make_url, select, text
 from db.engine import Database
 from db.migrate import upgrade
 from db.models import AccountMembership, Base, Membership, StaffRole, User
-from services import clock, passwords
+from services import clock
+from services.identity import passwords
 
 DEFAULT_PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 PASSWORD = "Correct-Horse-Battery-9!"

@@ -1,4 +1,4 @@
-"""Rollups the Dashboard reads instead of report rows (kept current by services.report_volume)."""
+"""Rollups the Dashboard reads instead of report rows (kept current by services.insight.report_volume)."""
 
 from __future__ import annotations
 
@@ -48,7 +48,7 @@ class AccountVolumeDaily(Base):
 
     The per-account rows of report_volume_daily summed over provider, state and injury: the
     Dashboard's split by account and its accounts table read these few rows instead of those
-    many. Kept exact by the same changes (services.report_volume).
+    many. Kept exact by the same changes (services.insight.report_volume).
     """
 
     __tablename__ = "account_volume_daily"

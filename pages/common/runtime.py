@@ -7,10 +7,12 @@ from collections.abc import Callable
 import streamlit as st
 
 from db.blob_store import BlobStore
+from db.engine import database_url
+from db.migrate import open_database
 from pages.common import session_cookie
-from services import passwords, sessions, settings
-from services.startup import database_url, open_database
+from services import settings
 from services.errors import SessionEnded
+from services.identity import passwords, sessions
 from services.principals import Principal
 
 TOKEN_KEY = "session_token"

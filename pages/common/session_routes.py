@@ -1,6 +1,6 @@
 """The two HTTP routes of the session cookie: collect it after sign-in, clear it at sign-out.
 
-Thin on purpose: the services decide (services.session_handoff, services.sessions); these only
+Thin on purpose: the services decide (services.identity.session_handoff, services.identity.sessions); these only
 read the form, set or clear the cookie and redirect. Both take POST from the portal's own page
 only (Sec-Fetch-Site, or the Origin, must say so), and redirect only to a path on this site.
 """
@@ -16,8 +16,9 @@ from starlette.routing import Route
 
 from pages.common import runtime
 from pages.common.session_cookie import COOKIE_NAME, SESSION_ROUTE, SIGN_OUT_ROUTE
-from services import session_handoff, sessions, settings
+from services import settings
 from services.errors import HandoffRefused
+from services.identity import session_handoff, sessions
 
 # The sign-in screen reads these and shows the matching notice.
 SIGNED_OUT = "/?notice=signed-out"

@@ -8,9 +8,10 @@ import pandas as pd
 import streamlit as st
 
 from pages.common import components, runtime
-from services import audit, audit_chain, audit_review, clock
+from services import audit, clock
 from services.policy import Action
 from services.principals import Principal
+from services.privacy import audit_chain, audit_review
 
 _CURSORS_KEY = "audit_cursors"
 

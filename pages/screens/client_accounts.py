@@ -7,8 +7,9 @@ import pandas as pd
 import streamlit as st
 
 from pages.common import components, runtime
-from services import client_accounts, memberships
 from services.errors import DomainError
+from services.identity import memberships
+from services.organizations import client_accounts
 from services.policy import ROLE_LABELS, Action, Grant, Role
 from services.principals import Principal
 

@@ -9,8 +9,9 @@ import streamlit as st
 
 from pages.common import components, runtime
 from pages.screens import dashboard_charts as charts
-from services import clock, dashboard
+from services import clock
 from services.errors import InvalidInput
+from services.insight import dashboard
 from services.policy import Action
 from services.principals import Principal
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import altair as alt
 import pandas as pd
 
-from services.report_volume import TURNAROUND_TARGET_SECONDS
+from services.insight.report_volume import TURNAROUND_TARGET_SECONDS
 
 TARGET_HOURS = TURNAROUND_TARGET_SECONDS // 3600
 _HEIGHT = 340

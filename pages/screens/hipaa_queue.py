@@ -9,10 +9,11 @@ import pandas as pd
 import streamlit as st
 
 from pages.common import components, runtime
-from services import clock, incidents
+from services import clock
 from services.errors import DomainError
 from services.policy import Action
 from services.principals import Principal
+from services.privacy import incidents
 
 _STATUS = {"open": "Open", "in_review": "In review", "closed": "Closed"}
 _SELECTED = "incident_selected"

@@ -5,19 +5,20 @@ from __future__ import annotations
 import streamlit as st
 
 from pages.common import components, runtime
-from services import policy, report_search, settings
+from services import policy, settings
 from services.policy import Action
 from services.principals import Principal
+from services.reports import search
 
 
 def _new_results(principal: Principal) -> None:
-    found, capped = report_search.count(runtime.database(), principal,
-                                        report_search.ReportFilter(read="new"))
+    found, capped = search.count(runtime.database(), principal,
+                                        search.ReportFilter(read="new"))
     if found == 0:
         st.info("No new results since you last looked.")
         return
     noun = "result" if found == 1 and not capped else "results"
-    st.info(f"You have {report_search.count_label(found, capped)} new {noun}: they are marked "
+    st.info(f"You have {search.count_label(found, capped)} new {noun}: they are marked "
             "New on the Reports screen.")
 
 

@@ -6,10 +6,11 @@ import pandas as pd
 import streamlit as st
 
 from pages.common import components, runtime
-from services import password_policy, password_reset, result_notices, sessions, users
 from services.errors import DomainError
+from services.identity import password_policy, password_reset, sessions, users
 from services.policy import Action
 from services.principals import Principal
+from services.reports import notices
 
 
 def _sign_out_everywhere() -> None:
@@ -25,14 +26,14 @@ def _notices_changed() -> None:
     principal = runtime.current_principal()
     if principal is None:
         return
-    result_notices.set_result_notices(runtime.database(), principal,
+    notices.set_result_notices(runtime.database(), principal,
                                       enabled=st.session_state["my_account_notices"])
 
 
 def _notices(principal: Principal) -> None:
     st.subheader("Email notices")
     st.toggle("Email me when new results arrive", key="my_account_notices",
-              value=result_notices.result_notices_enabled(runtime.database(), principal),
+              value=notices.result_notices_enabled(runtime.database(), principal),
               on_change=_notices_changed,
               help="At most one email per notice run, saying how many new results you have. "
                    "It never contains patient details.")

@@ -6,16 +6,10 @@ from __future__ import annotations
 import streamlit as st
 
 from pages.common import components, runtime
-from services import (
-    invitations,
-    password_policy,
-    password_reset,
-    registration,
-    role_invitations,
-    terms,
-)
 from services.errors import DomainError
-from services.tokens import InvalidToken
+from services.identity import invitations, password_policy, password_reset, role_invitations, terms
+from services.identity.tokens import InvalidToken
+from services.organizations import registration
 
 _DONE_KEY = "public_done"
 _SIGNED_IN_KEY = "invitation_answer"

@@ -6,8 +6,8 @@ import pandas as pd
 import streamlit as st
 
 from pages.common import components, runtime
-from services import registration
 from services.errors import DomainError
+from services.organizations import registration
 from services.policy import Action
 from services.principals import Principal
 

@@ -6,10 +6,11 @@ import streamlit as st
 
 from pages.common import runtime
 from pages.screens import report_view
-from services import report_bundles, settings
+from services import settings
 from services.errors import DomainError
-from services.pdf_check import megabytes
 from services.principals import Principal
+from services.reports import bundles
+from services.reports.pdf_check import megabytes
 
 _BUNDLE_KEY = "reports_bundle"
 _FORMATS = {"ZIP of PDFs": "zip", "One merged PDF": "pdf"}
@@ -56,7 +57,7 @@ def _build(principal: Principal, selected: list[int], bundle_format: str, purpos
             bar.progress(done / total, text=f"{done} of {total}")
 
         try:
-            bundle = report_bundles.build(runtime.database(), principal, selected,
+            bundle = bundles.build(runtime.database(), principal, selected,
                                           bundle_format=bundle_format,
                                           blob_store=runtime.blob_store(),
                                           staff_purpose=purpose, progress=progress)

@@ -7,10 +7,11 @@ import html
 import streamlit as st
 
 from pages.common import components, runtime
-from services import incidents, report_access
 from services.errors import DomainError, PermissionDenied
 from services.policy import Action
 from services.principals import Principal
+from services.privacy import incidents
+from services.reports import access
 
 _NOT_YOURS = "This report is not available to you."
 NO_PREVIEW = "No preview for this report. Download the PDF to read it."
@@ -19,25 +20,25 @@ NO_PREVIEW = "No preview for this report. Download the PDF to read it."
 _SHOWN_KEY = "report_view_shown"
 
 
-def staff_purpose(principal: Principal, *, key: str) -> report_access.Purpose | None:
+def staff_purpose(principal: Principal, *, key: str) -> access.Purpose | None:
     """Staff choose why they open a report's PDF; None until they have (or for non-staff)."""
     if not principal.is_staff:
         return None
     reason_column, reference_column = st.columns([3, 1])
-    reason = reason_column.selectbox("Why are you opening this report?", report_access.STAFF_PURPOSES,
+    reason = reason_column.selectbox("Why are you opening this report?", access.STAFF_PURPOSES,
                                      index=None, key=f"{key}_purpose",
                                      placeholder="Choose a purpose (recorded in the audit trail)")
     reference = reference_column.text_input("Ticket reference", key=f"{key}_reference", max_chars=30)
     if reason is None:
         return None
     try:
-        return report_access.purpose(reason, reference)
+        return access.purpose(reason, reference)
     except DomainError as error:
         st.error(str(error))
         return None
 
 
-def _details_table(detail: report_access.ReportDetail) -> None:
+def _details_table(detail: access.ReportDetail) -> None:
     rows = [
         ("Report", f"{detail.type_label} · report {detail.id}"),
         ("Patient", detail.patient_name),
@@ -68,7 +69,7 @@ def show(principal: Principal, report_id: int) -> None:
         shown = st.session_state.get(_SHOWN_KEY)
         if shown is None or shown["id"] != report_id:
             try:
-                detail = report_access.open_report(runtime.database(), principal, report_id)
+                detail = access.open_report(runtime.database(), principal, report_id)
             except PermissionDenied:
                 detail = None  # refused and audited once; later reruns only repeat the message
             shown = st.session_state[_SHOWN_KEY] = {"id": report_id, "detail": detail}
@@ -100,13 +101,13 @@ def close() -> None:
     st.session_state.pop(_SHOWN_KEY, None)
 
 
-def _download(detail: report_access.ReportDetail, purpose: report_access.Purpose | None) -> None:
+def _download(detail: access.ReportDetail, purpose: access.Purpose | None) -> None:
     db, resume, store, report_id = (runtime.database(), runtime.principal_at_click(),
                                     runtime.blob_store(), detail.id)
 
     def pdf() -> bytes:
         # Runs when the button is pressed: the session is checked and the download audited then.
-        return report_access.pdf_bytes(db, resume(), report_id, blob_store=store,
+        return access.pdf_bytes(db, resume(), report_id, blob_store=store,
                                        staff_purpose=purpose)[1]
 
     st.download_button("Download PDF", data=pdf, file_name=detail.file_name,
@@ -114,11 +115,11 @@ def _download(detail: report_access.ReportDetail, purpose: report_access.Purpose
                        key=f"report_download_{report_id}")
 
 
-def _preview(principal: Principal, shown: dict, purpose: report_access.Purpose | None) -> None:
+def _preview(principal: Principal, shown: dict, purpose: access.Purpose | None) -> None:
     detail = shown["detail"]
     if shown.get("page_purpose", False) != purpose:
         try:
-            shown["page"] = report_access.first_page(runtime.database(), principal, detail.id,
+            shown["page"] = access.first_page(runtime.database(), principal, detail.id,
                                                      blob_store=runtime.blob_store(),
                                                      staff_purpose=purpose)
         except DomainError as error:
@@ -166,7 +167,7 @@ def _redeliver(report_id: int) -> None:
     if principal is None:
         return
     try:
-        report_access.redeliver(runtime.database(), principal, report_id)
+        access.redeliver(runtime.database(), principal, report_id)
     except DomainError as error:
         st.session_state["report_message"] = str(error)
     else:

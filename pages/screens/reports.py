@@ -7,12 +7,12 @@ import streamlit as st
 
 from pages.common import components, runtime
 from pages.screens import report_bundle, report_view
-from services import report_search
 from services.errors import DomainError
 from services.policy import Action
 from services.principals import Principal
-from services.report_search import ReportFilter
-from services.retention import RETENTION_PERIOD
+from services.reports import search
+from services.reports.retention import RETENTION_PERIOD
+from services.reports.search import ReportFilter
 
 FILTER_KEY = "reports_filter"
 CURSORS_KEY = "reports_cursors"
@@ -24,7 +24,7 @@ _STATUS_LABELS = {"available": "Available", "archived": "Archived", "withdrawn":
 
 
 def _filters(principal: Principal) -> None:
-    choices = report_search.filter_choices(runtime.database(), principal)
+    choices = search.filter_choices(runtime.database(), principal)
     with st.form("report_filters"):
         left, middle, right = st.columns(3)
         types = left.multiselect("Report type", list(choices.report_types),
@@ -74,7 +74,7 @@ def _end(chosen) -> object:
     return None
 
 
-def _frame(rows: list[report_search.ReportRow], staff: bool) -> pd.DataFrame:
+def _frame(rows: list[search.ReportRow], staff: bool) -> pd.DataFrame:
     frame = pd.DataFrame([{
         "": "New" if row.is_new else "",
         "Posted": components.utc(row.posted_at),
@@ -104,12 +104,12 @@ def _results() -> None:
     report_filter = st.session_state.get(FILTER_KEY, ReportFilter())
     cursors = st.session_state.setdefault(CURSORS_KEY, [None])
     try:
-        page = report_search.search(runtime.database(), principal, report_filter,
+        page = search.search(runtime.database(), principal, report_filter,
                                     after=cursors[-1], with_count=False)
     except DomainError as error:
         st.error(str(error))
         return
-    first = (len(cursors) - 1) * report_search.PAGE_SIZE
+    first = (len(cursors) - 1) * search.PAGE_SIZE
     if not page.rows:
         st.info("No reports match. Widen the dates or clear a filter.")
     else:
@@ -122,7 +122,7 @@ def _results() -> None:
         selected = [page.rows[i].id for i in event.selection.rows if i < len(page.rows)]
         counted = st.session_state.get(COUNT_KEY)
         if counted is None or counted[0] != report_filter:
-            label = report_search.count_label(*report_search.count(runtime.database(), principal,
+            label = search.count_label(*search.count(runtime.database(), principal,
                                                                    report_filter))
             counted = st.session_state[COUNT_KEY] = (report_filter, label)
         count_line.write(f"**{counted[1]}** results · showing {first + 1:,}–{first + len(page.rows):,}")
@@ -133,7 +133,7 @@ def _results() -> None:
         report_view.show(principal, opened)
 
 
-def _pager(page: report_search.ReportPage, cursors: list) -> None:
+def _pager(page: search.ReportPage, cursors: list) -> None:
     # Callbacks change the page before the rerun they cause, whichever kind of rerun it is.
     previous, _, following = st.columns([1, 4, 1])
     previous.button("← Previous", disabled=len(cursors) == 1, key="reports_previous",

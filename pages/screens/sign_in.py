@@ -1,12 +1,13 @@
-"""The sign-in screen: a plain form; sign-in itself happens in services.auth."""
+"""The sign-in screen: a plain form; sign-in itself happens in services.identity.auth."""
 
 from __future__ import annotations
 
 import streamlit as st
 
 from pages.common import runtime, session_cookie
-from services import auth, settings, sign_in_limits
+from services import settings
 from services.errors import HandoffRefused, SignInFailed
+from services.identity import auth, sign_in_limits
 
 _FAILED_KEY = "sign_in_failed"
 # Set by the session routes' redirects (pages/common/session_routes.py).

@@ -5,7 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from pages.common import components, runtime
-from services import terms
+from services.identity import terms
 from services.principals import Principal
 
 

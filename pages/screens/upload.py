@@ -10,16 +10,16 @@ import pandas as pd
 import streamlit as st
 
 from pages.common import components, runtime
-from services import report_ingest
 from services.errors import DomainError
 from services.policy import Action
 from services.principals import Principal
-from services.report_ingest import FIELDS, IngestOutcome, ReportUpload
+from services.reports import ingest
+from services.reports.ingest import FIELDS, IngestOutcome, ReportUpload
 
 _RESULT_LABELS = {"posted": "Posted", "duplicate": "Already posted", "rejected": "Rejected"}
 
 
-def _editor(files, choices: report_ingest.UploadChoices) -> pd.DataFrame:
+def _editor(files, choices: ingest.UploadChoices) -> pd.DataFrame:
     blank = pd.DataFrame([{
         "file": f.name, "report_type": None, "provider_npi": next(iter(choices.providers), None),
         "service_date": None, "patient_last_name": "", "patient_first_name": "",
@@ -29,7 +29,7 @@ def _editor(files, choices: report_ingest.UploadChoices) -> pd.DataFrame:
     config = {
         "file": st.column_config.TextColumn("File", disabled=True),
         "report_type": st.column_config.SelectboxColumn(
-            "Report type", options=list(report_ingest.REPORT_TYPES.values()), required=True),
+            "Report type", options=list(ingest.REPORT_TYPES.values()), required=True),
         "provider_npi": st.column_config.SelectboxColumn(
             "Provider NPI", options=list(choices.providers), required=True,
             # Fixed words only: a help text is Markdown, and provider names are typed by people.
@@ -95,7 +95,7 @@ def _post(principal: Principal, items: list[ReportUpload | IngestOutcome]) -> No
             bar.progress(done / total, text=f"{done} of {total}: {_RESULT_LABELS[outcome.result]}")
 
         try:
-            posted = iter(report_ingest.ingest(runtime.database(), principal, uploads,
+            posted = iter(ingest.ingest(runtime.database(), principal, uploads,
                                                blob_store=runtime.blob_store(), progress=progress))
         except DomainError as error:
             status.update(label=str(error), state="error")
@@ -145,7 +145,7 @@ def _reason(outcome: IngestOutcome) -> str:
 def render(principal: Principal) -> None:
     components.guard(principal, Action.UPLOAD_REPORTS)
     st.title("Upload reports")
-    choices = report_ingest.upload_choices(runtime.database(), principal)
+    choices = ingest.upload_choices(runtime.database(), principal)
     if not choices.providers:
         st.info("You administer no provider yet, so there is nothing to post for.")
         return

@@ -10,11 +10,12 @@ import pandas as pd
 import streamlit as st
 
 from pages.common import components, runtime
-from services import clock, memberships, user_directory, users
+from services import clock
 from services.errors import DomainError
+from services.identity import memberships, user_directory, users
+from services.identity.user_directory import UserFilter
 from services.policy import ROLE_LABELS, Role
 from services.principals import Principal
-from services.user_directory import UserFilter
 
 FILTER_KEY = "people_filter"
 _STATUSES = ["invited", "active", "locked", "deactivated"]

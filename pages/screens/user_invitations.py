@@ -10,8 +10,8 @@ import pandas as pd
 import streamlit as st
 
 from pages.common import components, runtime
-from services import role_invitations
 from services.errors import DomainError
+from services.identity import role_invitations
 from services.principals import Principal
 
 _VERSION_KEY = "invitations_version"

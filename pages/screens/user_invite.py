@@ -8,8 +8,8 @@ from __future__ import annotations
 import streamlit as st
 
 from pages.common import runtime
-from services import memberships, role_invitations
 from services.errors import DomainError
+from services.identity import memberships, role_invitations
 from services.principals import Principal
 
 

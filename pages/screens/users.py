@@ -9,8 +9,9 @@ import streamlit as st
 
 from pages.common import components, runtime
 from pages.screens import user_directory, user_invitations, user_invite
-from services import email_delivery, users
 from services.errors import DomainError
+from services.identity import users
+from services.mail import deliveries
 from services.policy import Action
 from services.principals import Principal
 
@@ -72,7 +73,7 @@ def _lookup(principal: Principal) -> None:
 
 def _delivery(principal: Principal) -> None:
     st.subheader("Email delivery problems")
-    found = email_delivery.problems(runtime.database(), principal)
+    found = deliveries.problems(runtime.database(), principal)
     if not found:
         st.caption("Every email was delivered (or is waiting for its first try).")
         return

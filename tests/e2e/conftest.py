@@ -19,7 +19,9 @@ from db.blob_store import BlobStore
 from db.engine import Database
 from db.migrate import upgrade
 from db.models import User
-from services import demo_seed, principals, report_search
+from services import principals
+from services.demo import seed
+from services.reports import search
 from tests.conftest import _skip_or_fail
 from tests.portal_process import PortalProcess
 
@@ -50,7 +52,7 @@ def seed_demo(database_url: str, blob_dir: Path) -> None:
     """Migrate the database and fill it with a small demo data set (the demo logins)."""
     db = Database(database_url)
     upgrade(db)
-    demo_seed.seed(db, blob_store=BlobStore(blob_dir), reports=40, patients=20)
+    seed.seed(db, blob_store=BlobStore(blob_dir), reports=40, patients=20)
     db.dispose()
 
 
@@ -75,7 +77,7 @@ def _start_portal(folder: Path, settings: dict[str, str],
     server.stop()
 
 
-def sign_in(page: Page, url: str, email: str, password: str = demo_seed.DEMO_PASSWORD, *,
+def sign_in(page: Page, url: str, email: str, password: str = seed.DEMO_PASSWORD, *,
             succeeds: bool = True) -> None:
     """Open the sign-in screen at `url` and submit it.
 
@@ -132,7 +134,7 @@ def employer_reports(database_url: str) -> list:
         with db.transaction(write=False) as session:
             user = session.scalar(select(User).where(User.email == "employer@demo.test"))
             principal = principals.load(session, user)
-        return report_search.search(db, principal, report_search.ReportFilter()).rows
+        return search.search(db, principal, search.ReportFilter()).rows
     finally:
         db.dispose()
 

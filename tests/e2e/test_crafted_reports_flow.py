@@ -18,8 +18,9 @@ from sqlalchemy import select
 from db.blob_store import BlobStore
 from db.engine import Database
 from db.models import User
-from services import pdf_check, principals, report_ingest
-from services.report_ingest import ReportUpload
+from services import principals
+from services.reports import ingest, pdf_check
+from services.reports.ingest import ReportUpload
 from tests.e2e.conftest import _chromium, _start_portal, employer_reports, sign_in
 from tests.fixtures import bad_pdfs
 
@@ -73,7 +74,7 @@ def _post_crafted(database_url: str, monkeypatch) -> None:
         with db.transaction(write=False) as session:
             user = session.scalar(select(User).where(User.email == "clinicadmin@demo.test"))
             clinic = principals.load(session, user)
-        npi = next(iter(report_ingest.upload_choices(db, clinic).providers))
+        npi = next(iter(ingest.upload_choices(db, clinic).providers))
         checked = pdf_check.check_pdf
 
         def as_before_the_fix(data: bytes, **limits) -> pdf_check.PdfCheck:
@@ -88,7 +89,7 @@ def _post_crafted(database_url: str, monkeypatch) -> None:
             "patient_date_of_birth": "1980-01-01", "employee_id": f"CRAFT-{n}",
             "employer": EMPLOYER, "injury": "no"})
             for n, (name, make) in enumerate(CRAFTED.items())]
-        outcomes = report_ingest.ingest(
+        outcomes = ingest.ingest(
             db, clinic, uploads,
             blob_store=BlobStore(Path(database_url.removeprefix("sqlite:///")).parent / "blobs"))
         assert [o.result for o in outcomes] == ["posted"] * len(CRAFTED), outcomes

@@ -13,7 +13,9 @@ from sqlalchemy import select
 
 from db.engine import Database
 from db.models import Membership, User
-from services import outbox, principals, role_invitations
+from services import principals
+from services.identity import role_invitations
+from services.mail import outbox
 from tests.e2e.conftest import sign_in
 
 pytestmark = pytest.mark.browser

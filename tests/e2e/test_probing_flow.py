@@ -11,7 +11,8 @@ from sqlalchemy import select
 
 from db.engine import Database
 from db.models import AuditEvent, Report, User
-from services import principals, report_scope
+from services import principals
+from services.reports import scope
 from tests.e2e.conftest import sign_in
 
 pytestmark = pytest.mark.browser
@@ -22,7 +23,7 @@ def _out_of_scope_report_ids(database_url: str, email: str, count: int) -> list[
     try:
         with db.transaction(write=False) as session:
             principal = principals.load(session, session.scalar(select(User).where(User.email == email)))
-            seen = select(Report.id).where(report_scope.visible(session, principal))
+            seen = select(Report.id).where(scope.visible(session, principal))
             return list(session.scalars(select(Report.id).where(Report.id.not_in(seen))
                                         .order_by(Report.id).limit(count)))
     finally:

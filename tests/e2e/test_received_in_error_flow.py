@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from db.engine import Database
 from db.models import AuditEvent, Incident
-from services import incidents
+from services.privacy import incidents
 from tests.e2e.conftest import employer_reports, sign_in
 
 pytestmark = pytest.mark.browser

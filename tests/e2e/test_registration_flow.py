@@ -15,8 +15,10 @@ from sqlalchemy import select
 from db.blob_store import BlobStore
 from db.engine import Database
 from db.models import User
-from services import demo_seed, outbox, principals
-from services.report_ingest import ReportUpload, ingest
+from services import principals
+from services.demo import seed
+from services.mail import outbox
+from services.reports.ingest import ReportUpload, ingest
 from tests.e2e.conftest import sign_in
 from tests.fixtures.bad_pdfs import valid_pdf
 
@@ -75,7 +77,7 @@ def test_registration_invitation_and_first_sign_in(portal, context, mailbox):
     page = context.new_page()
 
     # Support issues a code for the facility.
-    _sign_in(page, url, "support@demo.test", demo_seed.DEMO_PASSWORD)
+    _sign_in(page, url, "support@demo.test", seed.DEMO_PASSWORD)
     page.get_by_test_id("stSidebarNav").get_by_role("link", name="Registration codes").click()
     page.get_by_role("textbox", name="Facility NPI").fill(NPI)
     page.get_by_role("textbox", name="Facility name").fill(FACILITY)
@@ -106,7 +108,7 @@ def test_registration_invitation_and_first_sign_in(portal, context, mailbox):
             "report_type": "ccf", "provider_npi": NPI, "service_date": "2026-11-02",
             "patient_last_name": "Lake", "patient_first_name": "Lee",
             "patient_date_of_birth": "1980-05-05", "employee_id": "L-1",
-            "employer": demo_seed._EMPLOYERS[0], "injury": "no"})], blob_store=blobs)
+            "employer": seed._EMPLOYERS[0], "injury": "no"})], blob_store=blobs)
         assert posted.result == "posted"
 
         # Its admin signs in and invites a staff user.

@@ -8,14 +8,15 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Error as PlaywrightError, Page, expect
+from playwright.sync_api import Error as PlaywrightError
+from playwright.sync_api import Page, expect
 from pypdf import PdfReader
 from sqlalchemy import select
 
 from db.blob_store import BlobStore
 from db.engine import Database
 from db.models import REPORT_TYPES, Report
-from services.report_access import pdf_file_name
+from services.reports.access import pdf_file_name
 from tests.e2e.conftest import employer_reports, sign_in
 
 pytestmark = pytest.mark.browser

@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from db.engine import Database
 from db.models import Provider, ProviderGroup, Report
-from services import demo_seed
+from services.demo import seed
 from tests.e2e.conftest import sign_in
 from tests.fixtures.bad_pdfs import (
     fan_out_xobjects_pdf,
@@ -29,7 +29,7 @@ def test_group_admin_posts_a_batch_with_a_manifest(portal, context, tmp_path):
     try:
         with db.transaction(write=False) as session:
             npi = session.scalar(select(Provider.npi).join(ProviderGroup)
-                                 .where(ProviderGroup.name == demo_seed._GROUPS[0][0])
+                                 .where(ProviderGroup.name == seed._GROUPS[0][0])
                                  .order_by(Provider.id))
             before = session.scalar(select(Report.id).order_by(Report.id.desc()))
     finally:
@@ -41,10 +41,10 @@ def test_group_admin_posts_a_batch_with_a_manifest(portal, context, tmp_path):
     (tmp_path / "loop.pdf").write_bytes(self_drawing_xobject_pdf())
     (tmp_path / "manifest.csv").write_text("\n".join([
         COLUMNS,
-        f"visit-0001.pdf,ccf,{npi},2026-11-02,Upload,Tessa,1990-02-03,EUP001,{demo_seed._EMPLOYERS[0]},no,,",
-        f"notes.pdf,atf,{npi},2026-11-02,Upload,Tom,1991-02-03,EUP002,{demo_seed._EMPLOYERS[0]},no,,",
-        f"fan-out.pdf,ccf,{npi},2026-11-02,Upload,Fay,1992-02-03,EUP003,{demo_seed._EMPLOYERS[0]},no,,",
-        f"loop.pdf,ccf,{npi},2026-11-02,Upload,Lou,1993-02-03,EUP004,{demo_seed._EMPLOYERS[0]},no,,",
+        f"visit-0001.pdf,ccf,{npi},2026-11-02,Upload,Tessa,1990-02-03,EUP001,{seed._EMPLOYERS[0]},no,,",
+        f"notes.pdf,atf,{npi},2026-11-02,Upload,Tom,1991-02-03,EUP002,{seed._EMPLOYERS[0]},no,,",
+        f"fan-out.pdf,ccf,{npi},2026-11-02,Upload,Fay,1992-02-03,EUP003,{seed._EMPLOYERS[0]},no,,",
+        f"loop.pdf,ccf,{npi},2026-11-02,Upload,Lou,1993-02-03,EUP004,{seed._EMPLOYERS[0]},no,,",
     ]) + "\n")
 
     page = context.new_page()

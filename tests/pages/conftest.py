@@ -14,7 +14,7 @@ from db.blob_store import BlobStore
 from db.engine import Database
 from db.migrate import upgrade
 from pages.common import runtime
-from services import demo_seed
+from services.demo import seed
 
 APP = str(Path(__file__).resolve().parents[2] / "app.py")
 DEMO_NOW = datetime(2026, 11, 20, 12, 0, tzinfo=timezone.utc)
@@ -25,7 +25,7 @@ def demo_template(tmp_path_factory) -> Path:
     folder = tmp_path_factory.mktemp("demo")
     db = Database(f"sqlite:///{folder / 'demo.db'}")
     upgrade(db)
-    demo_seed.seed(db, blob_store=BlobStore(folder / "blobs"), reports=60, patients=30, now=DEMO_NOW)
+    seed.seed(db, blob_store=BlobStore(folder / "blobs"), reports=60, patients=30, now=DEMO_NOW)
     db.dispose()
     return folder / "demo.db"
 
@@ -47,7 +47,7 @@ def app(demo_db) -> AppTest:
     return AppTest.from_file(APP, default_timeout=30).run()
 
 
-def sign_in(at: AppTest, email: str, password: str = demo_seed.DEMO_PASSWORD) -> AppTest:
+def sign_in(at: AppTest, email: str, password: str = seed.DEMO_PASSWORD) -> AppTest:
     at.text_input(key="sign_in_email").input(email)
     at.text_input(key="sign_in_password").input(password)
     at.button(key="FormSubmitter:sign_in-Sign in").click().run()
@@ -93,7 +93,7 @@ def sign_out(at: AppTest) -> AppTest:
     loads as a brand-new Streamlit session. Here the session ends the same way and the tab's
     next run finds it ended, which empties the tab's state as every ended session does.
     """
-    from services import sessions
+    from services.identity import sessions
 
     sessions.end(runtime.database(), at.session_state["session_token"])
     at.query_params["notice"] = "signed-out"

@@ -5,15 +5,15 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from db.models import AuditEvent
-from services import report_access, report_search
+from services.reports import access, search
 from tests.conftest import principal_of
 from tests.pages.conftest import open_screen, sign_in
 
 
 def test_who_accessed_a_report_and_the_chain_check(app, demo_db, fake_clock_app):
     employer = principal_of(demo_db, "employer@demo.test")
-    report = report_search.search(demo_db, employer, report_search.ReportFilter()).rows[0]
-    report_access.open_report(demo_db, employer, report.id)
+    report = search.search(demo_db, employer, search.ReportFilter()).rows[0]
+    access.open_report(demo_db, employer, report.id)
     sign_in(app, "privacy@demo.test")
     open_screen(app, "audit")
     app.radio(key="audit_view").set_value("Who accessed a report").run()

@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from db.models import Patient
-from services import dashboard
+from services.insight import dashboard
 from tests.conftest import principal_of
 from tests.pages.conftest import open_screen, screens, sign_in, titles
 

@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 from db.models import Incident
-from services import incidents, report_access, report_search
+from services.privacy import incidents
+from services.reports import access, search
 from tests.conftest import principal_of
 from tests.pages.conftest import open_screen, sign_in, titles
 
 
 def test_privacy_officer_reviews_assesses_and_closes(app, demo_db, fake_clock_app):
     employer = principal_of(demo_db, "employer@demo.test")
-    report = report_search.search(demo_db, employer, report_search.ReportFilter()).rows[0]
-    report_access.open_report(demo_db, employer, report.id)
+    report = search.search(demo_db, employer, search.ReportFilter()).rows[0]
+    access.open_report(demo_db, employer, report.id)
     [incident_id] = incidents.flag(demo_db, employer, report_id=report.id)
 
     sign_in(app, "privacy@demo.test")
@@ -38,7 +39,7 @@ def test_privacy_officer_reviews_assesses_and_closes(app, demo_db, fake_clock_ap
 
 def test_support_logs_a_phone_report_on_the_queue_screen(app, demo_db, fake_clock_app):
     employer = principal_of(demo_db, "employer@demo.test")
-    report = report_search.search(demo_db, employer, report_search.ReportFilter()).rows[0]
+    report = search.search(demo_db, employer, search.ReportFilter()).rows[0]
     sign_in(app, "support@demo.test")
     open_screen(app, "hipaa-queue")
     app.number_input(key="phone_report_id").set_value(report.id)
@@ -46,5 +47,5 @@ def test_support_logs_a_phone_report_on_the_queue_screen(app, demo_db, fake_cloc
     app.text_area(key="phone_note").input("Caller said it is not their employee")
     app.button(key="FormSubmitter:phone_report-Remove it from that account and open an incident").click().run()
     assert [s.value for s in app.success] == ["Incident opened."]
-    assert report.id not in [r.id for r in report_search.search(
-        demo_db, employer, report_search.ReportFilter()).rows]
+    assert report.id not in [r.id for r in search.search(
+        demo_db, employer, search.ReportFilter()).rows]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from db.models import OutboxMessage
-from services import password_reset
+from services.identity import password_reset
 from tests.pages.conftest import open_screen, titles
 
 

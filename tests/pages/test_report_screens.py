@@ -15,9 +15,9 @@ from db.models import (
     ReportRecipient,
     User,
 )
-from services import report_access, report_search
-from services.report_ingest import IngestOutcome
-from services.report_search import ReportFilter
+from services.reports import access, search
+from services.reports.ingest import IngestOutcome
+from services.reports.search import ReportFilter
 from tests.conftest import principal_of
 from tests.pages.conftest import literal_texts, open_screen, screens, sign_in, sign_out, titles
 
@@ -28,8 +28,8 @@ NO_MATCH = "No reports match. Widen the dates or clear a filter."
 
 
 
-def _search(db, email: str, after=None, **filters) -> report_search.ReportPage:
-    return report_search.search(db, principal_of(db, email), ReportFilter(**filters), after=after)
+def _search(db, email: str, after=None, **filters) -> search.ReportPage:
+    return search.search(db, principal_of(db, email), ReportFilter(**filters), after=after)
 
 
 def _audit(db, email: str, *actions: str) -> list[tuple[str, str | None, str | None, dict]]:
@@ -83,7 +83,7 @@ def test_filtering_by_report_type_keeps_only_that_type(app, demo_db, fake_clock_
     app.multiselect(key="f_types").select(wanted)
     app.button(key=SEARCH).click().run()
     grid = _grid(app)
-    assert set(grid["Report type"]) == {report_search.REPORT_TYPES[wanted]}
+    assert set(grid["Report type"]) == {search.REPORT_TYPES[wanted]}
     assert len(grid) == counts[wanted]
     assert grid["Report #"].tolist() == [r.id for r in _search(demo_db, EMPLOYER, report_types=(wanted,)).rows]
 
@@ -125,7 +125,7 @@ def test_the_second_page_holds_the_rest_without_overlap(app, demo_db, fake_clock
     # Moves the cursor as the Next button does, to check exactly what the second page shows.
     _reports(app, SUPPORT)
     first = _search(demo_db, SUPPORT)
-    assert first.count == 60 and len(first.rows) == report_search.PAGE_SIZE
+    assert first.count == 60 and len(first.rows) == search.PAGE_SIZE
     assert _grid(app)["Report #"].tolist() == [r.id for r in first.rows]
     assert not app.button(key="reports_next").disabled and app.button(key="reports_previous").disabled
     app.session_state["reports_cursors"] = [None, first.next_cursor]
@@ -242,7 +242,7 @@ def test_staff_name_a_purpose_before_they_see_the_pdf(app, demo_db, fake_clock_a
     app.query_params["report"] = str(report_id)
     open_screen(app, "reports")
     purpose = app.selectbox(key=f"report_{report_id}_purpose")
-    assert purpose.options == list(report_access.STAFF_PURPOSES) and purpose.value is None
+    assert purpose.options == list(access.STAFF_PURPOSES) and purpose.value is None
     assert "Choose a purpose to see and download the PDF." in [i.value for i in app.info]
     assert not app.get("image") and not app.get("download_button")
     assert _audit(demo_db, SUPPORT, "report.previewed") == []

@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import select
 
 from db.models import AuditEvent
-from services import demo_seed, sessions
+from services.demo import seed
 from services.errors import SessionEnded, SignInFailed
 from tests.pages.conftest import open_screen, screens, sign_in, titles
 
@@ -80,7 +80,7 @@ def test_a_successful_sign_in_hands_the_browser_a_self_posting_code_form(demo_db
     at.text_input(key="sign_in_password").input("wrong")
     at.button(key="FormSubmitter:sign_in-Sign in").click().run()
     assert not _handoff_forms(at)  # a failure hands over nothing
-    at.text_input(key="sign_in_password").input(demo_seed.DEMO_PASSWORD)
+    at.text_input(key="sign_in_password").input(seed.DEMO_PASSWORD)
     at.button(key="FormSubmitter:sign_in-Sign in").click().run()
     [form] = _handoff_forms(at)  # the code travels in a posted form, never in the address
     assert 'method="post" action="/auth/session"' in form and 'name="code"' in form

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from streamlit_authenticator.utilities.hasher import Hasher
 
-from services import passwords
+from services.identity import passwords
 
 PASSWORD = "Correct-Horse-Battery-9!"
 

@@ -31,9 +31,13 @@ from db.models import (
     ReportRecipient,
     User,
 )
-from services import npi, pdf_preview, principals, report_previews, report_volume
+from services import principals
 from services.errors import PermissionDenied
+from services.insight import report_volume
+from services.organizations import npi
 from services.principals import Principal
+from services.reports import _pdf_preview as pdf_preview
+from services.reports import previews
 
 UTC = timezone.utc
 # Before conftest.START (2026-11-02), and less than 60 days before it.
@@ -228,16 +232,16 @@ def _give_pictures(db: Database, store: BlobStore, files: set[bytes]) -> None:
     """As posting does: every stored file gets its first-page picture."""
     digests = {hashlib.sha256(data).hexdigest() for data in files}
     if not digests <= _PICTURES.keys():
-        report_previews.draw_missing(db, store, batch=100, per_child=100)
+        previews.draw_missing(db, store, batch=100, per_child=100)
         with db.transaction(write=False) as session:
             for sha256 in digests:
-                state = report_previews.state(session, sha256)
+                state = previews.state(session, sha256)
                 png = store.get_preview(sha256)
                 _PICTURES[sha256] = pdf_preview.Preview(png, "" if png else state.reason or "")
         return
     with db.transaction() as session:
         for sha256 in digests:
-            report_previews.keep(session, store, sha256, _PICTURES[sha256])
+            previews.keep(session, store, sha256, _PICTURES[sha256])
 
 
 def build_world(db: Database, make_user, store: BlobStore) -> World:

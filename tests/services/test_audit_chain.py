@@ -8,8 +8,10 @@ import io
 import pytest
 from sqlalchemy import select, text
 
+from commands import verify_audit
 from db.models import AuditEvent, User
-from services import audit, audit_chain, audit_review, principals
+from services import audit, principals
+from services.privacy import audit_chain, audit_review
 
 
 def _write_events(db, count: int) -> list[int]:
@@ -61,8 +63,8 @@ def test_the_first_and_the_last_row_are_covered_too(db, broken):
 def test_the_command_exits_1_and_names_the_event(db, monkeypatch, capsys):
     ids = _write_events(db, 3)
     _tamper(db, "UPDATE audit_events SET outcome = 'failure' WHERE id = :id", id=ids[1])
-    monkeypatch.setattr("services.startup.open_database", lambda: db)
-    assert audit_chain.main() == 1
+    monkeypatch.setattr(verify_audit, "open_database", lambda: db)
+    assert verify_audit.main() == 1
     assert f"broken at event {ids[1]}" in capsys.readouterr().err
 
 

@@ -10,9 +10,10 @@ import pytest
 from sqlalchemy import exc, func, select, text
 
 from db.models import AuditEvent, User
-from services import audit, audit_review, principals
-from services.audit_review import AuditFilter
+from services import audit, principals
 from services.errors import PermissionDenied
+from services.privacy import audit_review
+from services.privacy.audit_review import AuditFilter
 from tests.conftest import START
 
 

@@ -9,7 +9,8 @@ from sqlalchemy import select
 
 from db.blob_store import BlobStore
 from db.models import AuditEvent, ReportPreview
-from services import blob_sweep, demo_seed
+from services.demo import seed
+from services.reports import blob_sweep
 from tests.conftest import START
 
 
@@ -21,7 +22,7 @@ def _age(store: BlobStore, sha256: str, hours: float, suffix: str = ".pdf") -> N
 
 def test_sweep_removes_old_unreferenced_files_only(db, tmp_path, fake_clock):
     store = BlobStore(tmp_path / "blobs")
-    demo_seed.seed(db, blob_store=store, reports=3, patients=2, now=START)
+    seed.seed(db, blob_store=store, reports=3, patients=2, now=START)
     kept = [p.stem for p in store.root.glob("*/*.pdf")]
     assert all(store.get_preview(sha256) for sha256 in kept)  # the seed drew them
     orphan_old = store.put(b"%PDF-1.7 orphan left by a crash")

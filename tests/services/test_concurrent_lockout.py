@@ -12,8 +12,8 @@ import pytest
 from sqlalchemy import select
 
 from db.models import AuditEvent, LoginSession, User
-from services import auth
 from services.errors import SignInFailed
+from services.identity import auth
 from tests.conftest import PASSWORD
 
 THREADS = 8

@@ -6,9 +6,11 @@ from datetime import date, datetime, timezone
 
 import pytest
 
-from services import auth, dashboard, report_access, report_bundles
-from services.dashboard import DashboardFilter
 from services.errors import InvalidInput, PermissionDenied
+from services.identity import auth
+from services.insight import dashboard
+from services.insight.dashboard import DashboardFilter
+from services.reports import access, bundles
 from tests.conftest import PASSWORD
 from tests.services.report_world import PATIENTS, World, events
 
@@ -38,10 +40,10 @@ def test_everyone_else_is_refused_and_the_refusal_is_audited(world, who):
 def test_a_manager_cannot_open_preview_or_download_a_report(world):
     manager, report_id = world.principal("manager"), world.report["acme_ccf"]
     attempts = [
-        lambda: report_access.open_report(world.db, manager, report_id),
-        lambda: report_access.pdf_bytes(world.db, manager, report_id, blob_store=world.store),
-        lambda: report_access.first_page(world.db, manager, report_id, blob_store=world.store),
-        lambda: report_bundles.build(world.db, manager, [report_id], bundle_format="zip",
+        lambda: access.open_report(world.db, manager, report_id),
+        lambda: access.pdf_bytes(world.db, manager, report_id, blob_store=world.store),
+        lambda: access.first_page(world.db, manager, report_id, blob_store=world.store),
+        lambda: bundles.build(world.db, manager, [report_id], bundle_format="zip",
                                      blob_store=world.store),
     ]
     for attempt in attempts:
@@ -83,10 +85,10 @@ def test_client_activity_counts_sign_ins_openings_and_downloads_per_account(worl
     fake_clock.current = datetime(2026, 10, 2, 9, 0, tzinfo=UTC)
     user = world.principal("acme_and_payco")
     auth.sign_in(world.db, email=user.email, password=PASSWORD)
-    report_access.open_report(world.db, user, world.report["acme_injury"])  # acme and payco
-    report_access.pdf_bytes(world.db, user, world.report["acme_ccf"], blob_store=world.store)
+    access.open_report(world.db, user, world.report["acme_injury"])  # acme and payco
+    access.pdf_bytes(world.db, user, world.report["acme_ccf"], blob_store=world.store)
     staff = world.principal("support")
-    report_access.open_report(world.db, staff, world.report["acme_ccf"])  # staff do not count
+    access.open_report(world.db, staff, world.report["acme_ccf"])  # staff do not count
     board = dashboard.overview(world.db, world.principal("manager"), ALL_OF_2026, grain="day")
     day = board.activity.set_index("period").loc[date(2026, 10, 2)]
     assert (day["sign-ins"], day["opens"], day["downloads"], day["active users"]) == (2, 2, 1, 1)
@@ -99,9 +101,9 @@ def test_client_activity_counts_sign_ins_openings_and_downloads_per_account(worl
 def test_first_openings_make_the_opened_within_3_days_share(world, fake_clock):
     manager = world.principal("manager")
     fake_clock.current = datetime(2026, 10, 3, 12, 0, tzinfo=UTC)  # 2 days after posting
-    report_access.open_report(world.db, world.principal("acme_user"), world.report["acme_ccf"])
+    access.open_report(world.db, world.principal("acme_user"), world.report["acme_ccf"])
     fake_clock.current = datetime(2026, 10, 20, tzinfo=UTC)  # 16 days after posting
-    report_access.open_report(world.db, world.principal("globex_user"), world.report["globex_ccf"])
+    access.open_report(world.db, world.principal("globex_user"), world.report["globex_ccf"])
     board = dashboard.overview(world.db, manager, ALL_OF_2026, grain="month")
     october = board.adoption.set_index("period").loc[date(2026, 10, 1)]
     assert october["opened"] == 2 and october["opened within 3 days"] == 1

@@ -10,8 +10,9 @@ import pytest
 from sqlalchemy import select
 
 from db.models import Account, AuditEvent, Provider, ProviderGroup, RoleInvitation, User
-from services import clock, memberships, principals, role_invitations
+from services import clock, principals
 from services.errors import InvalidInput, PermissionDenied
+from services.identity import memberships, role_invitations
 from services.policy import Grant, Role
 
 

@@ -30,7 +30,9 @@ from db.models import (
     StaffRole,
     User,
 )
-from services import demo_seed, npi, passwords, terms
+from services.demo import seed
+from services.identity import passwords, terms
+from services.organizations import npi
 
 NOW = datetime(2026, 11, 23, 15, 30, tzinfo=timezone.utc)
 REPORTS = 120
@@ -68,7 +70,7 @@ def seeded(tmp_path_factory):
     db = _fresh_database(path)
     store = BlobStore(path / "blobs")
     calls: list[tuple[int, int]] = []
-    summary = demo_seed.seed(db, blob_store=store, reports=REPORTS, patients=PATIENTS, now=NOW,
+    summary = seed.seed(db, blob_store=store, reports=REPORTS, patients=PATIENTS, now=NOW,
                              progress=lambda done, total: calls.append((done, total)))
     yield db, store, summary, calls
     db.dispose()
@@ -130,7 +132,7 @@ def test_demo_logins_exist_with_their_roles(seeded):
 
         employer, payor, tpa = first_account("employer"), first_account("payor"), first_account("tpa")
 
-    assert set(users) == {email for email, _ in demo_seed.DEMO_LOGINS}
+    assert set(users) == {email for email, _ in seed.DEMO_LOGINS}
     expected_staff = {"admin@demo.test": "system_admin", "support@demo.test": "support_rep",
                       "accounts@demo.test": "account_rep", "privacy@demo.test": "privacy_officer",
                       "manager@demo.test": "manager"}
@@ -150,7 +152,7 @@ def test_demo_logins_exist_with_their_roles(seeded):
                and u.terms_version == terms.current_version() for u in users.values())
     # Every login shares one hash, so checking one proves the published password for all.
     assert len({u.password_hash for u in users.values()}) == 1
-    assert passwords.verify_password(demo_seed.DEMO_PASSWORD, users["admin@demo.test"].password_hash)
+    assert passwords.verify_password(seed.DEMO_PASSWORD, users["admin@demo.test"].password_hash)
 
 
 def test_every_report_has_its_pdf_naming_patient_and_type(seeded):
@@ -240,8 +242,8 @@ def test_same_now_gives_identical_reports(seeded, tmp_path, cheap_hashing):
     first_db, *_ = seeded
     second_db = _fresh_database(tmp_path)
     try:
-        assert demo_seed.database_is_empty(second_db)
-        demo_seed.seed(second_db, blob_store=BlobStore(tmp_path / "blobs"), reports=REPORTS,
+        assert seed.database_is_empty(second_db)
+        seed.seed(second_db, blob_store=BlobStore(tmp_path / "blobs"), reports=REPORTS,
                        patients=PATIENTS, now=NOW)
         assert _report_hashes(second_db) == _report_hashes(first_db)
         patients = select(Patient.first_name, Patient.last_name, Patient.date_of_birth,
@@ -253,8 +255,8 @@ def test_same_now_gives_identical_reports(seeded, tmp_path, cheap_hashing):
 
 def test_refuses_a_database_that_already_has_data(seeded, tmp_path, cheap_hashing):
     db, *_ = seeded
-    assert not demo_seed.database_is_empty(db)
-    with pytest.raises(demo_seed.DatabaseNotEmpty):
-        demo_seed.seed(db, blob_store=BlobStore(tmp_path / "blobs"), reports=5, patients=5, now=NOW)
+    assert not seed.database_is_empty(db)
+    with pytest.raises(seed.DatabaseNotEmpty):
+        seed.seed(db, blob_store=BlobStore(tmp_path / "blobs"), reports=5, patients=5, now=NOW)
     [(count,)] = _all(db, select(func.count()).select_from(Report))
     assert count == REPORTS

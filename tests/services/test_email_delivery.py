@@ -7,8 +7,9 @@ from datetime import timedelta
 import pytest
 
 from db.models import Account, OutboxMessage, User
-from services import clock, email_delivery, principals
+from services import clock, principals
 from services.errors import PermissionDenied
+from services.mail import deliveries
 
 
 def _principal(db, user_id):
@@ -31,11 +32,11 @@ def test_failed_and_retrying_emails_are_listed_for_staff(db, make_user, fake_clo
         session.flush()
         account_id = account.id
     support = _principal(db, make_user("support@x.test", staff=("support_rep",)))
-    found = email_delivery.problems(db, support)
+    found = deliveries.problems(db, support)
     assert sorted((p.to_address, p.status, p.last_error) for p in found) == [
         ("failed6@x.test", "failed", "SMTPRecipientsRefused: 550"),
         ("pending2@x.test", "pending", "ConnectionRefusedError")]
     assert all("secret" not in repr(p) for p in found)
     client_admin = _principal(db, make_user("admin@acme.test", accounts=((account_id, "account_admin"),)))
     with pytest.raises(PermissionDenied):
-        email_delivery.problems(db, client_admin)
+        deliveries.problems(db, client_admin)

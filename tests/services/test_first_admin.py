@@ -8,8 +8,8 @@ import pytest
 from sqlalchemy import func, select
 
 from db.models import StaffRole, User
-from services import users
 from services.errors import InvalidInput
+from services.identity import users
 
 
 def _admins(db) -> int:

@@ -12,34 +12,30 @@ from sqlalchemy import select
 
 from db.blob_store import BlobStore
 from db.models import Account, Incident, Report, ReportRecipient, User
-from services import (
-    clock,
-    demo_seed,
-    incidents,
-    principals,
-    report_access,
-    report_search,
-)
+from services import clock, principals
+from services.demo import seed
 from services.errors import InvalidInput, PermissionDenied
+from services.privacy import incidents
+from services.reports import access, search
 from tests.conftest import START, principal_of
 
 
 @pytest.fixture
 def demo(db, tmp_path, fake_clock):
     store = BlobStore(tmp_path / "blobs")
-    demo_seed.seed(db, blob_store=store, reports=300, patients=100, now=START, previews=False)
+    seed.seed(db, blob_store=store, reports=300, patients=100, now=START, previews=False)
     return store
 
 
 def test_flagging_removes_the_report_from_the_account_at_once(db, demo):
     employer = principal_of(db, "employer@demo.test")
-    report = report_search.search(db, employer, report_search.ReportFilter()).rows[0]
-    report_access.open_report(db, employer, report.id)
+    report = search.search(db, employer, search.ReportFilter()).rows[0]
+    access.open_report(db, employer, report.id)
     [incident_id] = incidents.flag(db, employer, report_id=report.id, note="Not our employee")
-    after = {row.id for row in report_search.search(db, employer, report_search.ReportFilter()).rows}
+    after = {row.id for row in search.search(db, employer, search.ReportFilter()).rows}
     assert report.id not in after
     with pytest.raises(PermissionDenied):
-        report_access.pdf_bytes(db, employer, report.id, blob_store=demo)
+        access.pdf_bytes(db, employer, report.id, blob_store=demo)
     privacy = principal_of(db, "privacy@demo.test")
     [row] = incidents.queue(db, privacy)
     assert (row.id, row.report_id, row.status) == (incident_id, report.id, "open")
@@ -52,20 +48,20 @@ def test_flagging_removes_the_report_from_the_account_at_once(db, demo):
 
 def test_support_logs_a_phone_report_and_others_may_not(db, demo):
     employer = principal_of(db, "employer@demo.test")
-    report = report_search.search(db, employer, report_search.ReportFilter()).rows[0]
+    report = search.search(db, employer, search.ReportFilter()).rows[0]
     account = employer.account_links[0].account_id
     with pytest.raises(PermissionDenied):
         incidents.log_phone_report(db, principal_of(db, "manager@demo.test"), report_id=report.id,
                                    account_id=account)
     incidents.log_phone_report(db, principal_of(db, "support@demo.test"), report_id=report.id,
                                account_id=account, note="Called the hotline")
-    assert report.id not in {r.id for r in report_search.search(
-        db, employer, report_search.ReportFilter()).rows}
+    assert report.id not in {r.id for r in search.search(
+        db, employer, search.ReportFilter()).rows}
 
 
 def test_one_incident_has_one_assignee(db, demo):
     employer = principal_of(db, "employer@demo.test")
-    report = report_search.search(db, employer, report_search.ReportFilter()).rows[0]
+    report = search.search(db, employer, search.ReportFilter()).rows[0]
     [incident_id] = incidents.flag(db, employer, report_id=report.id)
     incidents.claim(db, principal_of(db, "privacy@demo.test"), incident_id=incident_id)
     with pytest.raises(InvalidInput, match="already taken"):  # one incident, one assignee
@@ -78,7 +74,7 @@ def test_eight_people_claiming_from_fifty_incidents_take_each_exactly_once(db, d
         routed = session.execute(select(Report.id).order_by(Report.id)).scalars().all()
     opened = 0
     employer = principal_of(db, "employer@demo.test")
-    visible = [r.id for r in report_search.search(db, employer, report_search.ReportFilter()).rows]
+    visible = [r.id for r in search.search(db, employer, search.ReportFilter()).rows]
     account = employer.account_links[0].account_id
     for report_id in visible:
         if opened == 50:
@@ -119,9 +115,9 @@ def _principal_by_id(db, user_id):
 
 def _flagged(db, demo):
     employer = principal_of(db, "employer@demo.test")
-    report = report_search.search(db, employer, report_search.ReportFilter()).rows[0]
-    report_access.open_report(db, employer, report.id)
-    report_access.pdf_bytes(db, employer, report.id, blob_store=demo)
+    report = search.search(db, employer, search.ReportFilter()).rows[0]
+    access.open_report(db, employer, report.id)
+    access.pdf_bytes(db, employer, report.id, blob_store=demo)
     [incident_id] = incidents.flag(db, employer, report_id=report.id)
     return employer, report, incident_id
 
@@ -133,7 +129,7 @@ def test_the_access_history_shows_what_the_wrong_account_did(db, demo):
         ("employer@demo.test", "report.opened"), ("employer@demo.test", "report.downloaded")]
     # Staff opening it for the review does not count as the wrong account's access.
     support = principal_of(db, "support@demo.test")
-    report_access.open_report(db, support, report.id)
+    access.open_report(db, support, report.id)
     again = incidents.access_history(db, principal_of(db, "privacy@demo.test"), incident_id=incident_id)
     assert {a.who for a in again} == {"employer@demo.test"}
 

@@ -11,9 +11,10 @@ import pytest
 from sqlalchemy import select
 
 from db.models import Account, AuditEvent, LoginSession, OutboxMessage, Token, User
-from services import auth, clock, invitations, memberships, password_reset, principals
+from services import clock, principals
 from services.errors import InvalidInput, SignInFailed
-from services.tokens import InvalidToken
+from services.identity import auth, invitations, memberships, password_reset
+from services.identity.tokens import InvalidToken
 from tests.conftest import PASSWORD
 
 NEW_PASSWORD = "Harbor-Lights-2026"

@@ -25,8 +25,9 @@ from db.models import (
     StaffRole,
     User,
 )
-from services import clock, memberships, principals, role_invitations, users
+from services import clock, principals
 from services.errors import InvalidInput, PermissionDenied
+from services.identity import memberships, role_invitations, users
 from services.policy import Grant, Role
 
 TARGETS = ("in_p1a", "in_p1b", "in_g2", "in_a1", "in_a2", "p1a_g2", "a1_a2", "staff", "sysadmin",

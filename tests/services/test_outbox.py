@@ -17,9 +17,11 @@ from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult
 from sqlalchemy import func, select
 
+from commands import send_mail
 from db.models import AuditEvent, OutboxMessage
-from services import outbox, settings
+from services import settings
 from services.errors import InvalidInput
+from services.mail import outbox
 from services.settings import Settings
 from tests.conftest import START
 
@@ -369,7 +371,7 @@ def test_the_command_sends_what_is_due_and_prints_one_line(db, fake_clock, tmp_p
     monkeypatch.setenv("DATABASE_URL", db.url.render_as_string(hide_password=False))
     monkeypatch.setenv("SMTP_URL", "")
     monkeypatch.setenv("RESULTSDESK_OUTBOX_DIR", str(tmp_path / "mail"))
-    assert outbox.main() == 0
+    assert send_mail.main() == 0
     output = capsys.readouterr().out.strip().splitlines()
     assert len(output) == 1 and "1 sent, 0 to retry, 0 failed" in output[0]
     assert (tmp_path / "mail" / f"{message_id}-results_ready.eml").exists()

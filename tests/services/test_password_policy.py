@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from services import password_policy
 from services.errors import InvalidInput
+from services.identity import password_policy
 
 
 def test_a_good_passphrase_passes():

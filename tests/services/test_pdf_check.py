@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 
-from services.pdf_check import (
+from services.reports.pdf_check import (
     DAMAGED,
     EMPTY,
     ENCRYPTED,

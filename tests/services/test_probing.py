@@ -6,8 +6,8 @@ import pytest
 from sqlalchemy import select
 
 from db.models import AuditEvent, User
-from services import auth, sessions
 from services.errors import PermissionDenied, SessionEnded
+from services.identity import auth, sessions
 from services.policy import Action
 from services.transaction import transaction
 from tests.conftest import PASSWORD

@@ -1,4 +1,4 @@
-"""Registering a provider group with an NPI and a code support issued (services/registration.py)."""
+"""Registering a provider group with an NPI and a code support issued (services/organizations/registration.py)."""
 
 from __future__ import annotations
 
@@ -19,8 +19,10 @@ from db.models import (
     RegistrationCode,
     User,
 )
-from services import auth, clock, npi, password_policy, registration, settings, terms
+from services import clock, settings
 from services.errors import InvalidInput, PermissionDenied
+from services.identity import auth, password_policy, terms
+from services.organizations import npi, registration
 from services.policy import Role
 from tests.conftest import principal_of
 

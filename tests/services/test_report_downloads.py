@@ -12,13 +12,13 @@ from datetime import date
 
 import pytest
 from pypdf import PdfReader
-
 from sqlalchemy import update
 
 from db.models import REPORT_TYPES, Report, ReportPreview
-from services import audit, report_access, report_bundles
+from services import audit
 from services.errors import InvalidInput
-from services.report_access import STAFF_PURPOSES
+from services.reports import access, bundles
+from services.reports.access import STAFF_PURPOSES
 from tests.services.report_world import (
     PATIENTS,
     SPEC,
@@ -48,7 +48,7 @@ def _report_events(db):
 def test_download_returns_the_stored_pdf_under_a_name_without_the_patient(db, world):
     acme = world.principal("acme_user")
     report_id = world.report["acme_injury"]
-    name, data = report_access.pdf_bytes(world.db, acme, report_id, blob_store=world.store)
+    name, data = access.pdf_bytes(world.db, acme, report_id, blob_store=world.store)
     assert data == world.pdf["acme_injury"]
     assert name == f"injury_status_2026-10-03_report-{report_id}.pdf" == _file_name(world, "acme_injury")
     _no_patient_name(name)
@@ -62,7 +62,7 @@ def test_download_returns_the_stored_pdf_under_a_name_without_the_patient(db, wo
 def test_open_report_shows_details_and_is_audited(db, world):
     acme = world.principal("acme_user")
     report_id = world.report["acme_injury"]
-    detail = report_access.open_report(world.db, acme, report_id)
+    detail = access.open_report(world.db, acme, report_id)
     assert (detail.id, detail.report_type, detail.type_label) == (
         report_id, "injury_status", REPORT_TYPES["injury_status"])
     assert (detail.patient_name, detail.employee_id, detail.date_of_birth) == (
@@ -82,22 +82,22 @@ def test_open_report_shows_details_and_is_audited(db, world):
 
 def test_recipients_each_side_is_allowed_to_know(db, world):
     report_id = world.report["acme_injury"]
-    assert report_access.open_report(world.db, world.principal("payco_user"), report_id) \
+    assert access.open_report(world.db, world.principal("payco_user"), report_id) \
         .recipients == ("Payco Mutual",)
-    assert report_access.open_report(world.db, world.principal("acme_and_payco"), report_id) \
+    assert access.open_report(world.db, world.principal("acme_and_payco"), report_id) \
         .recipients == ("Acme Freight", "Payco Mutual")
-    assert report_access.open_report(world.db, world.principal("support"), report_id) \
+    assert access.open_report(world.db, world.principal("support"), report_id) \
         .recipients == ("Acme Freight", "Payco Mutual")
 
 
 def test_preview_is_the_stored_png_of_the_first_page_and_is_audited(db, world):
     acme = world.principal("acme_user")
     report_id = world.report["acme_first_notice"]  # three pages
-    page = report_access.first_page(world.db, acme, report_id, blob_store=world.store)
+    page = access.first_page(world.db, acme, report_id, blob_store=world.store)
     assert page.png is not None and page.png.startswith(b"\x89PNG\r\n\x1a\n")
     width, height = struct.unpack(">II", page.png[16:24])
     assert width == 900 and height > width  # A4 portrait
-    again = report_access.first_page(world.db, acme, report_id, blob_store=world.store)
+    again = access.first_page(world.db, acme, report_id, blob_store=world.store)
     assert again.png == page.png
     previewed = _report_events(world.db)
     assert [(e.action, e.target_id) for e in previewed] == [("report.previewed", str(report_id))] * 2
@@ -111,22 +111,22 @@ def test_a_report_without_a_picture_says_so_and_its_pdf_still_downloads(db, worl
         sha256 = session.get(Report, report_id).file_sha256
         session.execute(update(ReportPreview).where(ReportPreview.file_sha256 == sha256)
                         .values(status="failed", reason="Drawing the first page took too long."))
-    page = report_access.first_page(world.db, acme, report_id, blob_store=world.store)
+    page = access.first_page(world.db, acme, report_id, blob_store=world.store)
     assert page.png is None and page.reason == "Drawing the first page took too long."
     assert _report_events(world.db) == []  # nothing was shown, so nothing is audited as seen
-    name, data = report_access.pdf_bytes(world.db, acme, report_id, blob_store=world.store)
+    name, data = access.pdf_bytes(world.db, acme, report_id, blob_store=world.store)
     assert data.startswith(b"%PDF-") and name.endswith(".pdf")
 
 
 def test_every_report_action_written_is_offered_on_the_audit_page(db, world):
     acme, support = world.principal("acme_user"), world.principal("support")
-    why = report_access.purpose(STAFF_PURPOSES[1])
-    report_access.open_report(world.db, acme, world.report["acme_ccf"])
-    report_access.pdf_bytes(world.db, acme, world.report["acme_ccf"], blob_store=world.store)
-    report_access.first_page(world.db, acme, world.report["acme_ccf"], blob_store=world.store)
-    report_bundles.build(world.db, support, [world.report["acme_archived"]], bundle_format="zip",
+    why = access.purpose(STAFF_PURPOSES[1])
+    access.open_report(world.db, acme, world.report["acme_ccf"])
+    access.pdf_bytes(world.db, acme, world.report["acme_ccf"], blob_store=world.store)
+    access.first_page(world.db, acme, world.report["acme_ccf"], blob_store=world.store)
+    bundles.build(world.db, support, [world.report["acme_archived"]], bundle_format="zip",
                          blob_store=world.store, staff_purpose=why)
-    report_access.redeliver(world.db, support, world.report["acme_archived"])
+    access.redeliver(world.db, support, world.report["acme_archived"])
     written = {e.action for e in events(world.db)}
     assert written == {"report.opened", "report.downloaded", "report.previewed",
                        "report.redelivered"}
@@ -140,7 +140,7 @@ BUNDLE = ("acme_ccf", "acme_injury", "acme_first_notice")  # 1 + 2 + 3 pages
 
 def _build(world, user_key, keys, bundle_format, **kwargs):
     calls = []
-    bundle = report_bundles.build(world.db, world.principal(user_key),
+    bundle = bundles.build(world.db, world.principal(user_key),
                                   [world.report[k] for k in keys], bundle_format=bundle_format,
                                   blob_store=world.store,
                                   progress=lambda done, total: calls.append((done, total)), **kwargs)
@@ -195,7 +195,7 @@ def test_each_report_in_a_bundle_is_audited_and_becomes_read(db, world, bundle_f
 
 def test_a_repeated_id_is_packed_once(db, world):
     ids = [world.report["acme_ccf"], world.report["acme_injury"], world.report["acme_ccf"]]
-    bundle = report_bundles.build(world.db, world.principal("acme_user"), ids,
+    bundle = bundles.build(world.db, world.principal("acme_user"), ids,
                                   bundle_format="zip", blob_store=world.store)
     assert bundle.report_count == 2
     assert len(zipfile.ZipFile(io.BytesIO(bundle.data)).infolist()) == 2
@@ -203,7 +203,7 @@ def test_a_repeated_id_is_packed_once(db, world):
 
 
 def test_staff_bundle_carries_the_purpose(db, world):
-    why = report_access.purpose(STAFF_PURPOSES[3], "QA-7")
+    why = access.purpose(STAFF_PURPOSES[3], "QA-7")
     _build(world, "privacy", ("acme_withdrawn", "globex_ccf"), "zip", staff_purpose=why)
     downloaded = events(world.db, "report.downloaded")
     assert len(downloaded) == 2
@@ -214,9 +214,9 @@ def test_staff_bundle_carries_the_purpose(db, world):
 def test_an_empty_selection_or_unknown_format_is_refused(db, world):
     acme = world.principal("acme_user")
     with pytest.raises(InvalidInput, match="at least one report"):
-        report_bundles.build(world.db, acme, [], bundle_format="zip", blob_store=world.store)
+        bundles.build(world.db, acme, [], bundle_format="zip", blob_store=world.store)
     with pytest.raises(InvalidInput, match="ZIP or merged PDF"):
-        report_bundles.build(world.db, acme, [world.report["acme_ccf"]], bundle_format="tar",
+        bundles.build(world.db, acme, [world.report["acme_ccf"]], bundle_format="tar",
                              blob_store=world.store)
     assert _report_events(world.db) == [] and reads(world.db, acme.user_id) == set()
 
@@ -285,7 +285,7 @@ def test_a_report_withdrawn_while_packing_refuses_the_bundle(db, world, monkeypa
 
     monkeypatch.setattr(world.store, "get", read_and_withdraw)
     expect_denial(world.db, acme,
-                  lambda: report_bundles.build(world.db, acme, [world.report[k] for k in BUNDLE],
+                  lambda: bundles.build(world.db, acme, [world.report[k] for k in BUNDLE],
                                                bundle_format=bundle_format, blob_store=world.store),
                   target_type="report", target_id=withdrawn)
     assert _report_events(world.db) == []

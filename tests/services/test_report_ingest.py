@@ -26,10 +26,10 @@ from db.models import (
     ReportPreview,
     ReportRecipient,
 )
-from services import pdf_check, routing
 from services.errors import PermissionDenied
 from services.principals import Principal
-from services.report_ingest import FIELDS, IngestOutcome, ReportUpload, ingest, upload_choices
+from services.reports import pdf_check, routing
+from services.reports.ingest import FIELDS, IngestOutcome, ReportUpload, ingest, upload_choices
 from tests.conftest import START
 from tests.fixtures import bad_pdfs
 from tests.services.report_world import events, load_principal, npi_number, pdf_for

@@ -12,12 +12,13 @@ from types import SimpleNamespace
 import pytest
 from sqlalchemy import func, select
 
+from commands import ingest as ingest_command
 from db.blob_store import BlobStore
 from db.models import Report
-from services import report_manifest, startup
 from services.errors import InvalidInput
-from services.report_ingest import FIELDS, IngestOutcome, ReportUpload
-from services.report_manifest import read_manifest
+from services.reports import manifest
+from services.reports.ingest import FIELDS, IngestOutcome, ReportUpload
+from services.reports.manifest import read_manifest
 from tests.services.report_world import npi_number, pdf_for
 from tests.services.test_report_ingest import build_desk, valid_fields
 
@@ -131,7 +132,7 @@ def test_a_manifest_without_every_column_is_refused_naming_the_missing(folder, c
 
 
 def test_a_manifest_over_the_row_limit_is_refused(folder, monkeypatch):
-    monkeypatch.setattr(report_manifest, "MAX_ROWS", 3)
+    monkeypatch.setattr(manifest, "MAX_ROWS", 3)
     assert len(list(read_manifest(manifest_text([row("missing.pdf")] * 3), folder))) == 3
     with pytest.raises(InvalidInput) as refused:
         list(read_manifest(manifest_text([row("missing.pdf")] * 4), folder))
@@ -158,22 +159,22 @@ def test_an_oversized_row_names_the_same_limit_as_the_upload_check(folder, monke
 
 @pytest.fixture
 def command(db, fake_clock, make_user, tmp_path, monkeypatch):
-    """Environment for `services.report_manifest.main` against the test database; returns a
+    """Environment for `commands.ingest.main` against the test database; returns a
     runner giving (exit code, stdout lines, stderr)."""
     desk = build_desk(db, make_user, BlobStore(tmp_path / "blobs"))
     monkeypatch.setenv("DATABASE_URL", db.url.render_as_string(hide_password=False))
     monkeypatch.setenv("RESULTSDESK_BLOB_DIR", str(desk.store.root))
     opened = []
-    real_open = startup.open_database
+    real_open = ingest_command.open_database
 
     def open_database(url=None):
         opened.append(real_open(url))
         return opened[-1]
 
-    monkeypatch.setattr(startup, "open_database", open_database)
+    monkeypatch.setattr(ingest_command, "open_database", open_database)
 
     def run(capsys, *argv: str) -> tuple[int, list[str], str]:
-        code = report_manifest.main(list(argv))
+        code = ingest_command.main(list(argv))
         out, err = capsys.readouterr()
         return code, out.splitlines(), err
 

@@ -20,8 +20,10 @@ from sqlalchemy import select
 
 from db.blob_store import BlobStore
 from db.models import Report, ReportPreview
-from services import pdf_check, pdf_preview, report_access, report_previews
-from services.report_ingest import ingest
+from services.reports import _pdf_preview as pdf_preview
+from services.reports import access, pdf_check
+from services.reports import previews as report_previews
+from services.reports.ingest import ingest
 from tests.fixtures import bad_pdfs
 from tests.services.report_world import pdf_for
 from tests.services.test_report_ingest import build_desk, count, preview_of, upload
@@ -106,11 +108,12 @@ def test_a_shared_child_that_dies_costs_no_other_file_its_picture():
 
 
 def test_no_server_module_imports_pdfium():
-    """Every module of pages/ and services/ imported in a fresh interpreter: no pypdfium2."""
+    """Every module of pages/, services/ and commands/ imported in a fresh interpreter: no
+    pypdfium2 (only the child process started by _pdf_preview loads it)."""
     script = """
 import importlib, json, pkgutil, sys
-import pages, services
-for package in (pages, services):
+import commands, pages, services
+for package in (commands, pages, services):
     for module in pkgutil.walk_packages(package.__path__, package.__name__ + "."):
         importlib.import_module(module.name)
 print(json.dumps(sorted(name for name in sys.modules if name.startswith("pypdfium2"))))
@@ -145,12 +148,12 @@ def test_a_fan_out_that_passes_the_check_is_posted_without_a_preview_and_says_wh
     status, reason, png = preview_of(desk, sha256)
     assert (status, reason, png) == ("failed", outcome.preview_problem, None)
     acme = desk.principal("sysadmin")
-    page = report_access.first_page(desk.db, acme, outcome.report_id, blob_store=desk.store,
-                                    staff_purpose=report_access.purpose(report_access.STAFF_PURPOSES[0]))
+    page = access.first_page(desk.db, acme, outcome.report_id, blob_store=desk.store,
+                                    staff_purpose=access.purpose(access.STAFF_PURPOSES[0]))
     assert page.png is None and page.reason == outcome.preview_problem
     # The PDF itself still downloads.
-    _, pdf = report_access.pdf_bytes(desk.db, acme, outcome.report_id, blob_store=desk.store,
-                                     staff_purpose=report_access.purpose(report_access.STAFF_PURPOSES[0]))
+    _, pdf = access.pdf_bytes(desk.db, acme, outcome.report_id, blob_store=desk.store,
+                                     staff_purpose=access.purpose(access.STAFF_PURPOSES[0]))
     assert pdf == data
 
 

@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import pytest
 
-from services import report_access, report_bundles, report_search
 from services.errors import InvalidInput, PermissionDenied
-from services.report_access import STAFF_PURPOSES
-from services.report_search import ReportFilter
+from services.reports import access, bundles, search
+from services.reports.access import STAFF_PURPOSES
+from services.reports.search import ReportFilter
 from tests.services.report_world import (
     REPORTS,
     SPEC,
@@ -47,7 +47,7 @@ VISIBLE = {
 
 
 def _search_ids(world, user_key: str, report_filter: ReportFilter = ReportFilter()) -> set[int]:
-    page = report_search.search(world.db, world.principal(user_key), report_filter)
+    page = search.search(world.db, world.principal(user_key), report_filter)
     assert page.next_cursor is None
     assert page.count == len(page.rows)
     return {row.id for row in page.rows}
@@ -65,10 +65,10 @@ def test_each_report_opens_only_for_those_who_can_see_it(db, world, user_key):
     principal = world.principal(user_key)
     for key, report_id in world.report.items():
         if key in VISIBLE[user_key]:
-            assert report_access.open_report(world.db, principal, report_id).id == report_id
+            assert access.open_report(world.db, principal, report_id).id == report_id
         else:
             expect_denial(world.db, principal,
-                          lambda report_id=report_id: report_access.open_report(
+                          lambda report_id=report_id: access.open_report(
                               world.db, principal, report_id),
                           target_type="report", target_id=report_id)
     opened = events(world.db, "report.opened")
@@ -94,7 +94,7 @@ def test_payor_and_tpa_never_see_employer_letters_even_when_routed_to_them(db, w
         assert report_id not in _search_ids(
             world, user_key, ReportFilter(report_types=(SPEC[key].report_type,)))
         expect_denial(world.db, principal,
-                      lambda principal=principal, report_id=report_id: report_access.pdf_bytes(
+                      lambda principal=principal, report_id=report_id: access.pdf_bytes(
                           world.db, principal, report_id, blob_store=world.store),
                       target_type="report", target_id=report_id)
 
@@ -107,7 +107,7 @@ def test_group_admin_sees_every_provider_of_the_group_but_not_another_group(db, 
 
 
 def test_staff_see_every_status(db, world):
-    page = report_search.search(world.db, world.principal("support"), ReportFilter())
+    page = search.search(world.db, world.principal("support"), ReportFilter())
     assert {row.status for row in page.rows} == {"available", "archived", "withdrawn"}
     assert {row.id for row in page.rows} == set(world.report.values())
 
@@ -115,15 +115,15 @@ def test_staff_see_every_status(db, world):
 def test_manager_without_the_reports_action_is_refused_and_audited(db, world):
     manager = world.principal("manager")
     expect_denial(world.db, manager,
-                  lambda: report_search.search(world.db, manager, ReportFilter()),
+                  lambda: search.search(world.db, manager, ReportFilter()),
                   target_type=None, target_id=None)
     expect_denial(world.db, manager,
-                  lambda: report_search.filter_choices(world.db, manager),
+                  lambda: search.filter_choices(world.db, manager),
                   target_type=None, target_id=None)
     report_id = world.report["acme_ccf"]
     before = len(events(world.db))
     with pytest.raises(PermissionDenied):
-        report_access.open_report(world.db, manager, report_id)
+        access.open_report(world.db, manager, report_id)
     new = events(world.db)[before:]
     assert [(e.action, e.actor_user_id, e.details) for e in new] == [
         ("permission.denied", manager.user_id, {"action": "view_reports"})]
@@ -134,21 +134,21 @@ def test_manager_without_the_reports_action_is_refused_and_audited(db, world):
 # --- acceptance: nothing outside the scope can be reached by id ----------------------------
 
 def _open(world, principal, report_id):
-    return report_access.open_report(world.db, principal, report_id)
+    return access.open_report(world.db, principal, report_id)
 
 
 def _pdf(world, principal, report_id):
-    return report_access.pdf_bytes(world.db, principal, report_id, blob_store=world.store)
+    return access.pdf_bytes(world.db, principal, report_id, blob_store=world.store)
 
 
 def _preview(world, principal, report_id):
-    return report_access.first_page(world.db, principal, report_id, blob_store=world.store)
+    return access.first_page(world.db, principal, report_id, blob_store=world.store)
 
 
 def _bundle(bundle_format):
     def build(world, principal, report_id):
         own = [world.report["acme_ccf"], world.report["acme_injury"]]
-        return report_bundles.build(world.db, principal, [own[0], report_id, own[1]],
+        return bundles.build(world.db, principal, [own[0], report_id, own[1]],
                                     bundle_format=bundle_format, blob_store=world.store)
     return build
 
@@ -175,7 +175,7 @@ def test_a_foreign_report_and_a_missing_one_are_refused_alike(db, world):
     messages = []
     for report_id in (world.report["globex_ccf"], MISSING_ID):
         with pytest.raises(Exception) as refused:
-            report_access.open_report(world.db, principal, report_id)
+            access.open_report(world.db, principal, report_id)
         messages.append((type(refused.value).__name__, str(refused.value)))
     assert messages[0] == messages[1] == ("PermissionDenied", "You do not have permission to do that.")
 
@@ -195,7 +195,7 @@ def test_own_reports_still_open_after_a_refusal(db, world):
     principal = world.principal("acme_user")
     with pytest.raises(PermissionDenied):
         _bundle("zip")(world, principal, world.report["globex_ccf"])
-    bundle = report_bundles.build(world.db, principal,
+    bundle = bundles.build(world.db, principal,
                                   [world.report["acme_ccf"], world.report["acme_injury"]],
                                   bundle_format="zip", blob_store=world.store)
     assert bundle.report_count == 2
@@ -222,7 +222,7 @@ def test_a_tampered_filter_is_refused_and_audited(db, world, user_key, field, ta
     target_id = world.account[target] if field == "account_id" else world.provider[target]
     report_filter = ReportFilter(**{field: target_id})
     expect_denial(world.db, principal,
-                  lambda: report_search.search(world.db, principal, report_filter),
+                  lambda: search.search(world.db, principal, report_filter),
                   target_type="account" if field == "account_id" else "provider",
                   target_id=target_id)
 
@@ -241,9 +241,9 @@ def test_staff_need_a_purpose_to_download_or_preview(db, world):
     support = world.principal("support")
     report_id = world.report["globex_ccf"]
     for operation in (
-        lambda: report_access.pdf_bytes(world.db, support, report_id, blob_store=world.store),
-        lambda: report_access.first_page(world.db, support, report_id, blob_store=world.store),
-        lambda: report_bundles.build(world.db, support, [report_id], bundle_format="zip",
+        lambda: access.pdf_bytes(world.db, support, report_id, blob_store=world.store),
+        lambda: access.first_page(world.db, support, report_id, blob_store=world.store),
+        lambda: bundles.build(world.db, support, [report_id], bundle_format="zip",
                                      blob_store=world.store),
     ):
         with pytest.raises(InvalidInput, match="Choose why"):
@@ -251,18 +251,18 @@ def test_staff_need_a_purpose_to_download_or_preview(db, world):
     assert not [e for e in events(world.db) if e.action.startswith("report")]
     assert reads(world.db, support.user_id) == set()
     # Opening the details needs no purpose (no PDF is shown).
-    assert report_access.open_report(world.db, support, report_id).id == report_id
+    assert access.open_report(world.db, support, report_id).id == report_id
 
 
 def test_staff_purpose_and_reference_go_into_the_audit_trail(db, world):
     support = world.principal("support")
     report_id = world.report["acme_withdrawn"]  # staff reach every status
-    why = report_access.purpose(STAFF_PURPOSES[0], "TCK-1")
-    _, data = report_access.pdf_bytes(world.db, support, report_id, blob_store=world.store,
+    why = access.purpose(STAFF_PURPOSES[0], "TCK-1")
+    _, data = access.pdf_bytes(world.db, support, report_id, blob_store=world.store,
                                       staff_purpose=why)
     assert data == world.pdf["acme_withdrawn"]
-    report_access.first_page(world.db, support, report_id, blob_store=world.store,
-                               staff_purpose=report_access.purpose(STAFF_PURPOSES[2]))
+    access.first_page(world.db, support, report_id, blob_store=world.store,
+                               staff_purpose=access.purpose(STAFF_PURPOSES[2]))
     downloaded = events(world.db, "report.downloaded")
     previewed = events(world.db, "report.previewed")
     assert len(downloaded) == len(previewed) == 1
@@ -284,12 +284,12 @@ def test_staff_purpose_and_reference_go_into_the_audit_trail(db, world):
 ])
 def test_invalid_purposes_are_refused(db, reason, reference):
     with pytest.raises(InvalidInput):
-        report_access.purpose(reason, reference)
+        access.purpose(reason, reference)
 
 
 def test_a_valid_reference_is_trimmed_and_kept(db):
-    assert report_access.purpose(STAFF_PURPOSES[4], "  INC#2026_07-a  ").reference == "INC#2026_07-a"
-    assert report_access.purpose(STAFF_PURPOSES[4], "A" * 30).reference == "A" * 30
+    assert access.purpose(STAFF_PURPOSES[4], "  INC#2026_07-a  ").reference == "INC#2026_07-a"
+    assert access.purpose(STAFF_PURPOSES[4], "A" * 30).reference == "A" * 30
 
 
 def test_account_filter_lists_only_what_that_account_receives(db, world):

@@ -18,9 +18,9 @@ from db.models import (
     Report,
     ReportRecipient,
 )
-from services import report_access, report_search, routing
 from services.errors import InvalidInput
-from services.report_search import PAGE_SIZE, ReportFilter, ReportPage
+from services.reports import access, routing, search
+from services.reports.search import PAGE_SIZE, ReportFilter, ReportPage
 from tests.services.report_world import (
     SPEC,
     add_report,
@@ -31,7 +31,7 @@ UTC = timezone.utc
 
 
 def _keys(world, user_key: str, report_filter: ReportFilter = ReportFilter()) -> set[str]:
-    page = report_search.search(world.db, world.principal(user_key), report_filter)
+    page = search.search(world.db, world.principal(user_key), report_filter)
     assert page.next_cursor is None
     assert page.count == len(page.rows) and not page.count_capped
     return {world.key_of(row.id) for row in page.rows}
@@ -113,7 +113,7 @@ def test_filters_only_narrow_a_client_users_scope(db, world):
 ])
 def test_invalid_filters_are_refused(db, world, report_filter, message):
     with pytest.raises(InvalidInput, match=message):
-        report_search.search(world.db, world.principal("support"), report_filter)
+        search.search(world.db, world.principal("support"), report_filter)
 
 
 # --- patient name: word prefixes, any case, any order ---------------------------------------
@@ -141,10 +141,10 @@ def test_invalid_filters_are_refused(db, world, report_filter, message):
 def test_patient_name_matches_word_prefixes(db, world, typed, patients, common_above, monkeypatch):
     # A name matching more patients than COMMON_NAME_PATIENTS is searched another way; both
     # ways must find the same reports, for a page and for its count.
-    monkeypatch.setattr(report_search, "COMMON_NAME_PATIENTS", common_above)
+    monkeypatch.setattr(search, "COMMON_NAME_PATIENTS", common_above)
     expected = {spec.key for spec in SPEC.values() if spec.patient in patients}
     assert _keys(world, "support", ReportFilter(patient_name=typed)) == expected
-    found = report_search.search(world.db, world.principal("acme_user"),
+    found = search.search(world.db, world.principal("acme_user"),
                                  ReportFilter(patient_name=typed))
     assert found.count == len(found.rows)
 
@@ -164,10 +164,10 @@ def test_patient_name_is_case_insensitive_beyond_ascii(db, world):
                            provider_id=world.provider["p1a"],
                            posted_at=datetime(2026, 10, 20, 9, 0, tzinfo=UTC),
                            recipients=(world.account["acme"],))
-    key_ids = {row.id for row in report_search.search(
+    key_ids = {row.id for row in search.search(
         world.db, world.principal("acme_user"), ReportFilter(patient_name="ÉLODIE MUÑ")).rows}
     assert key_ids == {report_id}
-    key_ids = {row.id for row in report_search.search(
+    key_ids = {row.id for row in search.search(
         world.db, world.principal("acme_user"), ReportFilter(patient_name="muñoz")).rows}
     assert key_ids == {report_id}
 
@@ -179,7 +179,7 @@ def test_patient_name_ignores_accents_on_both_databases(db, world):
                            posted_at=datetime(2026, 10, 20, 9, 0, tzinfo=UTC),
                            recipients=(world.account["acme"],))
     for typed in ("jose munoz", "munoz", "JOSE"):
-        found = {row.id for row in report_search.search(
+        found = {row.id for row in search.search(
             world.db, world.principal("acme_user"), ReportFilter(patient_name=typed)).rows}
         assert found == {report_id}, typed
 
@@ -192,20 +192,20 @@ def test_read_state_follows_each_users_own_openings(db, world):
     assert _keys(world, "acme_user", ReportFilter(read="new")) == everything
     assert _keys(world, "acme_user", ReportFilter(read="opened")) == set()
 
-    report_access.open_report(world.db, me, world.report["acme_injury"])
-    report_access.open_report(world.db, me, world.report["acme_injury"])  # again: no change
-    report_access.pdf_bytes(world.db, me, world.report["acme_ccf"], blob_store=world.store)
+    access.open_report(world.db, me, world.report["acme_injury"])
+    access.open_report(world.db, me, world.report["acme_injury"])  # again: no change
+    access.pdf_bytes(world.db, me, world.report["acme_ccf"], blob_store=world.store)
 
     assert _keys(world, "acme_user", ReportFilter(read="new")) == {"acme_recheck",
                                                                    "acme_first_notice"}
     assert _keys(world, "acme_user", ReportFilter(read="opened")) == {"acme_injury", "acme_ccf"}
-    rows = report_search.search(world.db, me, ReportFilter()).rows
+    rows = search.search(world.db, me, ReportFilter()).rows
     assert {world.key_of(r.id): r.is_new for r in rows} == {
         "acme_ccf": False, "acme_injury": False, "acme_recheck": True, "acme_first_notice": True}
     # Another user of the same account still has them all as new.
     assert _keys(world, "acme_user2", ReportFilter(read="new")) == everything
     assert _keys(world, "acme_user2", ReportFilter(read="opened")) == set()
-    assert all(r.is_new for r in report_search.search(world.db, colleague, ReportFilter()).rows)
+    assert all(r.is_new for r in search.search(world.db, colleague, ReportFilter()).rows)
     # And the payor who shares one of those reports too.
     assert _keys(world, "payco_user", ReportFilter(read="new")) == {"acme_injury"}
     # Read state combines with other filters.
@@ -216,7 +216,7 @@ def test_read_state_follows_each_users_own_openings(db, world):
 # --- rows and ordering -----------------------------------------------------------------------
 
 def test_rows_show_the_report_and_newest_posting_comes_first(db, world):
-    rows = report_search.search(world.db, world.principal("support"), ReportFilter()).rows
+    rows = search.search(world.db, world.principal("support"), ReportFilter()).rows
     expected = sorted(SPEC.values(), key=lambda s: (s.posted_at, world.report[s.key]), reverse=True)
     assert [row.id for row in rows] == [world.report[s.key] for s in expected]
     row = next(r for r in rows if r.id == world.report["acme_injury"])
@@ -232,7 +232,7 @@ def test_identical_posting_times_are_ordered_by_id_newest_first(db, world):
     made = [add_report(world.db, report_type="ccf", patient_id=world.patient["maria"],
                        provider_id=world.provider["p1a"], posted_at=at,
                        recipients=(world.account["acme"],), label=f"tie-{n}") for n in range(4)]
-    rows = report_search.search(world.db, world.principal("acme_user"), ReportFilter()).rows
+    rows = search.search(world.db, world.principal("acme_user"), ReportFilter()).rows
     assert [r.id for r in rows[:4]] == sorted(made, reverse=True)
 
 
@@ -276,7 +276,7 @@ def many(db, world, make_user):
 def _all_pages(db, principal, report_filter: ReportFilter):
     pages, after = [], None
     while True:
-        page = report_search.search(db, principal, report_filter, after=after)
+        page = search.search(db, principal, report_filter, after=after)
         pages.append(page)
         if page.next_cursor is None:
             return pages
@@ -347,11 +347,11 @@ def test_a_page_with_exactly_fifty_reports_has_no_next_page(db, many):
 # --- count ------------------------------------------------------------------------------------
 
 def test_count_is_exact_under_the_cap_and_capped_above_it(db, world, monkeypatch):
-    monkeypatch.setattr(report_search, "COUNT_CAP", 5)
+    monkeypatch.setattr(search, "COUNT_CAP", 5)
     acme = world.principal("acme_user")
 
     def page() -> ReportPage:
-        return report_search.search(world.db, acme, ReportFilter())
+        return search.search(world.db, acme, ReportFilter())
 
     assert (page().count, page().count_capped, page().count_label) == (4, False, "4")
     add_report(world.db, report_type="atf", patient_id=world.patient["maria"],
@@ -365,9 +365,9 @@ def test_count_is_exact_under_the_cap_and_capped_above_it(db, world, monkeypatch
     assert (result.count, result.count_capped, result.count_label) == (5, True, "5+")
     assert len(result.rows) == 6  # the cap limits the count, not the rows
     # Filters apply to the count too.
-    narrowed = report_search.search(world.db, acme, ReportFilter(report_types=("atf",)))
+    narrowed = search.search(world.db, acme, ReportFilter(report_types=("atf",)))
     assert (narrowed.count, narrowed.count_capped) == (2, False)
-    assert report_search.search(world.db, acme, ReportFilter(), with_count=False).count == 0
+    assert search.search(world.db, acme, ReportFilter(), with_count=False).count == 0
 
 
 def test_count_label_formats_thousands(db):
@@ -392,7 +392,7 @@ PAYOR_TYPES = {key: label for key, label in REPORT_TYPES.items()
 ])
 def test_client_users_get_only_their_accounts_and_the_types_they_receive(db, world, user_key,
                                                                         accounts, types):
-    choices = report_search.filter_choices(world.db, world.principal(user_key))
+    choices = search.filter_choices(world.db, world.principal(user_key))
     assert choices.accounts == {world.account[k]: label for k, label in accounts.items()}
     assert choices.report_types == dict(types)
     # Clients may narrow by any clinic (the scope still decides the rows, see below).
@@ -411,17 +411,17 @@ def test_a_client_filtering_by_any_clinic_still_sees_only_their_own_reports(db, 
 
 
 def test_provider_users_get_only_their_providers(db, world):
-    staff = report_search.filter_choices(world.db, world.principal("staff_p1a"))
+    staff = search.filter_choices(world.db, world.principal("staff_p1a"))
     assert staff.providers == {world.provider["p1a"]: "Northside Main"}
     assert staff.states == ["TX"] and staff.accounts == {} and staff.statuses == ()
-    group = report_search.filter_choices(world.db, world.principal("gadmin_north"))
+    group = search.filter_choices(world.db, world.principal("gadmin_north"))
     assert group.providers == {world.provider["p1a"]: "Northside Main",
                                world.provider["p1b"]: "Northside East"}
     assert group.states == ["OK", "TX"]
 
 
 def test_staff_get_every_choice(db, world):
-    choices = report_search.filter_choices(world.db, world.principal("support"))
+    choices = search.filter_choices(world.db, world.principal("support"))
     assert set(choices.accounts) == set(world.account.values())
     assert set(choices.providers) == set(world.provider.values())
     assert choices.states == ["CA", "OK", "TX"]

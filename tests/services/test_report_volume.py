@@ -19,9 +19,11 @@ from hypothesis import strategies as st
 from sqlalchemy import select
 
 from db.models import AccountVolumeDaily, Provider, Report, ReportRecipient, ReportVolumeDaily
-from services import dashboard, incidents, report_access, report_volume, retention
-from services.dashboard import DashboardFilter
 from services.errors import DomainError, PermissionDenied
+from services.insight import dashboard, report_volume
+from services.insight.dashboard import DashboardFilter
+from services.privacy import incidents
+from services.reports import access, retention
 from tests.services.report_world import ACCOUNTS, GROUPS, PROVIDERS, World, add_report
 
 UTC = timezone.utc
@@ -73,9 +75,9 @@ def _run(world: World, fake_clock, step: tuple, ids: list[int]) -> None:
     fake_clock.current = posted + timedelta(hours=minutes)
     try:
         if kind == "open":
-            report_access.open_report(world.db, world.principal(who), report_id)
+            access.open_report(world.db, world.principal(who), report_id)
         elif kind == "download":
-            report_access.pdf_bytes(world.db, world.principal(who), report_id, blob_store=world.store)
+            access.pdf_bytes(world.db, world.principal(who), report_id, blob_store=world.store)
         elif kind == "flag":
             incidents.flag(world.db, world.principal(who), report_id=report_id)
         elif kind == "reroute":
@@ -89,7 +91,7 @@ def _run(world: World, fake_clock, step: tuple, ids: list[int]) -> None:
             fake_clock.current = moment
             retention.archive_expired(world.db, now=moment)
         elif kind == "redeliver":
-            report_access.redeliver(world.db, world.principal("support"), report_id)
+            access.redeliver(world.db, world.principal("support"), report_id)
     except (PermissionDenied, DomainError, FileNotFoundError):
         pass  # out of scope, not archived, no PDF in the store: refused, nothing counted
 
@@ -262,8 +264,8 @@ def test_a_change_is_counted_once_even_when_repeated(world, fake_clock, mutation
             except PermissionDenied:
                 pass  # the second time the report is no longer in this user's view
         else:
-            report_access.open_report(world.db, world.principal("acme_user"), report_id)
-            report_access.open_report(world.db, world.principal("acme_user2"), report_id)
+            access.open_report(world.db, world.principal("acme_user"), report_id)
+            access.open_report(world.db, world.principal("acme_user2"), report_id)
     _check(world)
     kept = _rollup(world)
     report_volume.rebuild(world.db)

@@ -14,9 +14,10 @@ from sqlalchemy import select, update
 
 from db.engine import Database
 from db.models import REPORT_TYPES, Account, OutboxMessage, Patient, Provider, ProviderGroup, ReportRead, User
-from services import clock, outbox
-from services.outbox import EmlFolderTransport
-from services.result_notices import NoticeRun, result_notices_enabled, send, set_result_notices
+from services import clock
+from services.mail import outbox
+from services.mail.outbox import EmlFolderTransport
+from services.reports.notices import NoticeRun, result_notices_enabled, send, set_result_notices
 from tests.conftest import START
 from tests.services.report_world import add_report, events, load_principal, npi_number
 

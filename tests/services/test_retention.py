@@ -8,9 +8,9 @@ from datetime import timedelta
 
 import pytest
 
-from services import report_access, report_search, retention
 from services.errors import InvalidInput, PermissionDenied
-from services.report_search import ReportFilter
+from services.reports import access, retention, search
+from services.reports.search import ReportFilter
 from tests.conftest import START
 from tests.services.report_world import (
     add_report,
@@ -32,7 +32,7 @@ def _add(world, label: str, delivered_ago: timedelta, *, status: str = "availabl
 
 
 def _found_by_acme(world) -> set[int]:
-    page = report_search.search(world.db, world.principal("acme_user"), ReportFilter())
+    page = search.search(world.db, world.principal("acme_user"), ReportFilter())
     return {row.id for row in page.rows}
 
 
@@ -97,10 +97,10 @@ def test_archived_reports_leave_the_employers_view(db, world, aged, fake_clock):
     assert aged["recent"] in found and aged["exactly_60"] in found
     acme = world.principal("acme_user")
     expect_denial(world.db, acme,
-                  lambda: report_access.pdf_bytes(world.db, acme, aged["old"], blob_store=world.store),
+                  lambda: access.pdf_bytes(world.db, acme, aged["old"], blob_store=world.store),
                   target_type="report", target_id=aged["old"])
     # Staff still find it, as archived.
-    support_rows = report_search.search(world.db, world.principal("support"),
+    support_rows = search.search(world.db, world.principal("support"),
                                         ReportFilter(statuses=("archived",))).rows
     assert aged["old"] in {row.id for row in support_rows}
 
@@ -110,7 +110,7 @@ def test_redelivery_makes_an_archived_report_available_for_another_60_days(db, w
     retention.archive_expired(world.db)
     fake_clock.advance(days=3)
     support = world.principal("support")
-    when = report_access.redeliver(world.db, support, aged["old"])
+    when = access.redeliver(world.db, support, aged["old"])
     assert when == fake_clock.now() == START + 3 * DAY
     report = report_row(world.db, aged["old"])
     assert (report.status, report.delivered_at) == ("available", START + 3 * DAY)
@@ -119,7 +119,7 @@ def test_redelivery_makes_an_archived_report_available_for_another_60_days(db, w
     assert (event.actor_user_id, event.target_type, event.target_id, event.outcome) == (
         support.user_id, "report", str(aged["old"]), "success")
     assert aged["old"] in _found_by_acme(world)
-    _, data = report_access.pdf_bytes(world.db, world.principal("acme_user"), aged["old"],
+    _, data = access.pdf_bytes(world.db, world.principal("acme_user"), aged["old"],
                                       blob_store=world.store)
     assert data.startswith(b"%PDF")
 
@@ -135,7 +135,7 @@ def test_redelivery_makes_an_archived_report_available_for_another_60_days(db, w
 
 
 def test_account_rep_may_redeliver_too(db, world, aged, fake_clock):
-    report_access.redeliver(world.db, world.principal("account_rep"), aged["old_archived"])
+    access.redeliver(world.db, world.principal("account_rep"), aged["old_archived"])
     assert _status(world, aged["old_archived"]) == "available"
 
 
@@ -145,7 +145,7 @@ def test_users_without_redelivery_are_refused_and_audited(db, world, aged, fake_
     principal = world.principal(user_key)
     report_id = aged["old_archived"]
     expect_denial(world.db, principal,
-                  lambda: report_access.redeliver(world.db, principal, report_id),
+                  lambda: access.redeliver(world.db, principal, report_id),
                   target_type="report", target_id=report_id, action="redeliver_reports")
     report = report_row(world.db, report_id)
     assert (report.status, report.delivered_at) == ("archived", START - 90 * DAY)
@@ -154,14 +154,14 @@ def test_users_without_redelivery_are_refused_and_audited(db, world, aged, fake_
 
 def test_redelivering_a_missing_report_is_refused_and_audited(db, world, fake_clock):
     support = world.principal("support")
-    expect_denial(world.db, support, lambda: report_access.redeliver(world.db, support, 987_654),
+    expect_denial(world.db, support, lambda: access.redeliver(world.db, support, 987_654),
                   target_type="report", target_id=987_654, action="redeliver_reports")
 
 
 @pytest.mark.parametrize("key, status", [("recent", "available"), ("old_withdrawn", "withdrawn")])
 def test_only_an_archived_report_can_be_redelivered(db, world, aged, fake_clock, key, status):
     with pytest.raises(InvalidInput, match=f"Only an archived report.*{status}"):
-        report_access.redeliver(world.db, world.principal("support"), aged[key])
+        access.redeliver(world.db, world.principal("support"), aged[key])
     report = report_row(world.db, aged[key])
     assert report.status == status
     assert events(world.db, "report.redelivered") == []
@@ -195,7 +195,7 @@ def test_a_denied_redelivery_changes_nothing_for_the_employer(db, world, aged, f
     retention.archive_expired(world.db)
     acme = world.principal("acme_user")
     with pytest.raises(PermissionDenied):
-        report_access.redeliver(world.db, acme, aged["old"])
+        access.redeliver(world.db, acme, aged["old"])
     assert aged["old"] not in _found_by_acme(world)
 
 

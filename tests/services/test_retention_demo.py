@@ -5,14 +5,15 @@ from __future__ import annotations
 from datetime import timedelta
 
 from db.blob_store import BlobStore
-from services import demo_seed, report_access, report_search, retention
+from services.demo import seed
+from services.reports import access, retention, search
 from tests.conftest import START, principal_of
 
 
-def _rows(db, principal) -> list[report_search.ReportRow]:
+def _rows(db, principal) -> list[search.ReportRow]:
     found, after = [], None
     while True:
-        page = report_search.search(db, principal, report_search.ReportFilter(), after=after,
+        page = search.search(db, principal, search.ReportFilter(), after=after,
                                     with_count=False)
         found += page.rows
         if page.next_cursor is None:
@@ -25,7 +26,7 @@ def _ids(db, principal) -> set[int]:
 
 
 def test_archived_report_leaves_the_employers_search_and_returns_on_redelivery(db, tmp_path, fake_clock):
-    demo_seed.seed(db, blob_store=BlobStore(tmp_path / "blobs"), reports=80, patients=30, now=START,
+    seed.seed(db, blob_store=BlobStore(tmp_path / "blobs"), reports=80, patients=30, now=START,
                    previews=False)
     employer, support = principal_of(db, "employer@demo.test"), principal_of(db, "support@demo.test")
     visible = _rows(db, employer)
@@ -39,6 +40,6 @@ def test_archived_report_leaves_the_employers_search_and_returns_on_redelivery(d
     after_job = _ids(db, employer)
     assert oldest.id in before and oldest.id not in after_job
 
-    report_access.redeliver(db, support, oldest.id)
+    access.redeliver(db, support, oldest.id)
     assert oldest.id in _ids(db, employer)
     assert retention.archive_expired(db) == 0  # re-delivered: 60 more days from now

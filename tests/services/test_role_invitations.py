@@ -10,10 +10,11 @@ import pytest
 from sqlalchemy import select
 
 from db.models import Account, AuditEvent, OutboxMessage, RoleInvitation, User
-from services import auth, clock, memberships, principals, role_invitations
+from services import clock, principals
 from services.errors import InvalidInput, PermissionDenied
+from services.identity import auth, memberships, role_invitations
+from services.identity.tokens import InvalidToken
 from services.policy import Grant, Role
-from services.tokens import InvalidToken
 from tests.conftest import PASSWORD
 
 NEW_PASSWORD = "Harbor-Lights-2026"

@@ -8,8 +8,8 @@ import pytest
 from sqlalchemy import select
 
 from db.models import AuditEvent, SessionHandoff
-from services import auth, session_handoff, sessions
 from services.errors import HandoffRefused, SessionEnded
+from services.identity import auth, session_handoff, sessions
 from tests.conftest import PASSWORD
 
 

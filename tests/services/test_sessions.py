@@ -8,8 +8,8 @@ import pytest
 from sqlalchemy import select
 
 from db.models import AuditEvent, LoginSession, StaffRole
-from services import auth, sessions, users
 from services.errors import SessionEnded, SignInFailed
+from services.identity import auth, sessions, users
 from services.policy import Action, Role
 from tests.conftest import PASSWORD
 

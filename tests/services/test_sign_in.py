@@ -6,8 +6,8 @@ import pytest
 from sqlalchemy import select
 
 from db.models import AuditEvent, User
-from services import auth, passwords, sessions, users
 from services.errors import SignInFailed
+from services.identity import auth, passwords, sessions, users
 from tests.conftest import PASSWORD
 
 

@@ -6,8 +6,8 @@ import pytest
 from sqlalchemy import select
 
 from db.models import AuditEvent, User
-from services import auth, sign_in_limits
 from services.errors import SignInFailed, SignInLimited
+from services.identity import auth, sign_in_limits
 from tests.conftest import PASSWORD
 
 

@@ -13,17 +13,10 @@ import pytest
 from sqlalchemy import func, select, update
 
 from db.models import AuditEvent, LoginSession, OutboxMessage, Token, User
-from services import (
-    auth,
-    clock,
-    invitations,
-    password_reset,
-    sessions,
-    terms,
-    tokens,
-)
+from services import clock
 from services.errors import InvalidInput, SessionEnded, SignInFailed
-from services.tokens import InvalidToken
+from services.identity import auth, invitations, password_reset, sessions, terms, tokens
+from services.identity.tokens import InvalidToken
 from tests.conftest import PASSWORD
 
 NEW_PASSWORD = "Harbor-Lights-2026"

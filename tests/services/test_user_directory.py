@@ -8,10 +8,11 @@ import pytest
 from sqlalchemy import select
 
 from db.models import Account, Provider, ProviderGroup, Token, User
-from services import clock, principals, user_directory
+from services import clock, principals
 from services.errors import PermissionDenied
+from services.identity import user_directory
+from services.identity.user_directory import UserFilter
 from services.policy import Role
-from services.user_directory import UserFilter
 
 
 @pytest.fixture

@@ -13,8 +13,10 @@ import pytest
 from sqlalchemy import func, select
 
 from db.models import Account, AuditEvent, Provider, ProviderGroup, StaffRole, User
-from services import auth, clock, npi, principals, sessions, users
+from services import clock, principals
 from services.errors import DomainError, InvalidInput, NotFound, PermissionDenied, SessionEnded
+from services.identity import auth, sessions, users
+from services.organizations import npi
 from services.principals import Principal
 from tests.conftest import PASSWORD
 

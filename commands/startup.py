@@ -1,0 +1,57 @@
+"""What `make run` does before the server starts.
+
+`python -m commands.startup` migrates, seeds the demo data into an empty database when
+RESULTSDESK_DEMO is on (the default), and prints how to sign in.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+from db.engine import Database
+from db.migrate import open_database
+from services import settings
+from services.identity import users
+from services.insight import report_volume
+
+
+def _has_system_admin(db: Database) -> bool:
+    with db.transaction(write=False) as session:
+        return users.system_admin_exists(session)
+
+
+def _draw_other_previews_in_background() -> None:
+    """Start `python -m commands.previews --demo` on its own, so the server need not wait.
+
+    It outlives this command (its own session), draws each file in a limited child like any
+    run of that command, and is safe beside a scheduled run of the same command.
+    """
+    subprocess.Popen(  # noqa: S603 - our own module, with this interpreter
+        [sys.executable, "-m", "commands.previews", "--demo"], cwd=settings.PROJECT_ROOT,
+        env=os.environ.copy(), stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL, start_new_session=True)
+
+
+def main() -> None:
+    db = open_database()
+    try:
+        print(f"Database: {db.url.render_as_string(hide_password=True)} (schema up to date)")
+        if report_volume.is_missing(db):  # reports from before the Dashboard's rollup existed
+            print(f"Built the Dashboard's report-volume rollup: {report_volume.rebuild(db):,} rows.")
+        if settings.current().demo:
+            from services.demo import seed
+
+            if seed.seed_if_empty(db):
+                _draw_other_previews_in_background()
+            if seed.demo_logins_exist(db):
+                print(seed.describe_logins())
+        elif not _has_system_admin(db):
+            print("No system admin yet. Create the first one with: make admin")
+    finally:
+        db.dispose()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,122 @@
+"""Which screens each principal gets, built from the policy table."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from urllib.parse import urlparse
+
+import streamlit as st
+
+from pages.common import components, runtime, session_cookie
+from pages.screens import (
+    audit,
+    client_accounts,
+    dashboard,
+    hipaa_queue,
+    home,
+    my_account,
+    public_access,
+    registration_codes,
+    reports,
+    roles,
+    sign_in,
+    terms,
+    upload,
+    users,
+)
+from pages.screens.coming_soon import placeholder
+from services import audit as audit_trail
+from services.identity import terms as terms_of_use
+from services.policy import Action
+from services.principals import Principal
+
+
+@dataclass(frozen=True)
+class Screen:
+    section: str
+    title: str
+    url_path: str
+    action: Action | None
+    render: Callable[[Principal], None]
+
+
+SCREENS = (
+    Screen("Portal", "Home", "home", None, home.render),
+    Screen("Reports", "Reports", "reports", Action.VIEW_REPORTS, reports.render),
+    Screen("Reports", "Upload reports", "upload", Action.UPLOAD_REPORTS, upload.render),
+    Screen("Administration", "Users", "users", Action.MANAGE_USERS, users.render),
+    Screen("Administration", "Provider groups", "provider-groups", Action.MANAGE_PROVIDER_GROUPS, placeholder(
+        "Provider groups", Action.MANAGE_PROVIDER_GROUPS, "Provider groups, their providers and NPIs.")),
+    Screen("Administration", "Registration codes", "registration-codes",
+           Action.ISSUE_REGISTRATION_CODES, registration_codes.render),
+    Screen("Administration", "Client accounts", "client-accounts", Action.MANAGE_CLIENT_ACCOUNTS,
+           client_accounts.render),
+    Screen("Administration", "Roles", "roles", Action.VIEW_ROLES, roles.render),
+    Screen("Privacy", "HIPAA queue", "hipaa-queue", Action.TRIAGE_INCIDENTS, hipaa_queue.render),
+    Screen("Privacy", "Audit trail", "audit", Action.REVIEW_AUDIT, audit.render),
+    Screen("Insight", "Dashboard", "dashboard", Action.VIEW_DASHBOARDS, dashboard.render),
+    Screen("Account", "My account", "my-account", None, my_account.render),
+    Screen("Account", "Settings", "settings", Action.MANAGE_SETTINGS, placeholder(
+        "Settings", Action.MANAGE_SETTINGS, "Portal-wide settings.")),
+)
+
+
+def screens_for(principal: Principal) -> list[Screen]:
+    return [s for s in SCREENS if s.action is None or principal.can(s.action)]
+
+
+def _page(screen: Screen, principal: Principal) -> st.Page:
+    return st.Page(lambda: screen.render(principal), title=screen.title, url_path=screen.url_path,
+                   default=screen.url_path == "home")
+
+
+def pages_for(principal: Principal | None) -> dict[str, list[st.Page]] | list[st.Page]:
+    if principal is None:
+        signing_in = st.Page(sign_in.render, title="Sign in", url_path="sign-in", default=True)
+        st.session_state["sign_in_page"] = signing_in
+        return [
+            signing_in,
+            st.Page(public_access.forgot_password, title="Forgot password", url_path="forgot-password"),
+            st.Page(public_access.register, title="Register a provider group", url_path="register"),
+            # Reached from emailed links only.
+            st.Page(public_access.accept_invitation, title="Accept invitation",
+                    url_path="accept-invitation", visibility="hidden"),
+            st.Page(public_access.reset_password, title="Reset password", url_path="reset-password",
+                    visibility="hidden"),
+        ]
+    if terms_of_use.needs_acceptance(principal.terms_version):
+        return [st.Page(lambda: terms.render(principal), title="Terms of use", url_path="terms",
+                        default=True)]
+    sections: dict[str, list[st.Page]] = {}
+    for screen in screens_for(principal):
+        sections.setdefault(screen.section, []).append(_page(screen, principal))
+    # Reached from an emailed link: a person with an account accepts an invitation signed in.
+    sections["Account"].append(st.Page(lambda: public_access.accept_invitation_signed_in(principal),
+                                       title="Accept invitation", url_path="accept-invitation",
+                                       visibility="hidden"))
+    return sections
+
+
+def audit_refused_address(principal: Principal | None) -> None:
+    """Record a refusal when a browser asked by address for a screen the roles do not allow.
+
+    st.navigation quietly shows the default screen instead; the audit trail should still know.
+    Checked once per browser session, against the address the session was opened with.
+    """
+    if principal is None or st.session_state.get("address_checked"):
+        return
+    st.session_state["address_checked"] = True
+    url = st.context.url
+    path = urlparse(url).path.rstrip("/").rsplit("/", 1)[-1] if isinstance(url, str) else ""
+    screen = next((s for s in SCREENS if s.url_path == path), None)
+    if screen is not None and screen.action is not None and not principal.can(screen.action):
+        audit_trail.record_denial(runtime.database(),
+                            principal.denied(screen.action, target_type="screen", target_id=path))
+
+
+def sidebar(principal: Principal) -> None:
+    with st.sidebar:
+        components.literal(principal.name, tag="strong")
+        components.literal(principal.email, tag="small")
+        session_cookie.sign_out_button()

@@ -1,0 +1,1 @@
+"""The demo data set and its synthetic report PDFs (loaded only by demo deployments)."""

@@ -1,0 +1,110 @@
+"""Finding users on the Users screen: search and filters, limited to the acting admin's reach."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Literal
+
+from sqlalchemy import exists, func, or_, select
+
+from db.engine import Database
+from db.models import AccountMembership, Membership, StaffRole, Token, User
+from services import clock, policy
+from services.errors import InvalidInput
+from services.identity import memberships, users
+from services.policy import Action, Role
+from services.principals import Principal
+from services.transaction import transaction
+
+PAGE_SIZE = 50
+InvitationState = Literal["pending", "expired"]
+
+
+@dataclass(frozen=True)
+class UserFilter:
+    text: str = ""  # part of the email or name
+    status: str | None = None
+    role: Role | None = None
+    group_id: int | None = None
+    account_id: int | None = None
+    invitation: InvitationState | None = None
+    signed_in_since: datetime | None = None
+    never_signed_in: bool = False
+
+
+@dataclass(frozen=True)
+class UserRow:
+    id: int
+    email: str
+    name: str
+    status: str
+    roles: tuple[str, ...]
+    last_login_at: datetime | None
+    invitation: str  # "", "pending" or "expired"
+    phone: str = ""
+
+
+def search(db: Database, principal: Principal, user_filter: UserFilter, *,
+           after_email: str | None = None) -> tuple[list[UserRow], bool]:
+    """One page of users (by email) the admin reaches; and whether more follow."""
+    f = user_filter
+    now = clock.now()
+    with transaction(db, write=False) as session:
+        principal.require(Action.MANAGE_USERS, target_type="user")
+        query = select(User)
+        near = users.users_near(principal)
+        if near is not None:
+            query = query.where(User.id.in_(near))
+        if Role.SYSTEM_ADMIN not in principal.staff_roles:
+            # Staff accounts are for system admins only.
+            query = query.where(~exists().where(StaffRole.user_id == User.id))
+        if f.text.strip():
+            needle = f"%{f.text.strip().lower()[:100]}%"
+            query = query.where(or_(User.email.like(needle), func.lower(User.name).like(needle)))
+        if f.status:
+            if f.status not in ("invited", "active", "locked", "deactivated"):
+                raise InvalidInput("Unknown status.")
+            query = query.where(User.status == f.status)
+        if f.role is not None:
+            query = query.where(or_(
+                exists().where(StaffRole.user_id == User.id, StaffRole.role == f.role),
+                exists().where(Membership.user_id == User.id, Membership.role == f.role),
+                exists().where(AccountMembership.user_id == User.id, AccountMembership.role == f.role)))
+        if f.group_id is not None:
+            query = query.where(exists().where(Membership.user_id == User.id,
+                                               Membership.group_id == f.group_id))
+        if f.account_id is not None:
+            query = query.where(exists().where(AccountMembership.user_id == User.id,
+                                               AccountMembership.account_id == f.account_id))
+        if f.signed_in_since is not None:
+            query = query.where(User.last_login_at >= f.signed_in_since)
+        if f.never_signed_in:
+            query = query.where(User.last_login_at.is_(None))
+        invitation_open = (Token.user_id == User.id, Token.purpose == "invitation",
+                           Token.used_at.is_(None))
+        if f.invitation == "pending":
+            query = query.where(exists().where(*invitation_open, Token.expires_at > now))
+        elif f.invitation == "expired":
+            query = query.where(User.status == "invited", ~exists().where(
+                *invitation_open, Token.expires_at > now))
+        if after_email is not None:
+            query = query.where(User.email > after_email)
+        found = session.scalars(query.order_by(User.email).limit(PAGE_SIZE + 1)).all()
+        rows = [_row(session, principal, user, now) for user in found[:PAGE_SIZE]]
+    return rows, len(found) > PAGE_SIZE
+
+
+def _row(session, principal: Principal, user: User, now: datetime) -> UserRow:
+    # Roles at places outside the admin's reach are not theirs to see.
+    visible = policy.visible_roles(principal, users.reach_of(session, user.id),
+                                   memberships.grants_of(session, user.id))
+    roles = sorted({str(grant.role) for grant in visible})
+    invitation = ""
+    if user.status == "invited":
+        pending = session.scalar(select(func.count()).select_from(Token).where(
+            Token.user_id == user.id, Token.purpose == "invitation", Token.used_at.is_(None),
+            Token.expires_at > now))
+        invitation = "pending" if pending else "expired"
+    return UserRow(user.id, user.email, user.name, user.status, tuple(roles), user.last_login_at,
+                   invitation, user.phone)

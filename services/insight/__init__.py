@@ -1,0 +1,1 @@
+"""What managers watch: the Dashboard and the rollups that keep it fast."""
