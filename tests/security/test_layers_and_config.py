@@ -45,6 +45,12 @@ def test_every_private_module_of_a_domain_package_is_protected():
     assert private and private <= protected, sorted(private - protected)
 
 
+def test_no_screen_module_sits_directly_in_pages():
+    """Streamlit's old automatic page folder runs pages/<name>.py for /<name> without app.py (and
+    so without the sign-in gate) until the entry point has run once; only packages live there."""
+    assert [path.name for path in (ROOT / "pages").glob("*.py")] == ["__init__.py"]
+
+
 def test_the_ui_files_are_found():
     assert ROOT / "app.py" in UI_FILES and len(UI_FILES) > 3
 
