@@ -69,12 +69,14 @@ def _walk_every_screen(page: Page, url: str, email: str) -> list[str]:
         nav.get_by_role("link", name=title, exact=True).click()
         _settled(page)
         _assert_shown_as_typed(page, f"{title} as {email}")
+        assert page.get_by_test_id("stException").count() == 0, f"an error on {title} as {email}"
     assert alerts == [], f"script ran for {email}: {alerts}"
     return titles
 
 
-@pytest.mark.parametrize("email", ["admin@demo.test", "groupadmin@demo.test", "accounts@demo.test",
-                                   "privacy@demo.test", "manager@demo.test", "employer@demo.test"])
+@pytest.mark.parametrize("email", [f"{name}@demo.test" for name in (
+    "admin", "support", "accounts", "privacy", "manager", "groupadmin", "clinicadmin", "clinic",
+    "employer", "payor", "tpa")])
 def test_every_screen_shows_hostile_names_as_typed(hostile_portal, context, email):
     page = context.new_page()
     titles = _walk_every_screen(page, hostile_portal["url"], email)
