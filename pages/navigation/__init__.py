@@ -32,6 +32,10 @@ from services.policy import Action
 from services.principals import Principal
 
 
+# Session state: whether this browser session's first address was checked against the roles.
+_ADDRESS_CHECKED_KEY = "address_checked"
+
+
 @dataclass(frozen=True)
 class Screen:
     section: str
@@ -74,7 +78,7 @@ def _page(screen: Screen, principal: Principal) -> st.Page:
 def pages_for(principal: Principal | None) -> dict[str, list[st.Page]] | list[st.Page]:
     if principal is None:
         signing_in = st.Page(sign_in.render, title="Sign in", url_path="sign-in", default=True)
-        st.session_state["sign_in_page"] = signing_in
+        st.session_state[sign_in.SIGN_IN_PAGE_KEY] = signing_in
         return [
             signing_in,
             st.Page(public_access.forgot_password, title="Forgot password", url_path="forgot-password"),
@@ -104,9 +108,9 @@ def audit_refused_address(principal: Principal | None) -> None:
     st.navigation quietly shows the default screen instead; the audit trail should still know.
     Checked once per browser session, against the address the session was opened with.
     """
-    if principal is None or st.session_state.get("address_checked"):
+    if principal is None or st.session_state.get(_ADDRESS_CHECKED_KEY):
         return
-    st.session_state["address_checked"] = True
+    st.session_state[_ADDRESS_CHECKED_KEY] = True
     url = st.context.url
     path = urlparse(url).path.rstrip("/").rsplit("/", 1)[-1] if isinstance(url, str) else ""
     screen = next((s for s in SCREENS if s.url_path == path), None)

@@ -13,8 +13,9 @@ from services.policy import Action
 from services.principals import Principal
 from services.privacy import audit_chain, audit_review
 
+# Session state: the filters the pages belong to, and the pages seen so far.
+_SIGNATURE_KEY = "audit_signature"
 _CURSORS_KEY = "audit_cursors"
-
 
 _VIEWS = ("All events", "Who accessed a report", "What a user did")
 _TARGETS = ["", "report", "user", "incident", "account", "provider", "provider_group", "npi",
@@ -73,8 +74,8 @@ def _results(where: audit_review.AuditFilter) -> None:
     if principal is None:
         st.rerun()  # the whole app then shows the sign-in screen
     signature = repr(where)
-    if st.session_state.get("audit_signature") != signature:
-        st.session_state["audit_signature"] = signature
+    if st.session_state.get(_SIGNATURE_KEY) != signature:
+        st.session_state[_SIGNATURE_KEY] = signature
         st.session_state[_CURSORS_KEY] = [None]
     cursors = st.session_state[_CURSORS_KEY]
     page = audit_review.search(runtime.database(), principal, where=where, before=cursors[-1])

@@ -7,35 +7,32 @@ import pandas as pd
 import streamlit as st
 
 from pages.common import components, runtime
-from services.errors import DomainError
+from pages.common.actions import run_action, show_message
 from services.identity import memberships
 from services.organizations import client_accounts
 from services.policy import ROLE_LABELS, Action, Grant, Role
 from services.principals import Principal
 
+# Session state: the message a click leaves for the next run; the account and role to add to.
+_MESSAGE_KEY = "ca_message"
+_TARGET_KEY = "ca_target"
+_ROLE_KEY = "ca_role"
 _ROLES = [Role.ACCOUNT_USER, Role.ACCOUNT_ADMIN]
 
 
 def _add(user_id: int) -> None:
-    principal = runtime.current_principal()
-    account_id, role = st.session_state.get("ca_target"), st.session_state.get("ca_role")
-    if principal is None or account_id is None:
+    account_id, role = st.session_state.get(_TARGET_KEY), st.session_state.get(_ROLE_KEY)
+    if account_id is None:
         return
-    try:
-        memberships.grant(runtime.database(), principal, user_id=user_id,
-                          role=Grant(Role(role), account_id=account_id))
-    except DomainError as error:
-        st.session_state["ca_message"] = ("error", str(error))
-    else:
-        st.session_state["ca_message"] = ("success", "Added to the account.")
+    run_action(lambda principal: memberships.grant(
+        runtime.database(), principal, user_id=user_id, role=Grant(Role(role), account_id=account_id)),
+        success="Added to the account.", message_key=_MESSAGE_KEY)
 
 
 def render(principal: Principal) -> None:
     components.guard(principal, Action.MANAGE_CLIENT_ACCOUNTS)
     st.title("Client accounts")
-    message = st.session_state.pop("ca_message", None)
-    if message:
-        (st.error if message[0] == "error" else st.success)(message[1])
+    show_message(_MESSAGE_KEY)
     found = client_accounts.accounts(runtime.database(), principal)
     if not found:
         st.info("There are no client accounts yet.")
@@ -57,6 +54,6 @@ def render(principal: Principal) -> None:
     person = people[event.selection.rows[0]]
     others = {a.id: names[a.id] for a in found if a.id != chosen}
     left, middle, right = st.columns([3, 2, 1])
-    left.selectbox("Add to account", list(others), format_func=others.get, key="ca_target")
-    middle.selectbox("With the role", _ROLES, format_func=ROLE_LABELS.get, key="ca_role")
+    left.selectbox("Add to account", list(others), format_func=others.get, key=_TARGET_KEY)
+    middle.selectbox("With the role", _ROLES, format_func=ROLE_LABELS.get, key=_ROLE_KEY)
     right.button("Add", key="ca_add", on_click=_add, args=(person.user_id,))

@@ -9,46 +9,41 @@ import pandas as pd
 import streamlit as st
 
 from pages.common import components, runtime
+from pages.common.actions import run_action, say, show_message
 from services import clock
 from services.errors import DomainError
 from services.policy import Action
 from services.principals import Principal
 from services.privacy import incidents
 
-_STATUS = {"open": "Open", "in_review": "In review", "closed": "Closed"}
+# Session state: the message a click leaves for the next run, and the incident open below.
+_MESSAGE_KEY = "incident_message"
 _SELECTED = "incident_selected"
+_STATUS = {"open": "Open", "in_review": "In review", "closed": "Closed"}
 
 
 def _act(label: str, action: Callable[..., object], **kwargs) -> None:
-    principal = runtime.current_principal()
-    if principal is None:
-        return
-    try:
-        action(runtime.database(), principal, **kwargs)
-    except DomainError as error:
-        st.session_state["incident_message"] = ("error", str(error))
-    else:
-        st.session_state["incident_message"] = ("success", f"{label}.")
+    run_action(lambda principal: action(runtime.database(), principal, **kwargs),
+               success=f"{label}.", message_key=_MESSAGE_KEY)
 
 
 def _take_next() -> None:
-    principal = runtime.current_principal()
-    if principal is None:
+    done = run_action(lambda principal: incidents.claim_next(runtime.database(), principal),
+                      message_key=_MESSAGE_KEY)
+    if done is None:
         return
-    taken = incidents.claim_next(runtime.database(), principal)
-    st.session_state["incident_message"] = (
-        ("success", f"Incident {taken} is yours.") if taken else ("info", "Nothing left to take."))
-    if taken:
-        st.session_state[_SELECTED] = taken
+    if done.result:
+        say("success", f"Incident {done.result} is yours.", message_key=_MESSAGE_KEY)
+        st.session_state[_SELECTED] = done.result
+    else:
+        say("info", "Nothing left to take.", message_key=_MESSAGE_KEY)
 
 
 def render(principal: Principal) -> None:
     components.guard(principal, Action.TRIAGE_INCIDENTS)
     st.title("HIPAA queue")
     st.caption("Reports received in error. The notification deadline is 60 days after discovery.")
-    message = st.session_state.pop("incident_message", None)
-    if message:
-        getattr(st, message[0])(message[1])
+    show_message(_MESSAGE_KEY)
     left, middle, right = st.columns([2, 2, 1])
     status = left.selectbox("Status", list(_STATUS), index=None, format_func=_STATUS.get,
                             key="incident_status", placeholder="Open and in review")

@@ -6,33 +6,31 @@ import pandas as pd
 import streamlit as st
 
 from pages.common import components, runtime
-from services.errors import DomainError
+from pages.common.actions import run_action
 from services.identity import password_policy, password_reset, sessions, users
 from services.policy import Action
 from services.principals import Principal
 from services.reports import notices
 
+# Session state: the result-notices switch.
+_NOTICES_KEY = "my_account_notices"
+
 
 def _sign_out_everywhere() -> None:
-    principal = runtime.current_principal()
-    if principal is None:
-        return
-    users.end_sessions(runtime.database(), principal, user_id=principal.user_id)
-    runtime.forget_session(st.session_state.get(runtime.TOKEN_KEY))
-    st.session_state[runtime.NOTICE_KEY] = "You were signed out on every device."
+    if run_action(lambda principal: users.end_sessions(runtime.database(), principal,
+                                                       user_id=principal.user_id)):
+        runtime.forget_session(st.session_state.get(runtime.TOKEN_KEY))
+        st.session_state[runtime.NOTICE_KEY] = "You were signed out on every device."
 
 
 def _notices_changed() -> None:
-    principal = runtime.current_principal()
-    if principal is None:
-        return
-    notices.set_result_notices(runtime.database(), principal,
-                                      enabled=st.session_state["my_account_notices"])
+    run_action(lambda principal: notices.set_result_notices(
+        runtime.database(), principal, enabled=st.session_state[_NOTICES_KEY]))
 
 
 def _notices(principal: Principal) -> None:
     st.subheader("Email notices")
-    st.toggle("Email me when new results arrive", key="my_account_notices",
+    st.toggle("Email me when new results arrive", key=_NOTICES_KEY,
               value=notices.result_notices_enabled(runtime.database(), principal),
               on_change=_notices_changed,
               help="At most one email per notice run, saying how many new results you have. "
@@ -46,15 +44,9 @@ def _password() -> None:
         new = st.text_input("New password", type="password", key="pw_new",
                             help="Your password needs: " + "; ".join(password_policy.help_text()) + ".")
         if st.form_submit_button("Change password"):
-            principal = runtime.current_principal()
-            if principal is None:
-                st.rerun()
-            try:
-                password_reset.change_password(runtime.database(), principal, current=current, new=new)
-            except DomainError as error:
-                st.error(str(error))
-            else:
-                st.success("Password changed. Your other sessions were signed out.")
+            run_action(lambda principal: password_reset.change_password(
+                runtime.database(), principal, current=current, new=new),
+                success="Password changed. Your other sessions were signed out.")
 
 
 def render(principal: Principal) -> None:

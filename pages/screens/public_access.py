@@ -6,13 +6,20 @@ from __future__ import annotations
 import streamlit as st
 
 from pages.common import components, runtime
-from services.errors import DomainError
+from pages.common.actions import attempt, run_action
+from pages.screens.sign_in import SIGN_IN_PAGE_KEY
 from services.identity import invitations, password_policy, password_reset, role_invitations, terms
 from services.identity.tokens import InvalidToken
 from services.organizations import registration
 
+# Session state: what a finished form says (the form is not shown again), the answer to an
+# invitation opened while signed in, and the answer to a reset-link request.
 _DONE_KEY = "public_done"
 _SIGNED_IN_KEY = "invitation_answer"
+_FORGOT_KEY = "forgot_answer"
+
+_RESET_LINK_GONE = ("This reset link is not valid any more. Ask for a new one with "
+                    "'Forgot password'.")
 
 
 def _policy_help() -> str:
@@ -28,9 +35,15 @@ def _terms(key: str) -> bool:
 def _done() -> bool:
     message = st.session_state.get(_DONE_KEY)
     if message:
-        st.success(message)
-        st.page_link(st.session_state["sign_in_page"], label="Go to sign in")
+        st.success(message[1])  # a declined link's refusal too, as it always was
+        st.page_link(st.session_state[SIGN_IN_PAGE_KEY], label="Go to sign in")
     return bool(message)
+
+
+def _finish(text: str) -> None:
+    """A form went through: say so in place of the form, with the way to sign in."""
+    st.session_state[_DONE_KEY] = ("success", text)
+    st.rerun()
 
 
 def register() -> None:
@@ -49,17 +62,12 @@ def register() -> None:
         password = right.text_input("Password", type="password", key="reg_password",
                                     help=_policy_help())
         accepted = _terms("reg_terms")
-        if st.form_submit_button("Register", type="primary"):
-            try:
-                registration.register(runtime.database(), npi_number=number, code=code,
-                                      email=email, name=name, phone=phone, password=password,
-                                      accept_terms=accepted)
-            except DomainError as error:
-                st.error(str(error))
-            else:
-                st.session_state[_DONE_KEY] = ("Your provider group is registered and you are its "
-                                               "administrator. Sign in with your email address.")
-                st.rerun()
+        if st.form_submit_button("Register", type="primary") and attempt(
+                lambda: registration.register(runtime.database(), npi_number=number, code=code,
+                                              email=email, name=name, phone=phone,
+                                              password=password, accept_terms=accepted)):
+            _finish("Your provider group is registered and you are its administrator. Sign in "
+                    "with your email address.")
 
 
 def _offer(token: str) -> role_invitations.InvitationOffer | None:
@@ -77,16 +85,18 @@ def _show(offer: role_invitations.InvitationOffer) -> None:
                "until you accept.")
 
 
-def _decline(token: str, signed_in: bool = False) -> None:
-    principal = runtime.current_principal() if signed_in else None
-    key = _SIGNED_IN_KEY if signed_in else _DONE_KEY
-    try:
-        role_invitations.decline(runtime.database(), raw_token=token, principal=principal)
-    except DomainError as error:
-        st.session_state[key] = ("error", str(error)) if signed_in else str(error)
-    else:
-        done = "You declined the invitation. Nothing was changed."
-        st.session_state[key] = ("success", done) if signed_in else done
+_DECLINED = "You declined the invitation. Nothing was changed."
+
+
+def _decline(token: str) -> None:
+    attempt(lambda: role_invitations.decline(runtime.database(), raw_token=token),
+            success=_DECLINED, message_key=_DONE_KEY)
+
+
+def _decline_signed_in(token: str) -> None:
+    run_action(lambda principal: role_invitations.decline(runtime.database(), raw_token=token,
+                                                          principal=principal),
+               success=_DECLINED, message_key=_SIGNED_IN_KEY)
 
 
 def accept_invitation() -> None:
@@ -104,7 +114,7 @@ def accept_invitation() -> None:
     if offer.has_account:
         st.info("This address already has a ResultsDesk account. Sign in with it, then open the "
                 "link in the email again to accept.")
-        st.page_link(st.session_state["sign_in_page"], label="Go to sign in")
+        st.page_link(st.session_state[SIGN_IN_PAGE_KEY], label="Go to sign in")
     else:
         with st.form("accept_invitation"):
             st.text_input("Email address (your user ID)", value=offer.email, disabled=True)
@@ -112,16 +122,12 @@ def accept_invitation() -> None:
             password = st.text_input("Password", type="password", key="invite_password",
                                      help=_policy_help())
             accepted = _terms("invite_terms")
-            if st.form_submit_button("Accept and set password", type="primary"):
-                try:
-                    role_invitations.accept_new(runtime.database(), raw_token=token, name=name,
-                                                password=password, accept_terms=accepted)
-                except DomainError as error:
-                    st.error(str(error))
-                else:
-                    st.session_state[_DONE_KEY] = ("Your password is set and the invitation "
-                                                   "accepted. Sign in with your email address.")
-                    st.rerun()
+            if st.form_submit_button("Accept and set password", type="primary") and attempt(
+                    lambda: role_invitations.accept_new(runtime.database(), raw_token=token,
+                                                        name=name, password=password,
+                                                        accept_terms=accepted)):
+                _finish("Your password is set and the invitation accepted. Sign in with your "
+                        "email address.")
     st.button("Decline the invitation", key="invite_decline", on_click=_decline, args=(token,))
 
 
@@ -148,20 +154,14 @@ def accept_invitation_signed_in(principal) -> None:
     left, right = st.columns(2)
     left.button("Accept", type="primary", key="invite_accept", on_click=_accept_signed_in,
                 args=(token,))
-    right.button("Decline", key="invite_decline_signed_in", on_click=_decline,
-                 args=(token, True))
+    right.button("Decline", key="invite_decline_signed_in", on_click=_decline_signed_in,
+                 args=(token,))
 
 
 def _accept_signed_in(token: str) -> None:
-    principal = runtime.current_principal()
-    if principal is None:
-        return
-    try:
-        role = role_invitations.accept_signed_in(runtime.database(), principal, raw_token=token)
-    except DomainError as error:
-        st.session_state[_SIGNED_IN_KEY] = ("error", str(error))
-    else:
-        st.session_state[_SIGNED_IN_KEY] = ("success", f"Accepted: you are now {role}.")
+    run_action(lambda principal: role_invitations.accept_signed_in(runtime.database(), principal,
+                                                                   raw_token=token),
+               success=lambda role: f"Accepted: you are now {role}.", message_key=_SIGNED_IN_KEY)
 
 
 def _accept_earlier_invitation(token: str, invalid: InvalidToken) -> None:
@@ -177,27 +177,22 @@ def _accept_earlier_invitation(token: str, invalid: InvalidToken) -> None:
         password = st.text_input("Password", type="password", key="invite_password",
                                  help=_policy_help())
         accepted = _terms("invite_terms")
-        if st.form_submit_button("Set password", type="primary"):
-            try:
-                invitations.accept(runtime.database(), raw_token=token, password=password,
-                                   accept_terms=accepted)
-            except DomainError as error:
-                st.error(str(error))
-            else:
-                st.session_state[_DONE_KEY] = "Your password is set. Sign in with your email address."
-                st.rerun()
+        if st.form_submit_button("Set password", type="primary") and attempt(
+                lambda: invitations.accept(runtime.database(), raw_token=token, password=password,
+                                           accept_terms=accepted)):
+            _finish("Your password is set. Sign in with your email address.")
 
 
 def forgot_password() -> None:
     st.title("Forgot your password?")
-    answer = st.session_state.get("forgot_answer")
+    answer = st.session_state.get(_FORGOT_KEY)
     if answer:
         st.info(answer)
         return
     with st.form("forgot_password"):
         email = st.text_input("Email address (your user ID)", key="forgot_email")
         if st.form_submit_button("Send me a reset link", type="primary"):
-            st.session_state["forgot_answer"] = password_reset.request_reset(
+            st.session_state[_FORGOT_KEY] = password_reset.request_reset(
                 runtime.database(), email=email)
             st.rerun()
 
@@ -210,15 +205,15 @@ def reset_password() -> None:
     with st.form("reset_password"):
         password = st.text_input("New password", type="password", key="reset_password_new",
                                  help=_policy_help())
-        if st.form_submit_button("Save new password", type="primary"):
-            try:
-                password_reset.reset_password(runtime.database(), raw_token=token, password=password)
-            except InvalidToken:
-                st.error("This reset link is not valid any more. Ask for a new one with "
-                         "'Forgot password'.")
-            except DomainError as error:
-                st.error(str(error))
-            else:
-                st.session_state[_DONE_KEY] = ("Your password is changed and you were signed out "
-                                               "everywhere. Sign in with the new password.")
-                st.rerun()
+        if st.form_submit_button("Save new password", type="primary") and attempt(
+                lambda: _reset(token, password)):
+            _finish("Your password is changed and you were signed out everywhere. Sign in with "
+                    "the new password.")
+
+
+def _reset(token: str, password: str) -> None:
+    try:
+        password_reset.reset_password(runtime.database(), raw_token=token, password=password)
+    except InvalidToken:
+        # Here a dead link has one remedy, named in the words of this screen.
+        raise InvalidToken(_RESET_LINK_GONE) from None

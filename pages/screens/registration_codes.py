@@ -6,7 +6,7 @@ import pandas as pd
 import streamlit as st
 
 from pages.common import components, runtime
-from services.errors import DomainError
+from pages.common.actions import run_action
 from services.organizations import registration
 from services.policy import Action
 from services.principals import Principal
@@ -23,18 +23,12 @@ def render(principal: Principal) -> None:
         number = left.text_input("Facility NPI", max_chars=10, key="code_npi")
         name = right.text_input("Facility name", key="code_facility")
         if st.form_submit_button("Issue code", type="primary"):
-            current = runtime.current_principal()
-            if current is None:
-                st.rerun()
-            try:
-                issued = registration.issue_code(runtime.database(), current, npi_number=number,
-                                                 facility_name=name)
-            except DomainError as error:
-                st.error(str(error))
-            else:
-                st.success(f"Code for NPI {number}: {issued.code} (valid until "
-                           f"{components.utc(issued.expires_at)}). It is shown only now: pass it "
-                           "to the facility by phone or a secure channel.")
+            run_action(lambda principal: registration.issue_code(
+                runtime.database(), principal, npi_number=number, facility_name=name),
+                success=lambda issued: (
+                    f"Code for NPI {number}: {issued.code} (valid until "
+                    f"{components.utc(issued.expires_at)}). It is shown only now: pass it "
+                    "to the facility by phone or a secure channel."))
     codes = registration.list_codes(runtime.database(), principal)
     if codes:
         st.subheader("Recent codes")

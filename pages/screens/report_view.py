@@ -7,17 +7,25 @@ import html
 import streamlit as st
 
 from pages.common import components, runtime
+from pages.common.actions import run_action
 from services.errors import DomainError, PermissionDenied
 from services.policy import Action
 from services.principals import Principal
 from services.privacy import incidents
 from services.reports import access
 
+# Session state. The report open below the results (the Reports screen sets it); what this
+# browser session has already opened of it, so reruns of the results (a click on the grid, the
+# pager) neither fetch nor audit the same report again; the open report's message for the next
+# run; and the thanks for a report removed from view, which the results show once it is gone.
+OPEN_KEY = "reports_open"
+_SHOWN_KEY = "report_view_shown"
+_MESSAGE_KEY = "report_message"
+FLAGGED_KEY = "reports_flagged"
+_ERROR_NOTE_KEY = "error_note"
+
 _NOT_YOURS = "This report is not available to you."
 NO_PREVIEW = "No preview for this report. Download the PDF to read it."
-# What this browser session has already opened, so reruns of the results (a click on the grid,
-# the pager) neither fetch nor audit the same report again. Dropped when the report is closed.
-_SHOWN_KEY = "report_view_shown"
 
 
 def staff_purpose(principal: Principal, *, key: str) -> access.Purpose | None:
@@ -63,9 +71,9 @@ def show(principal: Principal, report_id: int) -> None:
     """The open report below the results; refused reports say so and are audited by the service."""
     with st.container(border=True):
         st.button("Close report", key="report_close", on_click=close)
-        message = st.session_state.pop("report_message", None)
+        message = st.session_state.pop(_MESSAGE_KEY, None)
         if message:
-            st.info(message)
+            st.info(message[1])  # a refusal too: the report stays open beside it
         shown = st.session_state.get(_SHOWN_KEY)
         if shown is None or shown["id"] != report_id:
             try:
@@ -97,7 +105,7 @@ def show(principal: Principal, report_id: int) -> None:
 
 
 def close() -> None:
-    st.session_state.pop("reports_open", None)
+    st.session_state.pop(OPEN_KEY, None)
     st.session_state.pop(_SHOWN_KEY, None)
 
 
@@ -142,34 +150,22 @@ def _received_in_error(report_id: int) -> None:
         # focus from the note first reruns the page for the note; once, in a full browser-test
         # run, the click was lost in that rerun and nothing was removed.
         with st.form("error_form", border=False):
-            st.text_area("Note for the privacy team (optional)", key="error_note", max_chars=1000)
+            st.text_area("Note for the privacy team (optional)", key=_ERROR_NOTE_KEY,
+                         max_chars=1000)
             st.form_submit_button("Remove it from my view", key="error_flag", on_click=_flag,
                                   args=(report_id,))
 
 
 def _flag(report_id: int) -> None:
-    principal = runtime.current_principal()
-    if principal is None:
-        return
-    try:
-        incidents.flag(runtime.database(), principal, report_id=report_id,
-                       note=st.session_state.get("error_note", ""))
-    except DomainError as error:
-        st.session_state["report_message"] = str(error)
-        return
-    close()
-    st.session_state["reports_flagged"] = ("Thank you. The report is removed from your view and "
-                                          "the privacy team will follow up.")
+    if run_action(lambda principal: incidents.flag(
+            runtime.database(), principal, report_id=report_id,
+            note=st.session_state.get(_ERROR_NOTE_KEY, "")), message_key=_MESSAGE_KEY):
+        close()
+        st.session_state[FLAGGED_KEY] = ("Thank you. The report is removed from your view and "
+                                         "the privacy team will follow up.")
 
 
 def _redeliver(report_id: int) -> None:
-    principal = runtime.current_principal()
-    if principal is None:
-        return
-    try:
-        access.redeliver(runtime.database(), principal, report_id)
-    except DomainError as error:
-        st.session_state["report_message"] = str(error)
-    else:
+    if run_action(lambda principal: access.redeliver(runtime.database(), principal, report_id),
+                  success="Re-delivered: available again for 60 days.", message_key=_MESSAGE_KEY):
         st.session_state.pop(_SHOWN_KEY, None)  # show the new status
-        st.session_state["report_message"] = "Re-delivered: available again for 60 days."

@@ -14,10 +14,13 @@ from services.reports import search
 from services.reports.retention import RETENTION_PERIOD
 from services.reports.search import ReportFilter
 
+# Session state: the search, its pages so far and its count, whose they are, and the
+# ?report= link already followed. Which report is open belongs to report_view.
 FILTER_KEY = "reports_filter"
 CURSORS_KEY = "reports_cursors"
-OPEN_KEY = "reports_open"
 COUNT_KEY = "reports_count"
+_USER_KEY = "reports_user"
+_LINKED_KEY = "reports_linked"
 _INJURY = {"All": None, "Injury": True, "Non-injury": False}
 _READ = {"All": "all", "New (not opened by me)": "new", "Opened": "opened"}
 _STATUS_LABELS = {"available": "Available", "archived": "Archived", "withdrawn": "Withdrawn"}
@@ -97,7 +100,7 @@ def _results() -> None:
     if principal is None:
         st.rerun(scope="app")
         return
-    flagged = st.session_state.pop("reports_flagged", None)
+    flagged = st.session_state.pop(report_view.FLAGGED_KEY, None)
     if flagged:
         st.success(flagged)
         st.session_state.pop(COUNT_KEY, None)  # one fewer result now
@@ -128,7 +131,7 @@ def _results() -> None:
         count_line.write(f"**{counted[1]}** results · showing {first + 1:,}–{first + len(page.rows):,}")
         _pager(page, cursors)
         _actions(principal, selected)
-    opened = st.session_state.get(OPEN_KEY)
+    opened = st.session_state.get(report_view.OPEN_KEY)
     if opened is not None:
         report_view.show(principal, opened)
 
@@ -149,28 +152,28 @@ def _actions(principal: Principal, selected: list[int]) -> None:
     one, many = st.columns([1, 3])
     if one.button("Open report", disabled=len(selected) != 1, key="reports_open_selected"):
         report_view.close()
-        st.session_state[OPEN_KEY] = selected[0]
+        st.session_state[report_view.OPEN_KEY] = selected[0]
     with many:
         report_bundle.offer(principal, selected)
 
 
 def _start_fresh_for(principal: Principal) -> None:
     """Search state belongs to one user: never carry another's filter, page or count over."""
-    if st.session_state.get("reports_user") != principal.user_id:
-        for key in (FILTER_KEY, CURSORS_KEY, COUNT_KEY, "reports_linked"):
+    if st.session_state.get(_USER_KEY) != principal.user_id:
+        for key in (FILTER_KEY, CURSORS_KEY, COUNT_KEY, _LINKED_KEY):
             st.session_state.pop(key, None)
         report_view.close()
         report_bundle.forget()
-        st.session_state["reports_user"] = principal.user_id
+        st.session_state[_USER_KEY] = principal.user_id
 
 
 def _deep_link() -> None:
     """?report=<id> opens that report (refused and audited when it is not the user's)."""
     raw = st.query_params.get("report")
-    if raw and st.session_state.get("reports_linked") != raw:
-        st.session_state["reports_linked"] = raw
+    if raw and st.session_state.get(_LINKED_KEY) != raw:
+        st.session_state[_LINKED_KEY] = raw
         report_view.close()
-        st.session_state[OPEN_KEY] = int(raw) if raw.isdigit() else -1
+        st.session_state[report_view.OPEN_KEY] = int(raw) if raw.isdigit() else -1
 
 
 def render(principal: Principal) -> None:

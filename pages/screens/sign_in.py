@@ -9,7 +9,12 @@ from services import settings
 from services.errors import HandoffRefused, SignInFailed
 from services.identity import auth, sign_in_limits
 
+# Session state: this screen's page (navigation keeps it here for the links of the other
+# signed-out screens), why the last try failed, and the form's two fields.
+SIGN_IN_PAGE_KEY = "sign_in_page"
 _FAILED_KEY = "sign_in_failed"
+_EMAIL_KEY = "sign_in_email"
+_PASSWORD_KEY = "sign_in_password"
 # Set by the session routes' redirects (pages/common/session_routes.py).
 _NOTICES = {"signed-out": "You have signed out.", "sign-in-expired": HandoffRefused.MESSAGE}
 
@@ -31,10 +36,10 @@ def _notice_from_address() -> None:
 
 
 def _submit() -> None:
-    email = st.session_state.get("sign_in_email", "")
-    password = st.session_state.get("sign_in_password", "")
+    email = st.session_state.get(_EMAIL_KEY, "")
+    password = st.session_state.get(_PASSWORD_KEY, "")
     # The password leaves session state at once; it is used exactly as typed.
-    st.session_state["sign_in_password"] = ""
+    st.session_state[_PASSWORD_KEY] = ""
     try:
         signed_in = auth.sign_in(runtime.database(), email=email, password=password,
                                  client_address=_client_address())
@@ -56,9 +61,9 @@ def render() -> None:
     if notice:
         st.info(notice)
     with st.form("sign_in", enter_to_submit=True):
-        st.text_input("Email address", key="sign_in_email", autocomplete="username",
+        st.text_input("Email address", key=_EMAIL_KEY, autocomplete="username",
                       help="Your user ID is your email address.")
-        st.text_input("Password", key="sign_in_password", type="password",
+        st.text_input("Password", key=_PASSWORD_KEY, type="password",
                       autocomplete="current-password")
         st.form_submit_button("Sign in", type="primary", on_click=_submit)
     failed = st.session_state.get(_FAILED_KEY)

@@ -10,6 +10,8 @@ import pandas as pd
 import streamlit as st
 
 from pages.common import components, runtime
+from pages.common.actions import run_action, say
+from pages.screens.users_keys import MESSAGE_KEY
 from services import clock
 from services.errors import DomainError
 from services.identity import memberships, user_directory, users
@@ -17,6 +19,7 @@ from services.identity.user_directory import UserFilter
 from services.policy import ROLE_LABELS, Role
 from services.principals import Principal
 
+# Session state: the people search last asked for.
 FILTER_KEY = "people_filter"
 _STATUSES = ["invited", "active", "locked", "deactivated"]
 _INVITATIONS = {"pending": "Invitation pending", "expired": "Invitation expired"}
@@ -25,10 +28,6 @@ _SWAP = {Role.PROVIDER_ADMIN: Role.PROVIDER_STAFF, Role.PROVIDER_STAFF: Role.PRO
          Role.ACCOUNT_ADMIN: Role.ACCOUNT_USER, Role.ACCOUNT_USER: Role.ACCOUNT_ADMIN}
 _SIGNED_IN = {"In the last 7 days": timedelta(days=7), "In the last 30 days": timedelta(days=30),
               "In the last 90 days": timedelta(days=90), "Never": None}
-
-
-def _say(kind: str, text: str) -> None:
-    st.session_state["users_message"] = (kind, text)
 
 
 def _filters(principal: Principal) -> None:
@@ -59,32 +58,30 @@ def _filters(principal: Principal) -> None:
 
 
 def _bulk(label: str, action: Callable[..., object], user_ids: list[int]) -> None:
-    principal = runtime.current_principal()
-    if principal is None:
+    def each(principal: Principal) -> list[str]:
+        # One person's refusal does not stop the others; the message names every kind once.
+        refused = []
+        for user_id in user_ids:
+            try:
+                action(runtime.database(), principal, user_id=user_id)
+            except DomainError as error:
+                refused.append(str(error))
+        return refused
+
+    done = run_action(each)
+    if done is None:
         return
-    done, refused = 0, []
-    for user_id in user_ids:
-        try:
-            action(runtime.database(), principal, user_id=user_id)
-            done += 1
-        except DomainError as error:
-            refused.append(str(error))
-    text = f"{label}: {done} of {len(user_ids)} done."
+    refused = done.result
+    text = f"{label}: {len(user_ids) - len(refused)} of {len(user_ids)} done."
     if refused:
         text += " Not done: " + "; ".join(sorted(set(refused)))
-    _say("error" if refused else "success", text)
+    say("error" if refused else "success", text, message_key=MESSAGE_KEY)
 
 
 def _act(label: str, action: Callable[..., object], **kwargs) -> None:
-    principal = runtime.current_principal()
-    if principal is None:
-        return
-    try:
-        result = action(runtime.database(), principal, **kwargs)
-    except DomainError as error:
-        _say("error", str(error))
-    else:
-        _say("success", f"{label}: {result if isinstance(result, str) else 'done'}.")
+    run_action(lambda principal: action(runtime.database(), principal, **kwargs),
+               success=lambda result: f"{label}: {result if isinstance(result, str) else 'done'}.",
+               message_key=MESSAGE_KEY)
 
 
 def people(principal: Principal) -> None:

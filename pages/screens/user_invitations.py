@@ -10,23 +10,18 @@ import pandas as pd
 import streamlit as st
 
 from pages.common import components, runtime
-from services.errors import DomainError
+from pages.common.actions import run_action
+from pages.screens.users_keys import MESSAGE_KEY
 from services.identity import role_invitations
 from services.principals import Principal
 
+# Session state: bumped when the list changes, so the grid starts over.
 _VERSION_KEY = "invitations_version"
 
 
 def _act(label: str, action, invitation_id: int) -> None:
-    principal = runtime.current_principal()
-    if principal is None:
-        return
-    try:
-        action(runtime.database(), principal, invitation_id=invitation_id)
-    except DomainError as error:
-        st.session_state["users_message"] = ("error", str(error))
-    else:
-        st.session_state["users_message"] = ("success", f"{label}: done.")
+    run_action(lambda principal: action(runtime.database(), principal, invitation_id=invitation_id),
+               success=f"{label}: done.", message_key=MESSAGE_KEY)
     # The list changes under the selection: start the next run with nothing ticked.
     st.session_state[_VERSION_KEY] = st.session_state.get(_VERSION_KEY, 0) + 1
 

@@ -8,9 +8,17 @@ from __future__ import annotations
 import streamlit as st
 
 from pages.common import runtime
-from services.errors import DomainError
+from pages.common.actions import run_action, say
+from pages.screens.users_keys import MESSAGE_KEY
+from services.errors import InvalidInput
 from services.identity import memberships, role_invitations
 from services.principals import Principal
+
+
+def _invite(principal: Principal, *, role, **person: str) -> None:
+    if role is None:
+        raise InvalidInput("Choose the role to offer.")
+    role_invitations.invite(runtime.database(), principal, role=role, **person)
 
 
 def invite(principal: Principal) -> None:
@@ -28,20 +36,9 @@ def invite(principal: Principal) -> None:
         label = right.selectbox("Role to give", [label for label, _ in offered], key="invite_role",
                                 index=None, placeholder="Choose a role and where it applies")
         if st.form_submit_button("Send invitation"):
-            current = runtime.current_principal()
-            if current is None:
-                st.rerun()
-            if label is None:
-                st.error("Choose the role to offer.")
-                return
-            try:
-                role_invitations.invite(runtime.database(), current, email=email, name=name,
-                                        phone=phone, role=dict(offered)[label])
-            except DomainError as error:
-                st.error(str(error))
-            else:
+            if run_action(lambda principal: _invite(principal, email=email, name=name,
+                                                    phone=phone, role=dict(offered).get(label))):
                 # Through the screen's message and a fresh run, so the list above shows it at once.
-                st.session_state["users_message"] = (
-                    "success", "Invitation sent. The link works for 48 hours; nothing is given "
-                               "until the person accepts.")
+                say("success", "Invitation sent. The link works for 48 hours; nothing is given "
+                               "until the person accepts.", message_key=MESSAGE_KEY)
                 st.rerun()

@@ -8,26 +8,23 @@ import pandas as pd
 import streamlit as st
 
 from pages.common import components, runtime
+from pages.common.actions import run_action, show_message
 from pages.screens import user_directory, user_invitations, user_invite
+from pages.screens.users_keys import MESSAGE_KEY
 from services.errors import DomainError
 from services.identity import users
 from services.mail import deliveries
 from services.policy import Action
 from services.principals import Principal
 
+# Session state: the address last looked up, and the lookup form's field.
 _FOUND_KEY = "users_found_email"
+_LOOKUP_KEY = "users_lookup_email"
 
 
 def _act(label: str, action: Callable[..., object], user_id: int) -> None:
-    principal = runtime.current_principal()
-    if principal is None:
-        return  # the session ended; this run shows the sign-in screen
-    try:
-        action(runtime.database(), principal, user_id=user_id)
-    except DomainError as error:
-        st.session_state["users_message"] = ("error", str(error))
-    else:
-        st.session_state["users_message"] = ("success", f"{label}: done.")
+    run_action(lambda principal: action(runtime.database(), principal, user_id=user_id),
+               success=f"{label}: done.", message_key=MESSAGE_KEY)
 
 
 def _locked(principal: Principal) -> None:
@@ -46,9 +43,9 @@ def _locked(principal: Principal) -> None:
 def _lookup(principal: Principal) -> None:
     st.subheader("Find a user")
     with st.form("find_user"):
-        st.text_input("Email address", key="users_lookup_email")
+        st.text_input("Email address", key=_LOOKUP_KEY)
         if st.form_submit_button("Find"):
-            st.session_state[_FOUND_KEY] = st.session_state["users_lookup_email"]
+            st.session_state[_FOUND_KEY] = st.session_state[_LOOKUP_KEY]
     email = st.session_state.get(_FOUND_KEY)
     if not email:
         return
@@ -87,9 +84,7 @@ def _delivery(principal: Principal) -> None:
 def render(principal: Principal) -> None:
     components.guard(principal, Action.MANAGE_USERS)
     st.title("Users")
-    message = st.session_state.pop("users_message", None)
-    if message:
-        (st.error if message[0] == "error" else st.success)(message[1])
+    show_message(MESSAGE_KEY)
     if principal.can(Action.UNLOCK_USERS):
         _locked(principal)
     _lookup(principal)

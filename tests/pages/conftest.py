@@ -95,6 +95,6 @@ def sign_out(at: AppTest) -> AppTest:
     """
     from services.identity import sessions
 
-    sessions.end(runtime.database(), at.session_state["session_token"])
+    sessions.end(runtime.database(), at.session_state[runtime.TOKEN_KEY])
     at.query_params["notice"] = "signed-out"
     return at.run()
