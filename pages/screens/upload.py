@@ -2,20 +2,21 @@
 
 from __future__ import annotations
 
-import csv
-import io
 from datetime import date
 
 import pandas as pd
 import streamlit as st
 
 from pages.common import components, runtime
+from pages.common.actions import run_action
 from services.errors import DomainError
 from services.policy import Action
 from services.principals import Principal
-from services.reports import ingest
+from services.reports import ingest, manifest
 from services.reports.ingest import FIELDS, IngestOutcome, ReportUpload
 
+# Session state: the last upload's outcomes, kept until the next upload.
+OUTCOMES_KEY = "upload_outcomes"
 _RESULT_LABELS = {"posted": "Posted", "duplicate": "Already posted", "rejected": "Rejected"}
 
 
@@ -68,22 +69,12 @@ def _from_editor(files, details: pd.DataFrame) -> list[ReportUpload]:
             for f, row in zip(files, rows, strict=True)]
 
 
-def _from_manifest(files, manifest) -> list[ReportUpload | IngestOutcome]:
-    by_name = {f.name: f for f in files}
-    reader = csv.DictReader(io.StringIO(manifest.getvalue().decode("utf-8-sig", errors="replace")))
-    missing = [name for name in ("file", *FIELDS) if name not in (reader.fieldnames or ())]
-    if missing:
-        raise DomainError(f"The manifest has no column {', '.join(missing)}.")
-    items: list[ReportUpload | IngestOutcome] = []
-    for number, row in enumerate(reader, start=2):
-        name = (row.get("file") or "").strip()
-        label = f"row {number} ({name})"
-        if name not in by_name:
-            items.append(IngestOutcome(label, "rejected", reason="No uploaded file has this name."))
-            continue
-        items.append(ReportUpload(label, by_name[name].getvalue(),
-                                  {key: row.get(key) or "" for key in FIELDS}))
-    return items
+def _uploads(files, manifest_file, details: pd.DataFrame | None) -> list[ReportUpload | IngestOutcome]:
+    if manifest_file is None:
+        return _from_editor(files, details)
+    # Read whole by the service (its columns, its row limit) before anything is posted.
+    return manifest.read_uploaded_manifest(manifest_file.getvalue(),
+                                           {f.name: f.getvalue() for f in files})
 
 
 def _post(principal: Principal, items: list[ReportUpload | IngestOutcome]) -> None:
@@ -108,12 +99,12 @@ def _post(principal: Principal, items: list[ReportUpload | IngestOutcome]) -> No
             label += (f"; {unpreviewed} report(s) posted without a preview "
                       "(see Last upload for why)")
         status.update(label=label, state="error" if rejected else "complete")
-    st.session_state["upload_outcomes"] = outcomes
+    st.session_state[OUTCOMES_KEY] = outcomes
 
 
 def _outcomes() -> None:
     # Kept in the session, not only in the status box: any later rerun would clear that box.
-    outcomes = st.session_state.get("upload_outcomes")
+    outcomes = st.session_state.get(OUTCOMES_KEY)
     if not outcomes:
         return
     st.subheader("Last upload")
@@ -156,23 +147,14 @@ def render(principal: Principal) -> None:
                "cannot be drawn is still posted, without a preview.")
     files = st.file_uploader("Report PDFs", type=["pdf"], accept_multiple_files=True,
                              key="upload_files")
-    manifest = st.file_uploader("Details from a CSV manifest (optional)", type=["csv"],
-                                key="upload_manifest",
-                                help="Columns: file, " + ", ".join(FIELDS))
+    manifest_file = st.file_uploader("Details from a CSV manifest (optional)", type=["csv"],
+                                     key="upload_manifest",
+                                     help="Columns: file, " + ", ".join(FIELDS))
     if files:
-        if not manifest:
+        if not manifest_file:
             st.caption("Your providers (NPI):")
             components.literal_list(list(choices.providers.values()))
-        details = None if manifest else _editor(files, choices)
+        details = None if manifest_file else _editor(files, choices)
         if st.button(f"Post {len(files)} report(s)", type="primary", key="upload_post"):
-            principal = runtime.current_principal()
-            if principal is None:
-                st.rerun()
-            try:
-                items = (_from_manifest(files, manifest) if manifest
-                         else _from_editor(files, details))
-            except DomainError as error:
-                st.error(str(error))
-            else:
-                _post(principal, items)
+            run_action(lambda principal: _post(principal, _uploads(files, manifest_file, details)))
     _outcomes()

@@ -15,11 +15,13 @@ from db.models import (
     ReportRecipient,
     User,
 )
-from services.reports import access, search
-from services.reports.ingest import IngestOutcome
+from pages.screens import reports, upload
+from services.reports import access, ingest, manifest, search
+from services.reports.ingest import FIELDS, IngestOutcome
 from services.reports.search import ReportFilter
 from tests.conftest import principal_of
 from tests.pages.conftest import literal_texts, open_screen, screens, sign_in, sign_out, titles
+from tests.services.report_world import pdf_for
 
 EMPLOYER = "employer@demo.test"
 SUPPORT = "support@demo.test"
@@ -128,7 +130,7 @@ def test_the_second_page_holds_the_rest_without_overlap(app, demo_db, fake_clock
     assert first.count == 60 and len(first.rows) == search.PAGE_SIZE
     assert _grid(app)["Report #"].tolist() == [r.id for r in first.rows]
     assert not app.button(key="reports_next").disabled and app.button(key="reports_previous").disabled
-    app.session_state["reports_cursors"] = [None, first.next_cursor]
+    app.session_state[reports.CURSORS_KEY] = [None, first.next_cursor]
     app.run()
     second = _grid(app)["Report #"].tolist()
     assert second == [r.id for r in _search(demo_db, SUPPORT, after=first.next_cursor).rows]
@@ -271,7 +273,7 @@ def test_a_group_admin_can_upload_and_an_employer_cannot(app, fake_clock_app):
 def test_the_upload_summary_says_a_posted_report_has_no_preview_and_why(app, fake_clock_app):
     sign_in(app, "groupadmin@demo.test")
     open_screen(app, "upload")
-    app.session_state["upload_outcomes"] = [
+    app.session_state[upload.OUTCOMES_KEY] = [
         IngestOutcome("fan.pdf", "posted", 9001, preview_problem="Drawing the first page took "
                       "longer than 10 seconds (the file is too complex to preview)."),
         IngestOutcome("ok.pdf", "posted", 9002),
@@ -285,6 +287,53 @@ def test_the_upload_summary_says_a_posted_report_has_no_preview_and_why(app, fak
     assert table["Reason"].tolist()[0] == ("Posted, but no preview: Drawing the first page took "
                                            "longer than 10 seconds (the file is too complex to "
                                            "preview).")
+
+
+def _manifest(db, email: str, files: list[str]) -> bytes:
+    """A CSV manifest whose rows would all post: one report per file, for the uploader's provider."""
+    choices = ingest.upload_choices(db, principal_of(db, email))
+    details = {"report_type": "ccf", "provider_npi": next(iter(choices.providers)),
+               "service_date": "2026-11-02", "patient_last_name": "Gonzalez",
+               "patient_first_name": "Maria", "patient_date_of_birth": "1980-04-01",
+               "employee_id": "E100", "employer": choices.employers[0], "injury": "no",
+               "claim_number": "", "claim_payer": ""}
+    lines = [",".join(("file", *FIELDS))]
+    lines += [",".join((name, *(details[key] for key in FIELDS))) for name in files]
+    return ("\n".join(lines) + "\n").encode()
+
+
+def _report_count(db) -> int:
+    with db.transaction(write=False) as session:
+        return len(session.scalars(select(Report.id)).all())
+
+
+def test_a_manifest_over_the_row_limit_is_refused_on_the_upload_screen_and_nothing_posts(
+        app, demo_db, fake_clock_app, monkeypatch):
+    monkeypatch.setattr(manifest, "MAX_ROWS", 2)
+    email = "groupadmin@demo.test"
+    before = _report_count(demo_db)
+    pdfs = [(f"limit-{n}.pdf", pdf_for(f"limit-{n}", 1), "application/pdf") for n in range(3)]
+    sign_in(app, email)
+    open_screen(app, "upload")
+    app.file_uploader(key="upload_files").set_value(pdfs)
+    app.file_uploader(key="upload_manifest").set_value(
+        ("manifest.csv", _manifest(demo_db, email, [name for name, _, _ in pdfs]), "text/csv"))
+    app.run()
+    app.button(key="upload_post").click().run()
+
+    assert not app.exception
+    assert [e.value for e in app.error] == ["A manifest holds at most 2 rows."]
+    assert _report_count(demo_db) == before
+    assert "Last upload" not in [h.value for h in app.subheader]
+
+    # Within the limit the same screen posts every row.
+    app.file_uploader(key="upload_manifest").set_value(
+        ("manifest.csv", _manifest(demo_db, email, [name for name, _, _ in pdfs[:2]]), "text/csv"))
+    app.run()
+    app.button(key="upload_post").click().run()
+    assert not app.exception and not app.error
+    assert _report_count(demo_db) == before + 2
+    assert app.dataframe[0].value["Result"].tolist() == ["Posted", "Posted"]
 
 
 def test_an_employer_switches_on_new_result_emails(app, demo_db, fake_clock_app):

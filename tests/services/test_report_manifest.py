@@ -155,6 +155,35 @@ def test_an_oversized_row_names_the_same_limit_as_the_upload_check(folder, monke
     assert "larger than the 0.05 MB limit" in item.reason
 
 
+# --- read_uploaded_manifest (the Upload reports screen) --------------------------------------
+
+def test_an_uploaded_manifest_takes_its_files_by_name_and_rejects_names_not_uploaded():
+    files = {"a.pdf": pdf_for("uploaded-a", 1)}
+    text = manifest_text([row("a.pdf", patient_first_name="John"), row("b.pdf"), row("")])
+    items = manifest.read_uploaded_manifest(("\ufeff" + text).encode("utf-8"), files)
+
+    first, *rejected = items
+    assert (first.label, first.data, first.fields["patient_first_name"]) == (
+        "row 2 (a.pdf)", files["a.pdf"], "John")
+    assert set(first.fields) == set(FIELDS)
+    assert rejected == [
+        IngestOutcome("row 3 (b.pdf)", "rejected", reason=manifest.NOT_UPLOADED),
+        IngestOutcome("row 4 (no file)", "rejected", reason=manifest.NOT_UPLOADED),
+    ]
+
+
+def test_an_uploaded_manifest_has_the_same_columns_and_row_limit(monkeypatch):
+    columns = tuple(c for c in COLUMNS if c != "employer")
+    with pytest.raises(InvalidInput) as refused:
+        manifest.read_uploaded_manifest(manifest_text([row("a.pdf")], columns=columns).encode(), {})
+    assert str(refused.value) == "The manifest has no column employer."
+    monkeypatch.setattr(manifest, "MAX_ROWS", 3)
+    assert len(manifest.read_uploaded_manifest(manifest_text([row("a.pdf")] * 3).encode(), {})) == 3
+    with pytest.raises(InvalidInput) as refused:
+        manifest.read_uploaded_manifest(manifest_text([row("a.pdf")] * 4).encode(), {})
+    assert str(refused.value) == "A manifest holds at most 3 rows."
+
+
 # --- the command -----------------------------------------------------------------------------
 
 @pytest.fixture
