@@ -50,7 +50,7 @@ def render(principal: Principal) -> None:
     mine = middle.toggle("Only mine", key="incident_mine")
     right.button("Take the next one", key="incident_take_next", on_click=_take_next)
     _export(principal)
-    _phone_report(principal)
+    _phone_report()
     rows = incidents.queue(runtime.database(), principal, status=status,
                            assignee_id=principal.user_id if mine else None)
     if not rows:
@@ -128,7 +128,7 @@ def _reroute(principal: Principal, found: incidents.IncidentDetail) -> None:
                  kwargs={"incident_id": found.id, "account_id": target})
 
 
-def _phone_report(principal: Principal) -> None:
+def _phone_report() -> None:
     with st.expander("Log a report received in error by phone"):
         with st.form("phone_report", clear_on_submit=True):
             left, right = st.columns(2)
@@ -137,13 +137,11 @@ def _phone_report(principal: Principal) -> None:
                                        key="phone_account")
             note = st.text_area("What the caller said", key="phone_note", max_chars=1000)
             if st.form_submit_button("Remove it from that account and open an incident"):
-                accounts = {name: aid for aid, name in incidents.account_names(
-                    runtime.database(), principal).items()}
-                if account.strip() not in accounts:
-                    st.error("No client account has that name.")
-                else:
+                named = run_action(lambda principal: incidents.account_named(
+                    runtime.database(), principal, account))
+                if named:
                     _act("Incident opened", incidents.log_phone_report, report_id=int(report_id),
-                         account_id=accounts[account.strip()], note=note)
+                         account_id=named.result, note=note)
                     st.rerun()
 
 

@@ -389,3 +389,12 @@ def account_names(db: Database, principal: Principal) -> dict[int, str]:
     with transaction(db, write=False) as session:
         principal.require(Action.TRIAGE_INCIDENTS)
         return dict(session.execute(select(Account.id, Account.name)).all())
+
+
+def account_named(db: Database, principal: Principal, name: str) -> int:
+    """The client account a caller names, exactly as its name is written, for a phone report."""
+    by_name = {account_name: account_id
+               for account_id, account_name in account_names(db, principal).items()}
+    if name.strip() not in by_name:
+        raise InvalidInput("No client account has that name.")
+    return by_name[name.strip()]

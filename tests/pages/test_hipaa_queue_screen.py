@@ -49,3 +49,16 @@ def test_support_logs_a_phone_report_on_the_queue_screen(app, demo_db, fake_cloc
     assert [s.value for s in app.success] == ["Incident opened."]
     assert report.id not in [r.id for r in search.search(
         demo_db, employer, search.ReportFilter()).rows]
+
+
+def test_a_phone_report_for_an_account_nobody_has_is_refused_in_place(app, demo_db, fake_clock_app):
+    employer = principal_of(demo_db, "employer@demo.test")
+    report = search.search(demo_db, employer, search.ReportFilter()).rows[0]
+    sign_in(app, "support@demo.test")
+    open_screen(app, "hipaa-queue")
+    app.number_input(key="phone_report_id").set_value(report.id)
+    app.text_input(key="phone_account").input("Nobody Freight")
+    app.button(key="FormSubmitter:phone_report-Remove it from that account and open an incident").click().run()
+    assert [e.value for e in app.error] == ["No client account has that name."]
+    assert not app.success
+    assert report.id in [r.id for r in search.search(demo_db, employer, search.ReportFilter()).rows]

@@ -192,6 +192,19 @@ def test_the_privacy_log_exports_as_formula_safe_csv(db, demo):
                              end=now)
 
 
+def test_a_phone_report_names_the_account_exactly_as_it_is_written(db, demo):
+    employer = principal_of(db, "employer@demo.test")
+    link = employer.account_links[0]
+    support = principal_of(db, "support@demo.test")
+    assert incidents.account_named(db, support, f"  {link.account_name} ") == link.account_id
+    for wrong in (link.account_name.upper(), link.account_name[:-1], ""):
+        with pytest.raises(InvalidInput) as refused:
+            incidents.account_named(db, support, wrong)
+        assert str(refused.value) == "No client account has that name."
+    with pytest.raises(PermissionDenied):
+        incidents.account_named(db, principal_of(db, "manager@demo.test"), link.account_name)
+
+
 def test_confirming_the_removal_keeps_the_report_out_of_the_wrong_view(db, demo):
     employer, report, incident_id = _flagged(db, demo)
     support = principal_of(db, "support@demo.test")
