@@ -10,6 +10,7 @@ from db.models import (
     Account,
     AccountMembership,
     AuditEvent,
+    Incident,
     Report,
     ReportPreview,
     ReportRecipient,
@@ -380,3 +381,20 @@ def test_an_employer_removes_a_report_received_in_error(app, demo_db, fake_clock
     assert any("removed from your view" in s.value for s in app.success)
     assert report_id not in _grid(app)["Report #"].tolist()
     assert report_id not in [r.id for r in _search(demo_db, EMPLOYER).rows]
+
+
+def test_a_deactivated_employers_click_removes_nothing_and_shows_the_sign_in(app, demo_db,
+                                                                             fake_clock_app):
+    rows = _search(demo_db, EMPLOYER).rows
+    _reports(app, EMPLOYER)
+    _select_rows(app, 0)
+    app.button(key="reports_open_selected").click().run()
+    with demo_db.transaction() as session:  # deactivated while the report was open on screen
+        session.execute(update(User).where(User.email == EMPLOYER).values(status="deactivated"))
+    app.button(key="error_flag").click().run()
+    assert not app.exception
+    assert titles(app) == ["Sign in to ResultsDesk"]
+    assert not any("removed from your view" in s.value for s in app.success)
+    with demo_db.transaction(write=False) as session:
+        assert session.scalars(select(Incident.id)).all() == []
+        assert session.scalar(select(exists().where(ReportRecipient.report_id == rows[0].id))) is True
