@@ -1,8 +1,9 @@
-"""Who may do what: the one table of roles and actions, plus the scope rules.
+"""Who may do what: the one table of roles and actions.
 
 Every service function asks this module before it reads or changes data; pages use it only
 to decide what to show. The Roles page renders ROLE_ACTIONS, so the matrix people read is the
-matrix that is enforced.
+matrix that is enforced. Where a role applies (which providers, client accounts, people and
+roles at places it reaches) is services/reach.py.
 """
 
 from __future__ import annotations
@@ -119,70 +120,6 @@ def roles_allowed(action: Action) -> list[Role]:
     return [role for role in Role if action in ROLE_ACTIONS[role]]
 
 
-def may_manage_user(actor, target, *, removing: Grant | None = None) -> bool:
-    """Whether an actor may act on this person: the one rule for every operation naming a user.
-
-    `actor` is a Principal; `target` a UserReach. Staff accounts are for system admins only.
-    Support reps reach every external user, account reps every user who belongs only to client
-    accounts. A provider or client admin reaches a user only when every one of that user's
-    memberships lies inside the admin's own groups, providers or accounts, so an admin of one
-    clinic can never lock out, unlock, rename or give a role to someone whose access lies
-    partly elsewhere (that person is added through an invitation they accept instead).
-
-    `removing`: the one exception. An admin may take away a role at a place they administer
-    from a person who also belongs elsewhere (never from a staff user): it narrows that
-    person's access to the admin's own place and touches nothing outside it. Role operations
-    also ask may_grant for the role itself.
-    """
-    if _reaches_whole_user(actor, target):
-        return True
-    return (removing is not None and not target.staff_roles and holds(target, removing)
-            and may_grant(actor, removing))
-
-
-def _reaches_whole_user(actor, target) -> bool:
-    if Role.SYSTEM_ADMIN in actor.staff_roles:
-        return True
-    if target.staff_roles:
-        return False
-    if Role.SUPPORT_REP in actor.staff_roles:
-        return True
-    if Role.ACCOUNT_REP in actor.staff_roles and not target.provider_links and target.account_ids:
-        return True
-    admin_groups = actor.administered_groups
-    admin_providers = actor.administered_providers
-    admin_accounts = actor.administered_accounts
-    if not (admin_groups or admin_providers or admin_accounts):
-        return False
-    if not (target.provider_links or target.account_ids):
-        return False
-    covers_providers = all(
-        group_id in admin_groups or (provider_id is not None and provider_id in admin_providers
-                                     and role != Role.PROVIDER_GROUP_ADMIN)
-        for group_id, provider_id, role in target.provider_links
-    )
-    return covers_providers and set(target.account_ids) <= admin_accounts
-
-
-def holds(target, grant: Grant) -> bool:
-    """Whether the person (a UserReach) holds exactly this role at this place."""
-    if grant.kind == "staff":
-        return grant.role in target.staff_roles
-    if grant.kind == "provider":
-        return (grant.group_id, grant.provider_id, grant.role) in target.provider_links
-    return (grant.account_id, grant.role) in zip(target.account_ids, target.account_roles)
-
-
-def visible_roles(actor, target, grants: list[Grant]) -> list[Grant]:
-    """The roles of a person an admin may see: all of them for a person wholly in reach; for a
-    person who also belongs elsewhere, only those at the admin's own places; else none."""
-    if _reaches_whole_user(actor, target):
-        return list(grants)
-    if target.staff_roles:
-        return []
-    return [grant for grant in grants if grant.kind != "staff" and may_grant(actor, grant)]
-
-
 @dataclass(frozen=True)
 class Grant:
     """One role somewhere: a staff role, a provider-side role in a group (and provider), or a
@@ -208,31 +145,6 @@ def grant_is_well_formed(grant: Grant) -> bool:
         return (grant.group_id is not None and grant.account_id is None
                 and (grant.provider_id is not None) == needs_provider)
     return grant.account_id is not None and grant.group_id is None and grant.provider_id is None
-
-
-def may_grant(actor, grant: Grant) -> bool:
-    """Whether an actor may give (or take away) this role: never more than they hold.
-
-    Staff roles: system admins only. Provider roles: system admins and support reps anywhere;
-    a provider group admin any provider role in their group; a provider admin the admin and
-    staff roles of their own provider. Client roles: system admins, support and account reps
-    anywhere; a client account admin either client role in their account.
-    """
-    staff = actor.staff_roles
-    if Role.SYSTEM_ADMIN in staff:
-        return True
-    if grant.kind == "staff":
-        return False
-    if grant.kind == "provider":
-        if Role.SUPPORT_REP in staff:
-            return True
-        if grant.group_id in actor.administered_groups:
-            return True
-        return (grant.role != Role.PROVIDER_GROUP_ADMIN
-                and grant.provider_id in actor.administered_providers)
-    if staff & {Role.SUPPORT_REP, Role.ACCOUNT_REP}:
-        return True
-    return grant.account_id in actor.administered_accounts
 
 
 def matrix_markdown() -> str:

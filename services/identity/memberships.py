@@ -1,7 +1,7 @@
-"""Giving and taking roles: delegation exactly as services/policy.py says.
+"""Giving and taking roles: delegation exactly as services/reach.py says.
 
-Every change checks both the role (policy.may_grant: never more than the admin holds) and the
-person named (policy.may_manage_user: wholly inside the admin's reach, or, for a removal only,
+Every change checks both the role (reach.may_grant: never more than the admin holds) and the
+person named (reach.may_manage_user: wholly inside the admin's reach, or, for a removal only,
 holding that role at the admin's own place), keeps at least one group admin in every provider
 group, and is audited with the old and new roles. People join through
 services/identity/role_invitations.py. (Deactivating a user stays possible even for a group's last admin: stopping a
@@ -17,9 +17,8 @@ from sqlalchemy.orm import Session
 
 from db.engine import Database
 from db.models import Account, AccountMembership, Membership, Provider, ProviderGroup, StaffRole, User
-from services import audit, clock, policy
+from services import audit, clock, policy, reach
 from services.errors import InvalidInput
-from services.identity import users
 from services.mail import account_emails
 from services.policy import Action, Grant, Role
 from services.principals import Principal
@@ -89,15 +88,15 @@ def require_role(session: Session, principal: Principal, role: Grant, user_id: i
     if not policy.grant_is_well_formed(role):
         raise InvalidInput("That role needs a provider group and provider, or a client account.")
     _check_place(session, role)
-    if not policy.may_grant(principal, role):
+    if not reach.may_grant(principal, role):
         raise principal.denied(Action.MANAGE_USERS, target_type="user", target_id=user_id)
 
 
 def _target(session: Session, principal: Principal, user_id: int, *,
             removing: Grant | None = None) -> None:
     """The person: an unknown id and a person outside reach get the same refusal."""
-    if session.get(User, user_id) is None or not policy.may_manage_user(
-            principal, users.reach_of(session, user_id), removing=removing):
+    if session.get(User, user_id) is None or not reach.may_manage_user(
+            principal, reach.of_user(session, user_id), removing=removing):
         raise principal.denied(Action.MANAGE_USERS, target_type="user", target_id=user_id)
 
 
@@ -224,7 +223,7 @@ def grantable(db: Database, principal: Principal) -> list[tuple[str, Grant]]:
             choices.append((f"{labels[role]}: {name} ({'TPA' if kind == 'tpa' else kind})",
                             Grant(role, account_id=aid)))
     # Filtered by the same rule that enforces: what is offered is exactly what is allowed.
-    return [(label, role) for label, role in choices if policy.may_grant(principal, role)]
+    return [(label, role) for label, role in choices if reach.may_grant(principal, role)]
 
 
 @dataclass(frozen=True)
@@ -240,10 +239,10 @@ def roles_of(db: Database, principal: Principal, *, user_id: int) -> PersonRoles
     """A person's roles as far as the admin's reach goes; refused when none of them is."""
     with transaction(db, write=False) as session:
         principal.require(Action.MANAGE_USERS, target_type="user", target_id=user_id)
-        reach = users.reach_of(session, user_id)
+        person = reach.of_user(session, user_id)
         held = grants_of(session, user_id)
-        visible = policy.visible_roles(principal, reach, held)
-        whole = policy.may_manage_user(principal, reach)
+        visible = reach.visible_roles(principal, person, held)
+        whole = reach.may_manage_user(principal, person)
         if session.get(User, user_id) is None or not (whole or visible):
             raise principal.denied(Action.MANAGE_USERS, target_type="user", target_id=user_id)
         return PersonRoles([(label(session, role), role) for role in visible], whole)

@@ -8,7 +8,7 @@ invited them to what; a new person sets a password and accepts the terms, a pers
 account signs in and accepts. Nothing is attached before that.
 
 Resend and cancel act on the invitation and are checked like giving its role
-(policy.may_grant): any admin who may give that role at that place may resend or cancel it.
+(reach.may_grant): any admin who may give that role at that place may resend or cancel it.
 At acceptance the inviter must still be an active admin who may give the role.
 """
 
@@ -17,12 +17,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from db.engine import Database
 from db.models import RoleInvitation, User
-from services import audit, clock, policy, principals, settings
+from services import audit, clock, principals, reach, settings
 from services.errors import InvalidInput
 from services.identity import memberships, password_policy, passwords, terms, tokens
 from services.identity.auth import normalise_email
@@ -126,7 +126,7 @@ def _in_reach(session: Session, principal: Principal, invitation_id: int) -> Rol
     """An unknown invitation and one whose role the admin may not give: the same refusal."""
     principal.require(Action.MANAGE_USERS, target_type="invitation", target_id=invitation_id)
     invitation = session.get(RoleInvitation, invitation_id)
-    if invitation is None or not policy.may_grant(principal, grant_of(invitation)):
+    if invitation is None or not reach.may_grant(principal, grant_of(invitation)):
         raise principal.denied(Action.MANAGE_USERS, target_type="invitation",
                                target_id=invitation_id)
     return invitation
@@ -161,22 +161,16 @@ def waiting(db: Database, principal: Principal) -> list[InvitationRow]:
     now = clock.now()
     with transaction(db, write=False) as session:
         principal.require(Action.MANAGE_USERS, target_type="invitation")
-        query = select(RoleInvitation).where(RoleInvitation.status == "pending")
-        if not principal.is_staff:
-            # Only invitations to the admin's own places are read; may_grant still decides.
-            places = [column.in_(sorted(ids)) for column, ids in (
-                (RoleInvitation.group_id, principal.administered_groups),
-                (RoleInvitation.provider_id, principal.administered_providers),
-                (RoleInvitation.account_id, principal.administered_accounts)) if ids]
-            if not places:
-                return []
-            query = query.where(or_(*places))
+        # Only invitations whose role the admin may give are read (may_grant still decides).
+        givable = reach.grant_condition(principal, RoleInvitation.role, RoleInvitation.group_id,
+                                        RoleInvitation.provider_id, RoleInvitation.account_id)
+        query = select(RoleInvitation).where(RoleInvitation.status == "pending", givable)
         found = session.scalars(query.order_by(RoleInvitation.created_at.desc(),
                                                RoleInvitation.id.desc())
                                 .execution_options(yield_per=100))
         rows = []
         for invitation in found:
-            if not policy.may_grant(principal, grant_of(invitation)):
+            if not reach.may_grant(principal, grant_of(invitation)):
                 continue
             rows.append(InvitationRow(
                 invitation.id, invitation.email, invitation.name,
@@ -228,7 +222,7 @@ def _redeem(session: Session, invitation: RoleInvitation, status: str, now: date
 def _inviter_still_may_give(session: Session, invitation: RoleInvitation) -> None:
     inviter = (session.get(User, invitation.inviter_user_id)
                if invitation.inviter_user_id is not None else None)
-    if inviter is None or inviter.status == "deactivated" or not policy.may_grant(
+    if inviter is None or inviter.status == "deactivated" or not reach.may_grant(
             principals.load(session, inviter), grant_of(invitation)):
         raise InvalidToken(NOT_VALID)
 

@@ -10,9 +10,9 @@ from sqlalchemy import exists, func, or_, select
 
 from db.engine import Database
 from db.models import AccountMembership, Membership, StaffRole, Token, User
-from services import clock, policy
+from services import clock, reach
 from services.errors import InvalidInput
-from services.identity import memberships, users
+from services.identity import memberships
 from services.policy import Action, Role
 from services.principals import Principal
 from services.transaction import transaction
@@ -52,13 +52,7 @@ def search(db: Database, principal: Principal, user_filter: UserFilter, *,
     now = clock.now()
     with transaction(db, write=False) as session:
         principal.require(Action.MANAGE_USERS, target_type="user")
-        query = select(User)
-        near = users.users_near(principal)
-        if near is not None:
-            query = query.where(User.id.in_(near))
-        if Role.SYSTEM_ADMIN not in principal.staff_roles:
-            # Staff accounts are for system admins only.
-            query = query.where(~exists().where(StaffRole.user_id == User.id))
+        query = select(User).where(reach.user_condition(principal))
         if f.text.strip():
             needle = f"%{f.text.strip().lower()[:100]}%"
             query = query.where(or_(User.email.like(needle), func.lower(User.name).like(needle)))
@@ -97,8 +91,8 @@ def search(db: Database, principal: Principal, user_filter: UserFilter, *,
 
 def _row(session, principal: Principal, user: User, now: datetime) -> UserRow:
     # Roles at places outside the admin's reach are not theirs to see.
-    visible = policy.visible_roles(principal, users.reach_of(session, user.id),
-                                   memberships.grants_of(session, user.id))
+    visible = reach.visible_roles(principal, reach.of_user(session, user.id),
+                                  memberships.grants_of(session, user.id))
     roles = sorted({str(grant.role) for grant in visible})
     invitation = ""
     if user.status == "invited":

@@ -8,31 +8,22 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select, union, update
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from db.engine import Database
-from db.models import AccountMembership, AuditEvent, Membership, ReportRead, StaffRole, User
-from services import audit, clock, policy, principals
+from db.models import AuditEvent, ReportRead, StaffRole, User
+from services import audit, clock, principals, reach
 from services.errors import InvalidInput, NotFound
 from services.identity import password_policy, passwords, sessions
 from services.identity.auth import normalise_email
 from services.mail import account_emails
 from services.policy import Action, Role
 from services.principals import Principal
+from services.reach import UserReach
 from services.transaction import transaction
 
 LOCKED_LIST_LIMIT = 50
-
-
-@dataclass(frozen=True)
-class UserReach:
-    """Where a user's access lies, for scope checks."""
-
-    staff_roles: frozenset[Role]
-    provider_links: tuple[tuple[int, int | None, Role], ...]
-    account_ids: tuple[int, ...]
-    account_roles: tuple[Role, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -47,34 +38,22 @@ class UserSummary:
     roles: tuple[str, ...]
 
 
-def reach_of(session: Session, user_id: int) -> UserReach:
-    staff = session.scalars(select(StaffRole.role).where(StaffRole.user_id == user_id)).all()
-    links = session.execute(select(Membership.group_id, Membership.provider_id, Membership.role)
-                            .where(Membership.user_id == user_id)).all()
-    accounts = session.execute(select(AccountMembership.account_id, AccountMembership.role)
-                               .where(AccountMembership.user_id == user_id)).all()
-    return UserReach(frozenset(Role(r) for r in staff),
-                     tuple((g, p, Role(r)) for g, p, r in links),
-                     tuple(a for a, _ in accounts),
-                     tuple(Role(r) for _, r in accounts))
+def role_names(person: UserReach) -> tuple[str, ...]:
+    return tuple(sorted({str(r) for r in person.staff_roles}
+                        | {str(r) for *_, r in person.provider_links}
+                        | {str(r) for r in person.account_roles}))
 
 
-def role_names(reach: UserReach) -> tuple[str, ...]:
-    return tuple(sorted({str(r) for r in reach.staff_roles}
-                        | {str(r) for *_, r in reach.provider_links}
-                        | {str(r) for r in reach.account_roles}))
-
-
-def _summary(user: User, reach: UserReach) -> UserSummary:
+def _summary(user: User, person: UserReach) -> UserSummary:
     return UserSummary(user.id, user.email, user.name, user.status, user.failed_attempts,
-                       user.locked_until, user.last_login_at, role_names(reach))
+                       user.locked_until, user.last_login_at, role_names(person))
 
 
 def _user_in_scope(session: Session, principal: Principal, action: Action, user_id: int) -> User:
     principal.require(action, target_type="user", target_id=user_id)
     user = session.get(User, user_id)
     # An unknown id is refused like an out-of-scope one, so ids cannot be probed.
-    if user is None or not policy.may_manage_user(principal, reach_of(session, user_id)):
+    if user is None or not reach.may_manage_user(principal, reach.of_user(session, user_id)):
         raise principal.denied(action, target_type="user", target_id=user_id)
     return user
 
@@ -85,27 +64,13 @@ def find_by_email(db: Database, principal: Principal, *, email: str) -> UserSumm
     with transaction(db, write=False) as session:
         principal.require(Action.MANAGE_USERS, target_type="user")
         user = session.scalars(select(User).where(User.email == address)).first()
-        if user is not None and policy.may_manage_user(principal, reach_of(session, user.id)):
-            return _summary(user, reach_of(session, user.id))
+        if user is not None and reach.may_manage_user(principal, reach.of_user(session, user.id)):
+            return _summary(user, reach.of_user(session, user.id))
     # Out of scope and unknown read the same to the admin, so nobody can probe other clinics'
     # users; the audit trail still records the refused lookup.
     audit.record_denial(db, principal.denied(Action.MANAGE_USERS, target_type="user",
                                              target_id=None if user is None else user.id))
     raise NotFound("No user with that email address in your scope.")
-
-
-def users_near(principal: Principal):
-    """User ids sharing a group, provider or account with a scoped admin; None for global staff."""
-    if principal.staff_roles & {Role.SYSTEM_ADMIN, Role.SUPPORT_REP}:
-        return None
-    if Role.ACCOUNT_REP in principal.staff_roles:
-        return select(AccountMembership.user_id)
-    return union(
-        select(Membership.user_id).where(Membership.group_id.in_(principal.administered_groups)),
-        select(Membership.user_id).where(Membership.provider_id.in_(principal.administered_providers)),
-        select(AccountMembership.user_id)
-        .where(AccountMembership.account_id.in_(principal.administered_accounts)),
-    )
 
 
 def locked_users(db: Database, principal: Principal) -> list[UserSummary]:
@@ -114,17 +79,15 @@ def locked_users(db: Database, principal: Principal) -> list[UserSummary]:
         principal.require(Action.UNLOCK_USERS, target_type="user")
         now = clock.now()
         query = select(User).where(User.status == "locked", User.locked_until > now)
-        narrowed = users_near(principal)
-        if narrowed is not None:
-            query = query.where(User.id.in_(narrowed))
+        query = query.where(reach.user_condition(principal))
         # Streamed: the SQL narrows to users who share a group, provider or account with the
-        # admin; the policy then decides each one exactly.
+        # admin; may_manage_user then decides each one exactly.
         found = session.scalars(query.order_by(User.locked_until.desc()).execution_options(yield_per=100))
         result = []
         for user in found:
-            reach = reach_of(session, user.id)
-            if policy.may_manage_user(principal, reach):
-                result.append(_summary(user, reach))
+            person = reach.of_user(session, user.id)
+            if reach.may_manage_user(principal, person):
+                result.append(_summary(user, person))
             if len(result) == LOCKED_LIST_LIMIT:
                 break
         return result

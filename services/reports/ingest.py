@@ -27,7 +27,7 @@ from sqlalchemy.orm import Session
 from db.blob_store import BlobStore
 from db.engine import Database
 from db.models import REPORT_TYPES, Account, Patient, Provider, Report, ReportRecipient
-from services import audit, clock, settings
+from services import audit, clock, reach, settings
 from services.errors import DomainError, InvalidInput, PermissionDenied
 from services.insight import report_volume
 from services.policy import Action
@@ -99,7 +99,7 @@ def ingest(db: Database, principal: Principal, uploads: Iterable[ReportUpload], 
     uploads = list(uploads)
     with transaction(db, write=False) as session:
         principal.require(Action.UPLOAD_REPORTS)
-        allowed_providers = _uploadable_providers(session, principal)
+        allowed_providers = reach.provider_ids(session, principal, administered=True)
     outcomes = []
     for done, upload in enumerate(uploads, start=1):
         outcome = _ingest_one(db, principal, upload, blob_store, allowed_providers)
@@ -166,7 +166,7 @@ def _draw_unless_known(db: Database, sha256: str, data: bytes) -> pdf_preview.Pr
 
 
 def _store(db: Database, principal: Principal, data: bytes, sha256: str, page_count: int,
-           details: _Details, blob_store: BlobStore, reach: frozenset[int] | None,
+           details: _Details, blob_store: BlobStore, providers_in_reach: frozenset[int] | None,
            preview: pdf_preview.Preview | None) -> tuple[int, bool]:
     """Blob and picture first, then the rows; undo the files if the rows fail.
 
@@ -178,7 +178,7 @@ def _store(db: Database, principal: Principal, data: bytes, sha256: str, page_co
     """
     with db.transaction() as session:
         db.serialise(session, f"blob:{sha256}")
-        existing = session.scalar(_reports_with_file(sha256, reach).limit(1))
+        existing = session.scalar(_reports_with_file(sha256, providers_in_reach).limit(1))
         if existing is not None:
             return existing, False
         stored = blob_store.put(data)
@@ -216,17 +216,18 @@ def _insert(session: Session, principal: Principal, sha256: str, size: int, page
     return report_id
 
 
-def _reports_with_file(sha256: str, reach: frozenset[int] | None):
-    """Reports of this file among the providers in `reach` (None: anywhere)."""
+def _reports_with_file(sha256: str, providers_in_reach: frozenset[int] | None):
+    """Reports of this file among the providers in `providers_in_reach` (None: anywhere)."""
     query = select(Report.id).where(Report.file_sha256 == sha256).order_by(Report.id)
-    if reach is not None:
-        query = query.where(Report.provider_id.in_(sorted(reach)))
+    if providers_in_reach is not None:
+        query = query.where(Report.provider_id.in_(sorted(providers_in_reach)))
     return query
 
 
-def _report_with_file(db: Database, sha256: str, reach: frozenset[int] | None) -> int | None:
+def _report_with_file(db: Database, sha256: str,
+                      providers_in_reach: frozenset[int] | None) -> int | None:
     with db.transaction(write=False) as session:
-        return session.scalar(_reports_with_file(sha256, reach).limit(1))
+        return session.scalar(_reports_with_file(sha256, providers_in_reach).limit(1))
 
 
 def _patient(session: Session, details: _Details) -> int:
@@ -248,17 +249,6 @@ def _patient(session: Session, details: _Details) -> int:
         raise InvalidInput("This employee ID is already on file for the employer with a different "
                            "name or date of birth; check the patient details.")
     return patient.id
-
-
-def _uploadable_providers(session: Session, principal: Principal) -> frozenset[int] | None:
-    """Providers the principal may post for (None: any, for staff with the upload action)."""
-    if principal.is_staff:
-        return None
-    providers = set(principal.administered_providers)
-    if principal.administered_groups:
-        providers |= set(session.scalars(
-            select(Provider.id).where(Provider.group_id.in_(sorted(principal.administered_groups)))))
-    return frozenset(providers)
 
 
 def _check_details(session: Session, principal: Principal, fields: dict[str, str],
@@ -345,10 +335,9 @@ class UploadChoices:
 def upload_choices(db: Database, principal: Principal) -> UploadChoices:
     with transaction(db, write=False) as session:
         principal.require(Action.UPLOAD_REPORTS)
-        allowed = _uploadable_providers(session, principal)
-        query = select(Provider.npi, Provider.name).order_by(Provider.name)
-        if allowed is not None:
-            query = query.where(Provider.id.in_(sorted(allowed)))
+        query = (select(Provider.npi, Provider.name)
+                 .where(reach.provider_condition(principal, administered=True))
+                 .order_by(Provider.name))
         providers = {npi: f"{name} ({npi})" for npi, name in session.execute(query)}
         accounts = session.execute(select(Account.name, Account.kind).order_by(Account.name)).all()
     return UploadChoices(

@@ -4,6 +4,10 @@ Staff with the reports action see every report in any status. Provider users see
 reports of their providers (a group admin: every provider of the group). Client users see the
 available reports routed to their accounts, limited to the report types their kind of account
 receives. Anyone else sees nothing: the condition is false, never "no filter".
+
+Which providers and client accounts a principal reaches comes from services/reach.py; this
+module adds what is about reports (statuses, routing, the types each kind of account receives).
+visible is the SQL form and sees the Python form of one report; keep them together.
 """
 
 from __future__ import annotations
@@ -11,8 +15,9 @@ from __future__ import annotations
 from sqlalchemy import ColumnElement, and_, exists, false, or_, select, true
 from sqlalchemy.orm import Session
 
-from db.models import REPORT_TYPES, Account, Provider, Report, ReportRecipient
-from services.policy import Action, Role
+from db.models import REPORT_TYPES, Account, Report, ReportRecipient
+from services import reach
+from services.policy import Action
 from services.principals import Principal
 from services.reports import routing
 
@@ -22,33 +27,29 @@ def visible(session: Session, principal: Principal) -> ColumnElement[bool]:
     principal.require(Action.VIEW_REPORTS)
     if principal.is_staff:
         return true()
-    reach = [*_provider_reach(session, principal), *_client_reach(principal)]
-    if not reach:
+    places = [*_provider_reach(session, principal), *_client_reach(principal)]
+    if not places:
         return false()
-    return and_(Report.status == "available", or_(*reach))
+    return and_(Report.status == "available", or_(*places))
 
 
-def provider_ids(session: Session, principal: Principal) -> frozenset[int] | None:
-    """Providers whose reports the principal sees (None: all of them, for staff)."""
+def sees(principal: Principal, report: Report, *, group_id: int,
+         routed_to_accounts: frozenset[int]) -> bool:
+    """Python form of visible, for one report of a provider in `group_id`, currently routed to
+    `routed_to_accounts` (the principal must hold the reports action)."""
     if principal.is_staff:
-        return None
-    groups = {link.group_id for link in principal.provider_links
-              if link.role == Role.PROVIDER_GROUP_ADMIN}
-    ids = {link.provider_id for link in principal.provider_links if link.provider_id is not None}
-    if groups:
-        ids |= set(session.scalars(select(Provider.id).where(Provider.group_id.in_(groups))))
-    return frozenset(ids)
-
-
-def account_ids(principal: Principal) -> frozenset[int] | None:
-    """Client accounts whose routed reports the principal sees (None: all, for staff)."""
-    if principal.is_staff:
-        return None
-    return frozenset(link.account_id for link in principal.account_links)
+        return True
+    if report.status != "available":
+        return False
+    if reach.reaches_provider(principal, report.provider_id, group_id):
+        return True
+    return any(link.account_id in routed_to_accounts
+               and report.report_type in routing.RECEIVED_REPORT_TYPES[link.account_kind]
+               for link in principal.account_links)
 
 
 def _provider_reach(session: Session, principal: Principal) -> list[ColumnElement[bool]]:
-    ids = provider_ids(session, principal)
+    ids = reach.provider_ids(session, principal)
     return [Report.provider_id.in_(sorted(ids))] if ids else []
 
 

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from db.engine import Database
 from db.models import REPORT_STATUSES, REPORT_TYPES, Account, Patient, Provider, Report, ReportRead
 from db.models.reports import NAME_FOLD_FROM, NAME_FOLD_TO, PG_NAME_VECTOR
+from services import reach
 from services.errors import InvalidInput
 from services.policy import Action
 from services.principals import Principal
@@ -174,7 +175,7 @@ def _conditions(session: Session, principal: Principal, report_filter: ReportFil
         conditions.append(Report.patient_id.in_(
             select(Patient.id).where(Patient.employee_id == f.employee_id.strip())))
     if f.account_id is not None:
-        allowed = scope.account_ids(principal)
+        allowed = reach.account_ids(principal)
         if allowed is not None and f.account_id not in allowed:
             raise principal.denied(Action.VIEW_REPORTS, target_type="account", target_id=f.account_id)
         conditions.append(scope.in_view_of(session, f.account_id))
@@ -206,7 +207,7 @@ def _filterable_providers(session: Session, principal: Principal) -> frozenset[i
     (who may narrow by clinic) and staff. The scope condition still decides the rows."""
     if principal.is_staff or principal.account_links:
         return None
-    return scope.provider_ids(session, principal)
+    return reach.provider_ids(session, principal)
 
 
 def _page(session: Session, principal: Principal, conditions: list[ColumnElement[bool]],
@@ -304,7 +305,7 @@ def filter_choices(db: Database, principal: Principal) -> FilterChoices:
     """Report types, accounts and providers the principal can filter by (their scope only)."""
     with transaction(db, write=False) as session:
         scope.visible(session, principal)
-        account_scope = scope.account_ids(principal)
+        account_scope = reach.account_ids(principal)
         provider_scope = _filterable_providers(session, principal)
         account_query = select(Account.id, Account.name, Account.kind).order_by(Account.name)
         if account_scope is not None:
