@@ -10,16 +10,10 @@ import os
 import subprocess
 import sys
 
-from db.engine import Database
 from db.migrate import open_database
 from services import settings
 from services.identity import users
 from services.insight import report_volume
-
-
-def _has_system_admin(db: Database) -> bool:
-    with db.transaction(write=False) as session:
-        return users.system_admin_exists(session)
 
 
 def _draw_other_previews_in_background() -> None:
@@ -47,7 +41,7 @@ def main() -> None:
                 _draw_other_previews_in_background()
             if seed.demo_logins_exist(db):
                 print(seed.describe_logins())
-        elif not _has_system_admin(db):
+        elif not users.has_system_admin(db):
             print("No system admin yet. Create the first one with: make admin")
     finally:
         db.dispose()

@@ -87,6 +87,8 @@ def record_denial(db: Database, denied: PermissionDenied) -> None:
     limit ends the session and writes the single session.probing event.
     """
     now = clock.now()
+    # The database's own transaction, not services.transaction: that door calls this function
+    # on a refusal (and imports this module), so going through it here would be a circle.
     with db.transaction() as session:
         record(session, action="permission.denied", outcome="denied",
                actor_user_id=denied.actor_user_id, actor_email=denied.actor_email,

@@ -1,7 +1,8 @@
 """The unit of work a service function runs in.
 
 A refused action rolls back everything the function did, then the refusal itself is written
-to the audit trail in a transaction of its own, so every denial is recorded.
+to the audit trail in a transaction of its own, so every denial is recorded. Every service and
+command opens its units of work here, reads and batches too, so no refusal escapes the trail.
 """
 
 from __future__ import annotations

@@ -54,6 +54,7 @@ from services.policy import ROLE_LABELS, STAFF_ROLES, Role
 from services.reports import previews as report_previews
 from services.reports import routing
 from services.reports.retention import RETENTION_PERIOD
+from services.transaction import transaction
 
 DEMO_PASSWORD = "Demo-Password-1!"
 
@@ -240,7 +241,7 @@ def _has_data(session: Session) -> bool:
 
 def database_is_empty(db: Database) -> bool:
     """True when there are no users and no reports (the only time the demo seed runs)."""
-    with db.transaction(write=False) as session:
+    with transaction(db, write=False) as session:
         return not _has_data(session)
 
 
@@ -368,7 +369,7 @@ def _seed(db: Database, *, blob_store: BlobStore, reports: int, patients: int,
         raise ValueError("the demo needs at least one patient and a non-negative report count")
     rng = random.Random(random_seed)
 
-    with db.transaction() as session, ThreadPoolExecutor(_BLOB_WRITERS, "demo-blobs") as blob_writer:
+    with transaction(db) as session, ThreadPoolExecutor(_BLOB_WRITERS, "demo-blobs") as blob_writer:
         # Checked inside the write transaction: on SQLite it holds the write lock, and on
         # PostgreSQL a concurrent seed trips over the unique account names and rolls back.
         if _has_data(session):
@@ -585,7 +586,7 @@ def seed_if_empty(db: Database, *, say: Callable[[str], None] = print) -> bool:
 
 def demo_logins_exist(db: Database) -> bool:
     """True when the demo accounts are in this database (so printing their logins helps)."""
-    with db.transaction(write=False) as session:
+    with transaction(db, write=False) as session:
         return session.scalar(select(User.id).where(User.email == _DEMO_USERS[0].email)) is not None
 
 

@@ -14,6 +14,7 @@ from services.errors import InvalidInput
 from services.identity import password_policy, passwords, terms, tokens
 from services.identity.tokens import InvalidToken
 from services.mail import account_emails
+from services.transaction import transaction
 
 EXPIRED = "This invitation link has expired. Ask your administrator to send a new one."
 NOT_VALID = "This invitation link is not valid. Ask your administrator for a new invitation."
@@ -35,7 +36,7 @@ def send_invitation(session: Session, *, user: User, inviter_name: str, organisa
 
 def invitation_for(db: Database, raw_token: str) -> InvitationView:
     """Who the link invites, for the accept screen; InvalidToken (with the message to show)."""
-    with db.transaction(write=False) as session:
+    with transaction(db, write=False) as session:
         try:
             user = tokens.peek(session, raw_token, purpose="invitation", now=clock.now())
         except InvalidToken as invalid:
@@ -53,7 +54,7 @@ def accept(db: Database, *, raw_token: str, password: str, accept_terms: bool) -
     password_policy.check(password, email=view.email, name=view.name)
     password_hash = passwords.hash_password(password)
     now = clock.now()
-    with db.transaction() as session:
+    with transaction(db) as session:
         try:
             user = tokens.redeem(session, raw_token, purpose="invitation", now=now)
         except InvalidToken as invalid:

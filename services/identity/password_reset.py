@@ -20,6 +20,7 @@ from services.identity.auth import normalise_email
 from services.identity.tokens import InvalidToken
 from services.mail import account_emails
 from services.principals import Principal
+from services.transaction import transaction
 
 RESETS_PER_HOUR = 3
 SENT = ("If an account uses that email address, a link to reset its password is on its way. "
@@ -29,7 +30,7 @@ SENT = ("If an account uses that email address, a link to reset its password is 
 def request_reset(db: Database, *, email: str) -> str:
     """Send a reset link if the address has an account; always the same answer (SENT)."""
     now = clock.now()
-    with db.transaction() as session:
+    with transaction(db) as session:
         # The row lock makes racing requests for one account take turns (PostgreSQL; SQLite's
         # write transactions already do), so each one counts the emails sent before it.
         user = session.scalar(select(User).where(User.email == normalise_email(email))
@@ -53,11 +54,11 @@ def request_reset(db: Database, *, email: str) -> str:
 def reset_password(db: Database, *, raw_token: str, password: str) -> None:
     """Set a new password from a reset link: unlocks, ends every session, signs nobody in."""
     now = clock.now()
-    with db.transaction(write=False) as session:
+    with transaction(db, write=False) as session:
         user = tokens.peek(session, raw_token, purpose="password_reset", now=now)
         password_policy.check(password, email=user.email, name=user.name)
     password_hash = passwords.hash_password(password)
-    with db.transaction() as session:
+    with transaction(db) as session:
         user = tokens.redeem(session, raw_token, purpose="password_reset", now=now)
         if user.status not in ("active", "locked"):
             raise InvalidToken()
@@ -75,13 +76,13 @@ def reset_password(db: Database, *, raw_token: str, password: str) -> None:
 def change_password(db: Database, principal: Principal, *, current: str, new: str) -> None:
     """Change one's own password; other sessions end, this one stays."""
     now = clock.now()
-    with db.transaction(write=False) as session:
+    with transaction(db, write=False) as session:
         user = session.get(User, principal.user_id)
         if not passwords.verify_password(current, user.password_hash):
             raise InvalidInput("The current password is not correct.")
         password_policy.check(new, email=user.email, name=user.name)
     password_hash = passwords.hash_password(new)
-    with db.transaction() as session:
+    with transaction(db) as session:
         user = session.get(User, principal.user_id)
         user.password_hash = password_hash
         tokens.kill_all(session, user_id=user.id, purpose="password_reset", now=now)

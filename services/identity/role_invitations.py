@@ -200,7 +200,7 @@ def _account(session: Session, invitation: RoleInvitation) -> User | None:
 
 def offer(db: Database, raw_token: str) -> InvitationOffer:
     """What the link offers, for the accept screen; InvalidToken (with the message to show)."""
-    with db.transaction(write=False) as session:
+    with transaction(db, write=False) as session:
         invitation = _open(session, raw_token, clock.now())
         return InvitationOffer(invitation.email, invitation.name, invitation.inviter_name,
                                memberships.label(session, grant_of(invitation)),
@@ -236,12 +236,12 @@ def accept_new(db: Database, *, raw_token: str, name: str, password: str,
     name = name.strip()
     if not name or len(name) > 200:
         raise InvalidInput("Enter your name (at most 200 characters).")
-    with db.transaction(write=False) as session:
+    with transaction(db, write=False) as session:
         address = _open(session, raw_token, clock.now()).email
     password_policy.check(password, email=address, name=name)
     password_hash = passwords.hash_password(password)  # outside the transaction: bcrypt is slow
     now = clock.now()
-    with db.transaction() as session:
+    with transaction(db) as session:
         invitation = _open(session, raw_token, now)
         if _account(session, invitation) is not None:
             raise InvalidInput("This address already has an account: sign in to accept.")
@@ -295,7 +295,7 @@ def accept_signed_in(db: Database, principal: Principal, *, raw_token: str) -> s
 def decline(db: Database, *, raw_token: str, principal: Principal | None = None) -> None:
     """The link's holder says no; the invitation ends and nothing is given."""
     now = clock.now()
-    with db.transaction() as session:
+    with transaction(db) as session:
         invitation = _open(session, raw_token, now)
         _redeem(session, invitation, "declined", now)
         _record(session, principal, "invitation.declined", invitation, now)

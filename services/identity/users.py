@@ -153,7 +153,7 @@ def end_sessions(db: Database, principal: Principal, *, user_id: int) -> int:
 
 def acting_as(db: Database, *, email: str) -> Principal | None:
     """An active user's principal, for a command that acts as that user (a clinic's feed)."""
-    with db.transaction(write=False) as session:
+    with transaction(db, write=False) as session:
         user = session.scalar(select(User).where(User.email == normalise_email(email),
                                                  User.status == "active"))
         return None if user is None else principals.load(session, user)
@@ -161,6 +161,12 @@ def acting_as(db: Database, *, email: str) -> Principal | None:
 
 def system_admin_exists(session: Session) -> bool:
     return session.scalars(select(StaffRole).where(StaffRole.role == Role.SYSTEM_ADMIN).limit(1)).first() is not None
+
+
+def has_system_admin(db: Database) -> bool:
+    """Whether anyone can administer the portal yet (the startup command's hint)."""
+    with transaction(db, write=False) as session:
+        return system_admin_exists(session)
 
 
 def create_first_admin(db: Database, *, email: str, name: str, password: str) -> int:

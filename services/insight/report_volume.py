@@ -49,6 +49,7 @@ from db.models import (
     ReportRecipient,
     ReportVolumeDaily,
 )
+from services.transaction import transaction
 
 TURNAROUND_TARGET_SECONDS = 72 * 3600  # non-injury results within 72 hours (results-portal FAQ)
 OPENED_WITHIN_SECONDS = 3 * 86_400
@@ -200,7 +201,7 @@ def _add(session: Session, model, key: tuple[str, ...], measures: tuple[str, ...
 
 def rebuild(db: Database) -> int:
     """Recompute the whole rollup from the report rows; returns how many rollup rows it holds."""
-    with db.transaction() as session:
+    with transaction(db) as session:
         db.serialise(session, "report_volume:rebuild")
         return rebuild_in(session)
 
@@ -231,7 +232,7 @@ def rebuild_in(session: Session) -> int:
 
 def is_missing(db: Database) -> bool:
     """True when reports exist but the rollup holds nothing (a database from before it)."""
-    with db.transaction(write=False) as session:
+    with transaction(db, write=False) as session:
         has_reports = session.scalar(select(Report.id).limit(1)) is not None
         has_rollup = session.scalar(select(ReportVolumeDaily.day).limit(1)) is not None
     return has_reports and not has_rollup

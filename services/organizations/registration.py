@@ -210,7 +210,7 @@ def _record_failure(session: Session, number: str, reason: str, now: datetime, *
 
 def _record_failure_alone(db: Database, number: str, reason: str, now: datetime, *,
                           outcome: str = "failure") -> None:
-    with db.transaction() as session:
+    with transaction(db) as session:
         _record_failure(session, number, reason, now, outcome=outcome)
 
 
@@ -242,7 +242,7 @@ def register(db: Database, *, npi_number: str, code: str, email: str, name: str,
                    RegistrationCode.expires_at > now)
 
     # 1. Throttle, then a first look at the code: cheap, and no write lock held.
-    with db.transaction(write=False) as session:
+    with transaction(db, write=False) as session:
         throttled = (_failures(session, now, number) >= ATTEMPTS_ALLOWED
                      or _failures(session, now) >= GLOBAL_FAILURES_ALLOWED)
         matches = not throttled and session.scalar(
@@ -261,7 +261,7 @@ def register(db: Database, *, npi_number: str, code: str, email: str, name: str,
     #    takes the same lock, so the code cannot be superseded half-way).
     refusal: tuple[str, str, str] | None = None  # (outcome, audited reason, message)
     try:
-        with db.transaction() as session:
+        with transaction(db) as session:
             db.serialise(session, f"registration:{number}")
             taken = _npi_taken(session, number)
             if session.scalar(select(RegistrationCode.id).where(*still_valid)) is None:

@@ -39,7 +39,7 @@ def verify(db: Database) -> ChainCheck:
     previous: str | None = None
     last_id = 0
     while True:
-        with db.transaction(write=False) as session:
+        with transaction(db, write=False) as session:
             events = session.scalars(select(AuditEvent).where(AuditEvent.id > last_id)
                                      .order_by(AuditEvent.id).limit(_BATCH)).all()
         if not events:
@@ -62,7 +62,7 @@ def check(db: Database, principal: Principal) -> ChainCheck:
     with transaction(db, write=False):
         principal.require(Action.REVIEW_AUDIT)
     result = verify(db)
-    with db.transaction() as session:
+    with transaction(db) as session:
         audit.record(session, action="audit.verified", actor_user_id=principal.user_id,
                      actor_email=principal.email, outcome="success" if result.intact else "failure",
                      details={"checked": result.checked, "first_bad_id": result.first_bad_id})

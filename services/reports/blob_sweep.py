@@ -21,6 +21,7 @@ from db.blob_store import BlobStore
 from db.engine import Database
 from db.models import Report, ReportPreview
 from services import audit
+from services.transaction import transaction
 
 GRACE = timedelta(hours=1)
 _CHUNK = 500
@@ -36,7 +37,7 @@ def sweep(db: Database, blob_store: BlobStore, *, grace: timedelta = GRACE) -> i
     previews = {path.stem for path in old if path.suffix == ".png" and len(path.stem) == 64}
     referenced: set[str] = set()
     names = sorted(set(blobs) | previews)
-    with db.transaction(write=False) as session:
+    with transaction(db, write=False) as session:
         for start in range(0, len(names), _CHUNK):
             referenced |= set(session.scalars(select(Report.file_sha256).where(
                 Report.file_sha256.in_(names[start:start + _CHUNK]))))
@@ -52,7 +53,7 @@ def sweep(db: Database, blob_store: BlobStore, *, grace: timedelta = GRACE) -> i
         path.unlink(missing_ok=True)
     if removed or leftovers or unnamed_previews:
         gone = sorted((set(blobs) | previews) - referenced)
-        with db.transaction() as session:
+        with transaction(db) as session:
             for start in range(0, len(gone), _CHUNK):
                 # A file posted again after this run's look-up has a report by now: keep its row.
                 session.execute(delete(ReportPreview).where(

@@ -131,7 +131,7 @@ def _ingest_one(db: Database, principal: Principal, upload: ReportUpload, blob_s
                                    details, blob_store, allowed_providers, preview)
         if not posted:
             return _duplicate(upload.label, report_id)
-        with db.transaction(write=False) as session:
+        with transaction(db, write=False) as session:
             shown = previews.state(session, sha256)
         problem = "" if shown.ready else (shown.reason or previews.NOT_YET)
         return IngestOutcome(upload.label, "posted", report_id, preview_problem=problem)
@@ -159,7 +159,7 @@ def _draw_unless_known(db: Database, sha256: str, data: bytes) -> pdf_preview.Pr
 
     Drawn before the file's lock is taken, since it may take seconds.
     """
-    with db.transaction(write=False) as session:
+    with transaction(db, write=False) as session:
         if previews.state(session, sha256).status is not None:
             return None
     return pdf_preview.render(data, limits=previews.limits())
@@ -176,7 +176,7 @@ def _store(db: Database, principal: Principal, data: bytes, sha256: str, page_co
     PostgreSQL: an advisory lock on the hash), so two uploads of one file in one reach make
     one report, and a failing upload can only remove files no other upload is about to commit.
     """
-    with db.transaction() as session:
+    with transaction(db) as session:
         db.serialise(session, f"blob:{sha256}")
         existing = session.scalar(_reports_with_file(sha256, providers_in_reach).limit(1))
         if existing is not None:
@@ -226,7 +226,7 @@ def _reports_with_file(sha256: str, providers_in_reach: frozenset[int] | None):
 
 def _report_with_file(db: Database, sha256: str,
                       providers_in_reach: frozenset[int] | None) -> int | None:
-    with db.transaction(write=False) as session:
+    with transaction(db, write=False) as session:
         return session.scalar(_reports_with_file(sha256, providers_in_reach).limit(1))
 
 
@@ -317,7 +317,7 @@ def _injury(value: str) -> bool:
 
 
 def _audit_rejection(db: Database, principal: Principal, reason: str) -> None:
-    with db.transaction() as session:
+    with transaction(db) as session:
         audit.record(session, action="report.rejected", outcome="failure",
                      actor_user_id=principal.user_id, actor_email=principal.email,
                      details={"reason": reason})

@@ -53,7 +53,7 @@ def result_notices_enabled(db: Database, principal: Principal) -> bool:
 def send(db: Database, *, now: datetime | None = None) -> NoticeRun:
     """Queue at most one notice per opted-in user for this run; returns what it did."""
     now = now or clock.now()
-    with db.transaction(write=False) as session:
+    with transaction(db, write=False) as session:
         user_ids = session.scalars(select(User.id).where(User.notify_new_results.is_(True),
                                                          User.status == "active")
                                    .order_by(User.id)).all()
@@ -61,14 +61,14 @@ def send(db: Database, *, now: datetime | None = None) -> NoticeRun:
     for user_id in user_ids:
         queued += _notify(db, user_id, now)
     if queued:
-        with db.transaction() as session:
+        with transaction(db) as session:
             audit.record(session, action="notices.queued", now=now,
                          details={"users_checked": len(user_ids), "emails": queued})
     return NoticeRun(users_checked=len(user_ids), emails_queued=queued)
 
 
 def _notify(db: Database, user_id: int, now: datetime) -> int:
-    with db.transaction() as session:
+    with transaction(db) as session:
         user = session.get(User, user_id)
         since = user.results_notified_at or user.created_at
         # The conditional update claims this user's notice for the run: a second run started

@@ -32,6 +32,7 @@ from db.engine import Database
 from db.models import Report, ReportPreview
 from services import clock, settings
 from services.reports import _pdf_preview as pdf_preview
+from services.transaction import transaction
 
 STALE_CLAIM = timedelta(minutes=15)
 BATCH = 20
@@ -120,7 +121,7 @@ def _insert(session: Session):
 def _claim(db: Database, limit: int) -> list[str]:
     """Up to `limit` files nobody is drawing, now marked as drawn by this caller."""
     now = clock.now()
-    with db.transaction() as session:
+    with transaction(db) as session:
         # Newest first: those are the reports people open next. Reports sharing a file can
         # repeat a hash here; the insert below takes each once.
         waiting = list(dict.fromkeys(session.scalars(
@@ -161,7 +162,7 @@ def _draw(db: Database, blob_store: BlobStore, claimed: list[str],
         if preview.ok:
             blob_store.put_preview(sha256, preview.png or b"")
     now = clock.now()
-    with db.transaction() as session:
+    with transaction(db) as session:
         for sha256, preview in outcomes.items():
             # A claim taken over meanwhile gets the same outcome: the same bytes draw the same.
             session.execute(update(ReportPreview).where(

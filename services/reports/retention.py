@@ -15,6 +15,7 @@ from db.engine import Database
 from db.models import Report
 from services import audit, clock
 from services.insight import report_volume
+from services.transaction import transaction
 
 RETENTION_PERIOD = timedelta(days=60)
 _BATCH = 2000
@@ -26,7 +27,7 @@ def archive_expired(db: Database, *, now: datetime | None = None) -> int:
     cutoff = now - RETENTION_PERIOD
     archived = 0
     while True:
-        with db.transaction() as session:
+        with transaction(db) as session:
             due = session.scalars(select(Report.id).where(
                 Report.status == "available", Report.delivered_at < cutoff).limit(_BATCH)).all()
             # The status test is repeated in the UPDATE so a run racing another, or a
