@@ -7,15 +7,16 @@ writer. PostgreSQL is reached through DATABASE_URL with psycopg 3.
 
 from __future__ import annotations
 
-import hashlib
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.orm import Session, sessionmaker
+
+from db import dialect
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_SQLITE_PATH = PROJECT_ROOT / "var" / "resultsdesk.db"
@@ -96,8 +97,7 @@ class Database:
         if self.is_sqlite:
             session.connection()  # begins the transaction now, not at the first query
         else:
-            key = int.from_bytes(hashlib.sha256(name.encode()).digest()[:8], "big", signed=True)
-            session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
+            dialect.take_turns(session, dialect.lock_key(name))
 
     def dispose(self) -> None:
         self.engine.dispose()

@@ -9,9 +9,10 @@ import hashlib
 import json
 from datetime import datetime, timezone
 
-from sqlalchemy import select, text
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from db import dialect
 from db.engine import Database
 from db.models import AuditEvent
 from services import clock, probing, settings
@@ -47,10 +48,8 @@ def record(session: Session, *, action: str, outcome: str = "success",
     """Append one event inside the caller's transaction, chained to the event before it."""
     previous = session.info.get(_LAST_HASH)
     if previous is None:
-        if session.get_bind().dialect.name == "postgresql":
-            # One chain: writers take turns from reading the last hash to their commit.
-            # (SQLite's write transactions already do.)
-            session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _CHAIN_LOCK})
+        # One chain: writers take turns from reading the last hash to their commit.
+        dialect.take_turns(session, _CHAIN_LOCK)
         previous = session.scalar(select(AuditEvent.hash).where(AuditEvent.hash.is_not(None))
                                   .order_by(AuditEvent.id.desc()).limit(1)) or GENESIS
     event = AuditEvent(

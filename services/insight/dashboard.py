@@ -16,9 +16,10 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 import pandas as pd
-from sqlalchemy import Date, case, cast, func, literal_column, select, type_coerce
+from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
+from db import dialect
 from db.engine import Database
 from db.models import (
     EVERY_REPORT,
@@ -96,15 +97,8 @@ def choices(db: Database, principal: Principal) -> Choices:
     return Choices(accounts=accounts, groups=groups)
 
 
-def _period(day, grain: str, postgres: bool):
-    if grain == "day":
-        return day
-    if postgres:
-        return cast(func.date_trunc(literal_column(f"'{grain}'"), day), Date)
-    if grain == "week":
-        return type_coerce(func.date(day, literal_column("'-6 days'"),
-                                     literal_column("'weekday 1'")), Date)
-    return type_coerce(func.date(day, literal_column("'start of month'")), Date)
+def _period(session: Session, day, grain: str):
+    return day if grain == "day" else dialect.period_start(session, day, grain)
 
 
 def _as_date(value) -> date:
@@ -116,10 +110,9 @@ class _Query:
 
     def __init__(self, session: Session, selected: DashboardFilter, grain: str) -> None:
         self.session, self.filter = session, selected
-        self.postgres = session.get_bind().dialect.name == "postgresql"
-        self.period = _period(ReportVolumeDaily.day, grain, self.postgres).label("period")
-        self.account_period = _period(AccountVolumeDaily.day, grain, self.postgres).label("period")
-        self.activity_period = _period(AccountActivityDaily.day, grain, self.postgres).label("period")
+        self.period = _period(session, ReportVolumeDaily.day, grain).label("period")
+        self.account_period = _period(session, AccountVolumeDaily.day, grain).label("period")
+        self.activity_period = _period(session, AccountActivityDaily.day, grain).label("period")
         self.grain = grain
 
     def volume_rows(self) -> list:

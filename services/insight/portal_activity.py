@@ -12,9 +12,9 @@ from collections import Counter
 from datetime import datetime
 
 from sqlalchemy import select, tuple_, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from db import dialect
 from db.models import AccountActivityDaily, ReportRecipient
 from services import clock
 from services.insight import report_volume
@@ -30,12 +30,8 @@ def _client_accounts(principal: Principal) -> list[int]:
 def _add(session: Session, user_id: int, counts: dict[int, int], counter: str, now: datetime) -> None:
     if not counts:
         return
-    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
-    statement = dialect.insert(AccountActivityDaily)
-    table = AccountActivityDaily.__table__
-    session.execute(statement.on_conflict_do_update(
-        index_elements=["account_id", "day", "user_id"],
-        set_={counter: table.c[counter] + statement.excluded[counter]}),
+    session.execute(dialect.insert_or_add(session, AccountActivityDaily,
+                                          key=("account_id", "day", "user_id"), counters=(counter,)),
         [{"account_id": account_id, "day": now.date(), "user_id": user_id,
           **{name: amount if name == counter else 0 for name in _COUNTERS}}
          for account_id, amount in sorted(counts.items())])

@@ -18,28 +18,10 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from datetime import date
 
-from sqlalchemy import (
-    BigInteger,
-    Date,
-    Integer,
-    Select,
-    case,
-    cast,
-    delete,
-    extract,
-    func,
-    insert,
-    literal,
-    literal_column,
-    select,
-    text,
-    true,
-    tuple_,
-    type_coerce,
-)
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import Select, case, delete, func, insert, literal, select, true, tuple_
 from sqlalchemy.orm import Session
 
+from db import dialect
 from db.engine import Database
 from db.models import (
     EVERY_REPORT,
@@ -60,36 +42,19 @@ ACCOUNT_KEY = ("day", "account_id", "report_type", "group_id")
 ACCOUNT_MEASURES = ("reports", "opened_3d")
 
 
-def _is_postgresql(session: Session) -> bool:
-    return session.get_bind().dialect.name == "postgresql"
-
-
-def _epoch(column, postgres: bool):
-    """Whole seconds since 1970 (UTC), the same on both databases."""
-    if postgres:
-        return cast(func.floor(extract("epoch", column)), BigInteger)
-    return cast(func.strftime("%s", column), Integer)
-
-
-def _day(column, postgres: bool):
-    """The UTC calendar day of a timestamp."""
-    if postgres:
-        # A literal, not a parameter: PostgreSQL must see the same expression in GROUP BY.
-        return cast(func.timezone(literal_column("'UTC'"), column), Date)
-    return type_coerce(func.date(column), Date)
-
-
 def _flag(condition):
     return func.sum(case((condition, 1), else_=0))
 
 
 def contribution(session: Session, report_ids: Iterable[int] | None = None) -> list[Select]:
     """The rollup rows these reports (all reports when None) make: one SELECT per kind of row."""
-    postgres = _is_postgresql(session)
-    posted = _epoch(Report.posted_at, postgres)
-    turnaround = posted - _epoch(Report.service_date, postgres)
+    def seconds(value):
+        return dialect.epoch_seconds(session, value)
+
+    posted = seconds(Report.posted_at)
+    turnaround = posted - seconds(Report.service_date)
     chosen = Report.id.in_(list(report_ids)) if report_ids is not None else true()
-    common = (_day(Report.posted_at, postgres).label("day"), Report.report_type,
+    common = (dialect.utc_day(session, Report.posted_at).label("day"), Report.report_type,
               Report.provider_id, Report.state, Report.injury, Provider.group_id)
     counts = (func.count().label("reports"), func.sum(turnaround).label("turnaround_seconds"),
               _flag(turnaround <= TURNAROUND_TARGET_SECONDS).label("within_72h"))
@@ -105,7 +70,7 @@ def contribution(session: Session, report_ids: Iterable[int] | None = None) -> l
     every = (select(literal(EVERY_REPORT).label("account_id"), *common, *counts,
                     _flag(first_open.c.report_id.is_not(None)).label("routed"),
                     _flag(first_open.c.at.is_not(None)).label("opened"),
-                    _flag(_epoch(first_open.c.at, postgres) - posted <= OPENED_WITHIN_SECONDS)
+                    _flag(seconds(first_open.c.at) - posted <= OPENED_WITHIN_SECONDS)
                     .label("opened_3d"), *lifecycle)
              .join(Provider, Provider.id == Report.provider_id)
              .outerjoin(first_open, first_open.c.report_id == Report.id)
@@ -115,7 +80,7 @@ def contribution(session: Session, report_ids: Iterable[int] | None = None) -> l
     per_account = (select(ReportRecipient.account_id, *common, *counts,
                           func.count().label("routed"),
                           _flag(opened_at.is_not(None)).label("opened"),
-                          _flag(_epoch(opened_at, postgres) - posted <= OPENED_WITHIN_SECONDS)
+                          _flag(seconds(opened_at) - posted <= OPENED_WITHIN_SECONDS)
                           .label("opened_3d"), *lifecycle)
                    .join(Report, Report.id == ReportRecipient.report_id)
                    .join(Provider, Provider.id == Report.provider_id)
@@ -143,9 +108,7 @@ def recount(session: Session, report_ids: Iterable[int]) -> Iterator[None]:
     if not ids:
         yield
         return
-    if _is_postgresql(session):
-        session.execute(select(Report.id).where(Report.id.in_(ids)).order_by(Report.id)
-                        .with_for_update())
+    dialect.lock_rows(session, select(Report.id).where(Report.id.in_(ids)).order_by(Report.id))
     session.flush()
     before = _rows(session, ids)
     yield
@@ -187,12 +150,8 @@ def _add(session: Session, model, key: tuple[str, ...], measures: tuple[str, ...
     """Add the differences to a rollup's rows, dropping rows left with no report."""
     if not changes:
         return
-    dialect = postgresql if _is_postgresql(session) else sqlite
-    statement = dialect.insert(model)
     table = model.__table__
-    session.execute(statement.on_conflict_do_update(
-        index_elements=list(key),
-        set_={m: table.c[m] + statement.excluded[m] for m in measures}), changes)
+    session.execute(dialect.insert_or_add(session, model, key=key, counters=measures), changes)
     emptied = [tuple(change[k] for k in key) for change in changes if change["reports"] < 0]
     if emptied:
         session.execute(delete(model).where(tuple_(*(table.c[k] for k in key)).in_(emptied),
@@ -209,10 +168,9 @@ def rebuild(db: Database) -> int:
 def rebuild_in(session: Session) -> int:
     """The rebuild inside the caller's transaction (the demo seed's, a bulk load's)."""
     columns = [*KEY, "group_id", *MEASURES]
-    if _is_postgresql(session):
-        # Changes to reports wait until the new rollup is in: a change committed while the
-        # rollup was being recomputed would otherwise be counted twice or lost.
-        session.execute(text("LOCK TABLE reports, report_recipients IN SHARE MODE"))
+    # Changes to reports wait until the new rollup is in: a change committed while the
+    # rollup was being recomputed would otherwise be counted twice or lost.
+    dialect.hold_off_writes(session, Report, ReportRecipient)
     session.flush()
     session.execute(delete(ReportVolumeDaily))
     session.execute(delete(AccountVolumeDaily))

@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import delete, select, update
 
+from db import dialect
 from db.engine import Database
 from db.models import (
     REPORT_TYPES,
@@ -129,10 +130,9 @@ def claim_next(db: Database, principal: Principal) -> int | None:
         principal.require(Action.TRIAGE_INCIDENTS, target_type="incident")
         query = (select(Incident.id).where(Incident.status == "open", Incident.assignee_id.is_(None))
                  .order_by(Incident.discovered_at, Incident.id).limit(1))
-        if not db.is_sqlite:
-            # Each claimer skips rows another transaction holds, instead of waiting for them.
-            query = query.with_for_update(skip_locked=True)
-        # On SQLite the write transaction (BEGIN IMMEDIATE) already lets one claimer in at a time.
+        # Each claimer skips rows another transaction holds, instead of waiting for them; on
+        # SQLite the write transaction (BEGIN IMMEDIATE) already lets one claimer in at a time.
+        query = dialect.skipping_locked_rows(session, query)
         incident_id = session.scalar(query)
         if incident_id is None or not _take(session, principal, incident_id, now):
             return None

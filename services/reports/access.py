@@ -15,9 +15,9 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from sqlalchemy import select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from db import dialect
 from db.blob_store import BlobStore
 from db.engine import Database
 from db.models import (
@@ -226,10 +226,9 @@ def mark_read(session: Session, principal: Principal, report_ids: list[int]) -> 
     """Record the first opening of each report by this user (later ones change nothing)."""
     if not report_ids:
         return
-    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
     now = clock.now()
     session.execute(
-        dialect.insert(ReportRead).on_conflict_do_nothing(),
+        dialect.insert_or_ignore(session, ReportRead),
         [{"user_id": principal.user_id, "report_id": report_id, "first_opened_at": now}
          for report_id in report_ids],
     )

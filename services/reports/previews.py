@@ -24,9 +24,9 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from sqlalchemy import select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from db import dialect
 from db.blob_store import BlobStore
 from db.engine import Database
 from db.models import Report, ReportPreview
@@ -73,9 +73,9 @@ def keep(session: Session, blob_store: BlobStore, sha256: str,
     """Store a picture drawn at upload (or its failure) unless the file already has one."""
     if preview.ok:
         blob_store.put_preview(sha256, preview.png or b"")
-    session.execute(_insert(session).values(
+    session.execute(dialect.insert_or_ignore(session, ReportPreview).values(
         file_sha256=sha256, status="ready" if preview.ok else "failed",
-        reason=preview.reason[:300], updated_at=clock.now()).on_conflict_do_nothing())
+        reason=preview.reason[:300], updated_at=clock.now()))
 
 
 def draw_missing(db: Database, blob_store: BlobStore, *, batch: int = BATCH, per_child: int = 1,
@@ -113,11 +113,6 @@ def draw_missing(db: Database, blob_store: BlobStore, *, batch: int = BATCH, per
     return totals
 
 
-def _insert(session: Session):
-    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
-    return dialect.insert(ReportPreview)
-
-
 def _claim(db: Database, limit: int) -> list[str]:
     """Up to `limit` files nobody is drawing, now marked as drawn by this caller."""
     now = clock.now()
@@ -132,10 +127,10 @@ def _claim(db: Database, limit: int) -> list[str]:
         claimed: list[str] = []
         if waiting:
             claimed = list(session.scalars(
-                _insert(session).values([
+                dialect.insert_or_ignore(session, ReportPreview).values([
                     {"file_sha256": sha256, "status": "drawing", "reason": "", "updated_at": now}
                     for sha256 in waiting])
-                .on_conflict_do_nothing().returning(ReportPreview.file_sha256)))
+                .returning(ReportPreview.file_sha256)))
         if len(claimed) < limit:
             stale = ((ReportPreview.status == "drawing")
                      & (ReportPreview.updated_at < now - STALE_CLAIM))

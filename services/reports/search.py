@@ -12,12 +12,12 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
 from typing import Literal
 
-from sqlalchemy import ColumnElement, Integer, column, exists, false, func, or_, select, text
+from sqlalchemy import ColumnElement, exists, func, or_, select
 from sqlalchemy.orm import Session
 
+from db import dialect
 from db.engine import Database
 from db.models import REPORT_STATUSES, REPORT_TYPES, Account, Patient, Provider, Report, ReportRead
-from db.models.reports import NAME_FOLD_FROM, NAME_FOLD_TO, PG_NAME_VECTOR
 from services import reach
 from services.errors import InvalidInput
 from services.policy import Action
@@ -32,7 +32,6 @@ _MAX_NAME_WORDS = 5
 # reports, where the two plans cost the same at about 1,000 patients.
 COMMON_NAME_PATIENTS = 1_000
 _WORD = re.compile(r"\w+")
-_FOLD = str.maketrans(NAME_FOLD_FROM, NAME_FOLD_TO)
 
 ReadState = Literal["all", "new", "opened"]
 
@@ -256,12 +255,9 @@ def _named(session: Session, typed: str, *, newest_first: bool) -> ColumnElement
     many = session.scalar(select(func.count()).select_from(first)) > COMMON_NAME_PATIENTS
     if not many:
         return Report.patient_id.in_(patients)
-    if session.get_bind().dialect.name == "postgresql":
-        # Inside a function call the IN stays a subquery that PostgreSQL hashes once (found
-        # through the GIN index), instead of a join that recomputes each scanned patient's
-        # name vector or loops over the matches for every report.
-        return func.coalesce(Report.patient_id.in_(patients), false())
-    return (Report.patient_id + 0).in_(patients)
+    # PostgreSQL then hashes the matching patients once (found through the GIN index) instead
+    # of recomputing each scanned patient's name vector or looping over the matches per report.
+    return dialect.in_without_its_index(session, Report.patient_id, patients)
 
 
 def _patients_named(session: Session, typed: str):
@@ -269,16 +265,7 @@ def _patients_named(session: Session, typed: str):
     words = [w for w in _WORD.findall(typed.lower()) if w][:_MAX_NAME_WORDS]
     if not words:
         raise InvalidInput("Type at least one letter or digit of the patient's name.")
-    if session.get_bind().dialect.name == "sqlite":
-        # Words come from \w+, so they hold no FTS5 syntax; each is matched as a prefix.
-        match = " ".join(f'"{w}"*' for w in words)
-        return text("SELECT rowid FROM patient_name_search WHERE patient_name_search MATCH :match"
-                    ).bindparams(match=match).columns(column("rowid", Integer))
-    folded = [w.translate(_FOLD).lower() for w in words]
-    query = " & ".join(f"{w}:*" for w in folded)
-    # The expression is the GIN index's own (migration 0002), so the index answers it.
-    return select(Patient.id).where(text(f"{PG_NAME_VECTOR} @@ to_tsquery('simple', :tsquery)")
-                                    .bindparams(tsquery=query))
+    return dialect.patients_named(session, words)
 
 
 def _check_range(start: date | None, end: date | None, what: str) -> None:

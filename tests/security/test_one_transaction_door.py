@@ -1,5 +1,6 @@
 """Every unit of work outside the database layer opens through services.transaction, so a
-refused action is rolled back and its refusal audited the same way on every screen and command."""
+refused action is rolled back and its refusal audited the same way on every screen and command;
+and the two databases' spellings stay in db/, never in a service."""
 
 from __future__ import annotations
 
@@ -13,7 +14,10 @@ ROOT = Path(__file__).resolve().parents[2]
 DOOR = {ROOT / "services" / "transaction.py", ROOT / "services" / "audit.py"}
 CALLERS = sorted(path for folder in ("services", "commands", "pages")
                  for path in (ROOT / folder).rglob("*.py"))
+SERVICES = sorted((ROOT / "services").rglob("*.py"))
 _OPENS_ITS_OWN = re.compile(r"\.transaction\(")
+_DIALECTS = re.compile(r"^\s*(from\s+sqlalchemy\.dialects\b|import\s+sqlalchemy\.dialects\b)"
+                       r"|sqlalchemy\.dialects\.", re.MULTILINE)
 
 
 def _name(path: Path) -> str:
@@ -36,3 +40,8 @@ def test_services_commands_and_screens_use_the_one_door(path):
     found = [line.strip() for line in source.splitlines() if _OPENS_ITS_OWN.search(line)]
     assert not found, f"use services.transaction.transaction(db, ...) instead: {found}"
 
+
+@pytest.mark.parametrize("path", SERVICES, ids=_name)
+def test_services_leave_database_spellings_to_db(path):
+    """Insert-on-conflict, locks and date arithmetic spelled per database live in db.dialect."""
+    assert not _DIALECTS.search(path.read_text(encoding="utf-8"))
