@@ -17,7 +17,8 @@ CALLERS = sorted(path for folder in ("services", "commands", "pages")
 SERVICES = sorted((ROOT / "services").rglob("*.py"))
 _OPENS_ITS_OWN = re.compile(r"\.transaction\(")
 _DIALECTS = re.compile(r"^\s*(from\s+sqlalchemy\.dialects\b|import\s+sqlalchemy\.dialects\b)"
-                       r"|sqlalchemy\.dialects\.", re.MULTILINE)
+                       r"|sqlalchemy\.dialects\.|\.dialect\.name\b|\.is_sqlite\b|pg_advisory",
+                       re.MULTILINE)
 
 
 def _name(path: Path) -> str:
@@ -43,5 +44,7 @@ def test_services_commands_and_screens_use_the_one_door(path):
 
 @pytest.mark.parametrize("path", SERVICES, ids=_name)
 def test_services_leave_database_spellings_to_db(path):
-    """Insert-on-conflict, locks and date arithmetic spelled per database live in db.dialect."""
-    assert not _DIALECTS.search(path.read_text(encoding="utf-8"))
+    """Insert-on-conflict, locks and date arithmetic spelled per database live in db.dialect;
+    a service neither imports sqlalchemy.dialects nor asks which database it runs on."""
+    found = _DIALECTS.search(path.read_text(encoding="utf-8"))
+    assert not found, f"use db.dialect instead: {found.group(0).strip() if found else ''}"
