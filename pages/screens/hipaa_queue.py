@@ -12,9 +12,11 @@ from pages.common import components, runtime
 from pages.common.actions import run_action, say, show_message
 from services import clock
 from services.errors import DomainError
+from services.hipaa import NOTIFICATION_PERIOD
 from services.policy import Action
 from services.principals import Principal
 from services.privacy import incidents
+from services.wording import period
 
 # Session state: the message a click leaves for the next run, and the incident open below.
 _MESSAGE_KEY = "incident_message"
@@ -42,7 +44,8 @@ def _take_next() -> None:
 def render(principal: Principal) -> None:
     components.guard(principal, Action.TRIAGE_INCIDENTS)
     st.title("HIPAA queue")
-    st.caption("Reports received in error. The notification deadline is 60 days after discovery.")
+    st.caption("Reports received in error. The notification deadline is "
+               f"{period(NOTIFICATION_PERIOD, 'days')} after discovery.")
     show_message(_MESSAGE_KEY)
     left, middle, right = st.columns([2, 2, 1])
     status = left.selectbox("Status", list(_STATUS), index=None, format_func=_STATUS.get,

@@ -3,7 +3,8 @@
 Every failed sign-in looks the same from outside: one message, one bcrypt check, one audit
 write, whether the email is unknown, the password wrong, or the account locked or deactivated.
 The failure counter and the lock are changed with conditional UPDATEs, so sessions and
-processes racing on one account still lock it after exactly three consecutive failures.
+processes racing on one account still lock it after exactly
+settings.failed_attempts_before_lock consecutive failures.
 """
 
 from __future__ import annotations

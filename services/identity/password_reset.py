@@ -13,17 +13,18 @@ from sqlalchemy import func, select
 
 from db.engine import Database
 from db.models import AuditEvent, User
-from services import audit, clock
+from services import audit, clock, settings
 from services.errors import InvalidInput
 from services.identity import password_policy, passwords, sessions, tokens
 from services.identity.auth import normalise_email
 from services.identity.tokens import InvalidToken
 from services.mail import account_emails
 from services.principals import Principal
+from services.wording import period
 
 RESETS_PER_HOUR = 3
 SENT = ("If an account uses that email address, a link to reset its password is on its way. "
-        "It works for one hour.")
+        f"It works for {period(settings.PASSWORD_RESET_LIFETIME, 'hours', spelled=True)}.")
 
 
 def request_reset(db: Database, *, email: str) -> str:

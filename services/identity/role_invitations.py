@@ -133,7 +133,7 @@ def _in_reach(session: Session, principal: Principal, invitation_id: int) -> Rol
 
 
 def resend(db: Database, principal: Principal, *, invitation_id: int) -> None:
-    """A fresh link and 48 hours more; the earlier link stops working."""
+    """A fresh link valid for the whole invitation lifetime again; the earlier link stops working."""
     now = clock.now()
     with transaction(db) as session:
         invitation = _in_reach(session, principal, invitation_id)

@@ -54,7 +54,7 @@ def _cutoffs(now: datetime) -> tuple[datetime, datetime]:
 
 def _end_reason(row: LoginSession, user: User, now: datetime) -> str | None:
     # A lock comes from someone failing to guess the password; the sessions of the person who
-    # knows it stay open, or three wrong guesses would sign anyone out.
+    # knows it stay open, or a few wrong guesses would sign anyone out.
     if user.status not in ("active", "locked"):
         return "user_inactive"
     created_by, seen_since = _cutoffs(now)

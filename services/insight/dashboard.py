@@ -34,6 +34,7 @@ from db.models import (
 from services import audit, clock
 from services.csv_export import to_csv
 from services.errors import InvalidInput
+from services.hipaa import NOTIFICATION_PERIOD
 from services.policy import Action
 from services.principals import Principal
 from services.transaction import transaction
@@ -44,7 +45,10 @@ SPLITS = {"report_type": "Report type", "account": "Account", "provider": "Provi
 TOP_SEGMENTS = 10  # accounts or providers drawn separately; the rest are "Other"
 TOP_ACCOUNTS = 25
 LONGEST_RANGE = timedelta(days=3 * 366)
-INCIDENT_AGES = ((7, "0-7 days"), (30, "8-30 days"), (60, "31-60 days"), (None, "over 60 days"))
+# The last bounded bucket ends at the breach-notification deadline, so "over" means overdue.
+_DUE_DAYS = NOTIFICATION_PERIOD.days
+INCIDENT_AGES = ((7, "0-7 days"), (30, "8-30 days"), (_DUE_DAYS, f"31-{_DUE_DAYS} days"),
+                 (None, f"over {_DUE_DAYS} days"))
 OTHER = "Other"
 
 

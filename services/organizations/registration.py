@@ -70,12 +70,13 @@ from services.organizations import npi
 from services.policy import Action, Role
 from services.principals import Principal
 from services.transaction import transaction
+from services.wording import period
 
 NO_MATCH = ("The NPI and registration code do not match a valid registration. Check both, or "
             "ask support for a new code.")
-TOO_MANY = "Too many attempts; try again in 15 minutes."
-EMAIL_TAKEN = "An account with this email already exists: sign in, or use Forgot password."
 ATTEMPT_WINDOW = timedelta(minutes=15)
+TOO_MANY = f"Too many attempts; try again in {period(ATTEMPT_WINDOW, 'minutes')}."
+EMAIL_TAKEN = "An account with this email already exists: sign in, or use Forgot password."
 ATTEMPTS_ALLOWED = 5  # failed code checks per NPI in the window; the next attempt is refused
 GLOBAL_FAILURES_ALLOWED = 100  # failed code checks across all NPIs in the window
 _ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # 32 symbols, no 0/O, 1/I: read aloud over the phone

@@ -1,13 +1,13 @@
 """Reports received in error: flagging takes the report out of that account's view at once and
 opens an incident in the privacy team's queue; the queue is claimed one incident per person.
 
-The notification deadline is the discovery time plus 60 days (HIPAA breach notification).
+The notification deadline is the discovery time plus services.hipaa.NOTIFICATION_PERIOD.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from sqlalchemy import delete, select, update
 
@@ -26,13 +26,13 @@ from db.models import (
 from services import audit, clock
 from services.csv_export import to_csv
 from services.errors import InvalidInput
+from services.hipaa import NOTIFICATION_PERIOD
 from services.insight import report_volume
 from services.policy import Action
 from services.principals import Principal
 from services.reports.access import load_many
 from services.transaction import transaction
 
-NOTIFICATION_WINDOW = timedelta(days=60)
 MAX_NOTE = 1000
 
 
@@ -110,7 +110,7 @@ def queue(db: Database, principal: Principal, *, status: str | None = None,
             query = query.where(Incident.assignee_id == assignee_id)
         rows = session.execute(query.order_by(Incident.discovered_at, Incident.id).limit(limit)).all()
     return [QueueRow(i.id, i.report_id, account, i.status, assignee or "", i.discovered_at,
-                     i.discovered_at + NOTIFICATION_WINDOW) for i, account, assignee in rows]
+                     i.discovered_at + NOTIFICATION_PERIOD) for i, account, assignee in rows]
 
 
 def claim(db: Database, principal: Principal, *, incident_id: int) -> None:
@@ -309,7 +309,7 @@ def detail(db: Database, principal: Principal, *, incident_id: int) -> IncidentD
             incident.id, incident.status, incident.channel, incident.note,
             reporter.email if reporter else "", assignee.email if assignee else "",
             incident.discovered_at, incident.removed_at,
-            incident.discovered_at + NOTIFICATION_WINDOW, report.id, REPORT_TYPES[report.report_type],
+            incident.discovered_at + NOTIFICATION_PERIOD, report.id, REPORT_TYPES[report.report_type],
             report.service_date, report.posted_at, provider.name, wrong.name, tuple(now_to),
             dict(incident.assessment or {}), incident.outcome, incident.resolution)
 
