@@ -14,6 +14,7 @@ from services.principals import Principal
 from services.privacy import incidents
 from services.reports import access
 from services.reports.retention import RETENTION_PERIOD
+from services.statuses import ReportStatus
 from services.wording import period
 
 _RETENTION = period(RETENTION_PERIOD, "days")
@@ -65,7 +66,7 @@ def _details_table(detail: access.ReportDetail) -> None:
         ("Sent to", ", ".join(detail.recipients) or "—"),
         ("Pages", str(detail.page_count)),
     ]
-    if detail.status != "available":
+    if detail.status != ReportStatus.AVAILABLE:
         rows.append(("Status", detail.status.capitalize()))
     st.html("<table>" + "".join(f"<tr><th style='text-align:left;padding-right:1em'>{html.escape(k)}</th>"
                                 f"<td>{html.escape(v)}</td></tr>" for k, v in rows) + "</table>")
@@ -100,7 +101,7 @@ def show(principal: Principal, report_id: int) -> None:
                 _download(detail, purpose)
             if principal.account_links:
                 _received_in_error(report_id)
-            if detail.status == "archived" and principal.can(Action.REDELIVER_REPORTS):
+            if detail.status == ReportStatus.ARCHIVED and principal.can(Action.REDELIVER_REPORTS):
                 st.button(f"Re-deliver for {_RETENTION}", key="report_redeliver", on_click=_redeliver,
                           args=(report_id,))
         with picture:

@@ -21,6 +21,7 @@ from services.identity import passwords, session_handoff, sessions, sign_in_limi
 from services.insight import portal_activity
 from services.mail import account_emails
 from services.principals import Principal
+from services.statuses import UserStatus
 from services.transaction import transaction
 
 
@@ -83,19 +84,21 @@ def _settle(session, user: User, matched: bool, now) -> bool:
     limits = settings.current()
     expired_lock = session.execute(
         update(User)
-        .where(User.id == user.id, User.status == "locked", User.locked_until <= now)
-        .values(status="active", failed_attempts=0, locked_until=None)
+        .where(User.id == user.id, User.status == UserStatus.LOCKED, User.locked_until <= now)
+        .values(status=UserStatus.ACTIVE, failed_attempts=0, locked_until=None)
     ).rowcount
     if expired_lock:
         audit.record(session, action="user.unlocked", details={"by": "lock period ended"},
                      **{**who, "actor_user_id": None, "actor_email": None})
 
     status = session.scalar(select(User.status).where(User.id == user.id))
-    if status != "active" or not matched:
-        reason = {"locked": "locked", "deactivated": "deactivated", "invited": "invited"}.get(
+    if status != UserStatus.ACTIVE or not matched:
+        reason = {UserStatus.LOCKED: "locked", UserStatus.DEACTIVATED: "deactivated",
+                  UserStatus.INVITED: "invited"}.get(
             status, "bad_password")
-        counted, locked = _count_failure(session, user, now, limits) if status == "active" else (False, False)
-        if status == "active" and not counted:
+        counted, locked = (_count_failure(session, user, now, limits) if status == UserStatus.ACTIVE
+                           else (False, False))
+        if status == UserStatus.ACTIVE and not counted:
             reason = "locked"  # a parallel attempt locked the account first
         audit.record(session, action="sign_in", outcome="failure", details={"reason": reason}, **who)
         if locked:
@@ -110,7 +113,7 @@ def _settle(session, user: User, matched: bool, now) -> bool:
     # The hash must still be the one just checked: a password change in between wins.
     signed_in = session.execute(
         update(User)
-        .where(User.id == user.id, User.status == "active", User.password_hash == user.password_hash)
+        .where(User.id == user.id, User.status == UserStatus.ACTIVE, User.password_hash == user.password_hash)
         .values(failed_attempts=0, last_login_at=now)
     ).rowcount
     audit.record(session, action="sign_in", outcome="success" if signed_in else "failure",
@@ -120,14 +123,14 @@ def _settle(session, user: User, matched: bool, now) -> bool:
 
 def _count_failure(session, user: User, now, limits) -> tuple[bool, bool]:
     """Count a failure against an active account and lock it at the limit: (counted, locked)."""
-    counted = session.execute(update(User).where(User.id == user.id, User.status == "active")
+    counted = session.execute(update(User).where(User.id == user.id, User.status == UserStatus.ACTIVE)
                               .values(failed_attempts=User.failed_attempts + 1)).rowcount
     if not counted:
         return False, False
     locked = session.execute(
         update(User)
-        .where(User.id == user.id, User.status == "active",
+        .where(User.id == user.id, User.status == UserStatus.ACTIVE,
                User.failed_attempts >= limits.failed_attempts_before_lock)
-        .values(status="locked", locked_until=now + limits.lockout_period)
+        .values(status=UserStatus.LOCKED, locked_until=now + limits.lockout_period)
     ).rowcount
     return True, bool(locked)

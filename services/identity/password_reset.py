@@ -20,6 +20,7 @@ from services.identity.auth import normalise_email
 from services.identity.tokens import InvalidToken
 from services.mail import account_emails
 from services.principals import Principal
+from services.statuses import UserStatus
 from services.wording import period
 
 RESETS_PER_HOUR = 3
@@ -35,7 +36,7 @@ def request_reset(db: Database, *, email: str) -> str:
         # write transactions already do), so each one counts the emails sent before it.
         user = session.scalar(select(User).where(User.email == normalise_email(email))
                               .with_for_update())
-        if user is None or user.status not in ("active", "locked"):
+        if user is None or user.status not in (UserStatus.ACTIVE, UserStatus.LOCKED):
             return SENT  # nothing recorded: the typed text may be a password in the wrong field
         recent = session.scalar(select(func.count()).select_from(AuditEvent).where(
             AuditEvent.action == "password.reset_requested", AuditEvent.target_id == str(user.id),
@@ -60,10 +61,10 @@ def reset_password(db: Database, *, raw_token: str, password: str) -> None:
     password_hash = passwords.hash_password(password)
     with db.transaction() as session:
         user = tokens.redeem(session, raw_token, purpose="password_reset", now=now)
-        if user.status not in ("active", "locked"):
+        if user.status not in (UserStatus.ACTIVE, UserStatus.LOCKED):
             raise InvalidToken()
         user.password_hash = password_hash
-        user.status, user.failed_attempts, user.locked_until = "active", 0, None
+        user.status, user.failed_attempts, user.locked_until = UserStatus.ACTIVE, 0, None
         tokens.kill_all(session, user_id=user.id, purpose="password_reset", now=now)
         ended = sessions.end_all_for_user(session, user_id=user.id, reason="password_reset", now=now)
         account_emails.account_changed(session, to=user.email, name=user.name, now=now,

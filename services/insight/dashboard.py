@@ -37,6 +37,7 @@ from services.errors import InvalidInput
 from services.hipaa import NOTIFICATION_PERIOD
 from services.policy import Action
 from services.principals import Principal
+from services.statuses import IncidentStatus
 from services.transaction import transaction
 
 GRAINS = {"day": "Day", "week": "Week starting", "month": "Month"}
@@ -367,8 +368,8 @@ def _incidents(session: Session) -> pd.DataFrame:
     rows = session.execute(select(Incident.status, age, func.count())
                            .group_by(Incident.status, age)).all()
     frame = pd.DataFrame(rows, columns=["status", "age", "incidents"])
-    frame["status"] = frame["status"].map({"open": "Open", "in_review": "In review",
-                                           "closed": "Closed"})
+    frame["status"] = frame["status"].map({IncidentStatus.OPEN: "Open", IncidentStatus.IN_REVIEW: "In review",
+                                           IncidentStatus.CLOSED: "Closed"})
     return frame
 
 
@@ -394,7 +395,7 @@ def _totals(by_period: pd.DataFrame, query: _Query, principal: Principal) -> dic
     }
     if principal.can(Action.VIEW_INCIDENT_COUNTS):
         totals["open_incidents"] = query.session.scalar(
-            select(func.count()).select_from(Incident).where(Incident.status != "closed"))
+            select(func.count()).select_from(Incident).where(Incident.status != IncidentStatus.CLOSED))
     return totals
 
 

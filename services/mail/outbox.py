@@ -34,6 +34,7 @@ from db.engine import Database
 from db.models import OutboxMessage
 from services import audit, clock
 from services.errors import InvalidInput
+from services.statuses import MessageStatus
 from services.transaction import transaction
 
 DEFAULT_MAIL_FROM = "ResultsDesk <no-reply@resultsdesk.invalid>"
@@ -94,7 +95,7 @@ def enqueue(session: Session, *, kind: str, to_address: str, subject: str, body:
         raise InvalidInput("The email body must be text.")
     now = now or clock.now()
     message = OutboxMessage(kind=kind, to_address=to_address, subject=subject, body=body,
-                            created_at=now, status="pending", attempts=0, next_attempt_at=now)
+                            created_at=now, status=MessageStatus.PENDING, attempts=0, next_attempt_at=now)
     session.add(message)
     session.flush()
     return message
@@ -318,7 +319,7 @@ def _due(db: Database, now: datetime, limit: int) -> list[int]:
     with transaction(db, write=False) as session:
         return list(session.scalars(
             select(OutboxMessage.id)
-            .where(OutboxMessage.status == "pending", OutboxMessage.next_attempt_at <= now)
+            .where(OutboxMessage.status == MessageStatus.PENDING, OutboxMessage.next_attempt_at <= now)
             .order_by(OutboxMessage.created_at, OutboxMessage.id)
             .limit(limit)))
 
@@ -331,7 +332,7 @@ def _claim(db: Database, message_id: int, now: datetime) -> tuple[Outgoing, int,
     with transaction(db) as session:
         row = session.execute(
             update(OutboxMessage)
-            .where(OutboxMessage.id == message_id, OutboxMessage.status == "pending",
+            .where(OutboxMessage.id == message_id, OutboxMessage.status == MessageStatus.PENDING,
                    OutboxMessage.next_attempt_at <= now, OutboxMessage.attempts < MAX_ATTEMPTS)
             .values(next_attempt_at=lease_until, attempts=OutboxMessage.attempts + 1)
             .returning(OutboxMessage.id, OutboxMessage.kind, OutboxMessage.to_address,
@@ -342,9 +343,9 @@ def _claim(db: Database, message_id: int, now: datetime) -> tuple[Outgoing, int,
             return Outgoing(*row[:6]), row.attempts, lease_until
         abandoned = session.execute(
             update(OutboxMessage)
-            .where(OutboxMessage.id == message_id, OutboxMessage.status == "pending",
+            .where(OutboxMessage.id == message_id, OutboxMessage.status == MessageStatus.PENDING,
                    OutboxMessage.next_attempt_at <= now, OutboxMessage.attempts >= MAX_ATTEMPTS)
-            .values(status="failed", last_error=ABANDONED_ERROR)
+            .values(status=MessageStatus.FAILED, last_error=ABANDONED_ERROR)
             .execution_options(synchronize_session=False)).rowcount
         return "abandoned" if abandoned else None
 
@@ -352,8 +353,8 @@ def _claim(db: Database, message_id: int, now: datetime) -> tuple[Outgoing, int,
 def _mark_sent(db: Database, message_id: int, now: datetime) -> None:
     with transaction(db) as session:
         session.execute(update(OutboxMessage)
-                        .where(OutboxMessage.id == message_id, OutboxMessage.status == "pending")
-                        .values(status="sent", sent_at=now)
+                        .where(OutboxMessage.id == message_id, OutboxMessage.status == MessageStatus.PENDING)
+                        .values(status=MessageStatus.SENT, sent_at=now)
                         .execution_options(synchronize_session=False))
 
 
@@ -363,13 +364,13 @@ def _mark_failure(db: Database, message_id: int, *, attempt: int, lease_until: d
     give_up = permanent or attempt >= MAX_ATTEMPTS
     values: dict = {"last_error": error_text}
     if give_up:
-        values["status"] = "failed"
+        values["status"] = MessageStatus.FAILED
     else:
         values["next_attempt_at"] = now + BACKOFF[min(attempt, len(BACKOFF)) - 1]
     with transaction(db) as session:
         # Only while the claim is still this sender's (an expired lease may have passed it on).
         session.execute(update(OutboxMessage)
-                        .where(OutboxMessage.id == message_id, OutboxMessage.status == "pending",
+                        .where(OutboxMessage.id == message_id, OutboxMessage.status == MessageStatus.PENDING,
                                OutboxMessage.next_attempt_at == lease_until)
                         .values(**values)
                         .execution_options(synchronize_session=False))

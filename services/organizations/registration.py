@@ -69,6 +69,7 @@ from services.identity.auth import normalise_email
 from services.organizations import npi
 from services.policy import Action, Role
 from services.principals import Principal
+from services.statuses import CodeState, UserStatus
 from services.transaction import transaction
 from services.wording import period
 
@@ -83,7 +84,7 @@ _ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # 32 symbols, no 0/O, 1/I: read 
 _GROUPS, _GROUP_LENGTH = 4, 4  # 16 symbols of 5 bits: 80 bits
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s.]+(\.[^@\s.]+)+$")
 _FAILED = "registration.failed"
-STATES = ("pending", "used", "expired", "superseded")
+STATES = tuple(CodeState)
 
 
 @dataclass(frozen=True)
@@ -172,10 +173,10 @@ def issue_code(db: Database, principal: Principal, *, npi_number: str,
 
 def _state(code: RegistrationCode, now: datetime) -> str:
     if code.group_id is not None:
-        return "used"
+        return CodeState.USED
     if code.used_at is not None:
-        return "superseded"
-    return "expired" if code.expires_at <= now else "pending"
+        return CodeState.SUPERSEDED
+    return CodeState.EXPIRED if code.expires_at <= now else CodeState.PENDING
 
 
 def list_codes(db: Database, principal: Principal, *, limit: int = 50) -> list[CodeRow]:
@@ -298,7 +299,7 @@ def _create(session: Session, *, number: str, code_id: int, facility_name: str, 
     session.flush()
     session.add(Provider(group_id=group.id, name=facility_name, npi=number, address="", city="",
                          state=""))
-    user = User(email=email, name=name, phone=phone, password_hash=password_hash, status="active",
+    user = User(email=email, name=name, phone=phone, password_hash=password_hash, status=UserStatus.ACTIVE,
                 terms_accepted_at=now, terms_version=terms.current_version(), created_at=now)
     session.add(user)
     session.flush()
