@@ -19,7 +19,7 @@ from services import audit, clock, principals, settings
 from services.errors import SignInFailed, SignInLimited
 from services.identity import passwords, session_handoff, sessions, sign_in_limits
 from services.insight import portal_activity
-from services.mail import account_emails
+from services.mail import account_emails, addresses
 from services.principals import Principal
 from services.statuses import UserStatus
 from services.transaction import transaction
@@ -32,11 +32,6 @@ class SignedIn:
     handoff_code: str  # what the browser trades for its HttpOnly cookie (services.identity.session_handoff)
 
 
-def normalise_email(email: str) -> str:
-    """User ids are email addresses, compared without case and surrounding spaces."""
-    return email.strip().lower()
-
-
 def sign_in(db: Database, *, email: str, password: str, client_address: str | None = None) -> SignedIn:
     """Check the password exactly as typed; raise SignInFailed for every kind of refusal.
 
@@ -44,7 +39,7 @@ def sign_in(db: Database, *, email: str, password: str, client_address: str | No
     SignInLimited without its password being checked at all.
     """
     now = clock.now()
-    address = normalise_email(email)
+    address = addresses.normalise(email)
     with transaction(db, write=False) as session:
         limited = client_address is not None and sign_in_limits.is_limited(
             session, address=client_address, now=now)

@@ -16,9 +16,8 @@ from db.models import AuditEvent, User
 from services import audit, clock, settings
 from services.errors import InvalidInput
 from services.identity import password_policy, passwords, sessions, tokens
-from services.identity.auth import normalise_email
 from services.identity.tokens import InvalidToken
-from services.mail import account_emails
+from services.mail import account_emails, addresses
 from services.principals import Principal
 from services.statuses import UserStatus
 from services.wording import period
@@ -34,7 +33,7 @@ def request_reset(db: Database, *, email: str) -> str:
     with db.transaction() as session:
         # The row lock makes racing requests for one account take turns (PostgreSQL; SQLite's
         # write transactions already do), so each one counts the emails sent before it.
-        user = session.scalar(select(User).where(User.email == normalise_email(email))
+        user = session.scalar(select(User).where(User.email == addresses.normalise(email))
                               .with_for_update())
         if user is None or user.status not in (UserStatus.ACTIVE, UserStatus.LOCKED):
             return SENT  # nothing recorded: the typed text may be a password in the wrong field

@@ -25,9 +25,8 @@ from db.models import RoleInvitation, User
 from services import audit, clock, principals, reach, settings
 from services.errors import InvalidInput
 from services.identity import memberships, password_policy, passwords, terms, tokens
-from services.identity.auth import normalise_email
 from services.identity.tokens import InvalidToken
-from services.mail import account_emails
+from services.mail import account_emails, addresses
 from services.policy import Action, Grant, Role
 from services.principals import Principal
 from services.statuses import InvitationStatus, UserStatus
@@ -73,9 +72,7 @@ def invite(db: Database, principal: Principal, *, email: str, name: str, role: G
            phone: str = "") -> int:
     """Send an invitation to one role; returns its id. The answer never depends on whether the
     address has an account."""
-    address = normalise_email(email)
-    if "@" not in address.strip("@") or len(address) > 254:
-        raise InvalidInput("Enter the person's email address.")
+    address = addresses.checked(email)
     if not name.strip() or len(name) > 200:
         raise InvalidInput("Enter the person's name (at most 200 characters).")
     now = clock.now()

@@ -16,8 +16,7 @@ from db.models import AuditEvent, ReportRead, StaffRole, User
 from services import audit, clock, principals, reach
 from services.errors import InvalidInput, NotFound
 from services.identity import password_policy, passwords, sessions
-from services.identity.auth import normalise_email
-from services.mail import account_emails
+from services.mail import account_emails, addresses
 from services.policy import Action, Role
 from services.principals import Principal
 from services.reach import UserReach
@@ -61,7 +60,7 @@ def _user_in_scope(session: Session, principal: Principal, action: Action, user_
 
 def find_by_email(db: Database, principal: Principal, *, email: str) -> UserSummary:
     """One user by exact email, if the acting admin's scope covers them."""
-    address = normalise_email(email)
+    address = addresses.normalise(email)
     with transaction(db, write=False) as session:
         principal.require(Action.MANAGE_USERS, target_type="user")
         user = session.scalars(select(User).where(User.email == address)).first()
@@ -156,7 +155,7 @@ def end_sessions(db: Database, principal: Principal, *, user_id: int) -> int:
 def acting_as(db: Database, *, email: str) -> Principal | None:
     """An active user's principal, for a command that acts as that user (a clinic's feed)."""
     with db.transaction(write=False) as session:
-        user = session.scalar(select(User).where(User.email == normalise_email(email),
+        user = session.scalar(select(User).where(User.email == addresses.normalise(email),
                                                  User.status == UserStatus.ACTIVE))
         return None if user is None else principals.load(session, user)
 
@@ -167,8 +166,8 @@ def system_admin_exists(session: Session) -> bool:
 
 def create_first_admin(db: Database, *, email: str, name: str, password: str) -> int:
     """Create a system admin from the command line; refused once any system admin exists."""
-    address = normalise_email(email)
-    if "@" not in address or not name.strip():
+    address = addresses.checked(email)
+    if not name.strip():
         raise InvalidInput("An email address and a name are required.")
     password_policy.check(password, email=address, name=name)
     password_hash = passwords.hash_password(password)

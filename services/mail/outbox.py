@@ -18,7 +18,6 @@ import re
 import smtplib
 import ssl
 import tempfile
-import unicodedata
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.message import EmailMessage
@@ -34,6 +33,7 @@ from db.engine import Database
 from db.models import OutboxMessage
 from services import audit, clock
 from services.errors import InvalidInput
+from services.mail import addresses
 from services.statuses import MessageStatus
 from services.transaction import transaction
 
@@ -50,31 +50,19 @@ SMTP_TIMEOUT_SECONDS = 30.0
 ERROR_TEXT_LIMIT = 200
 ABANDONED_ERROR = "No result from the last attempt (the sender stopped during delivery)."
 
-_MAX_ADDRESS = 254   # outbox.to_address
 _MAX_SUBJECT = 200   # outbox.subject
 _MAX_KIND = 40       # outbox.kind
-# Characters that would let one address field become several, or a display name.
-_ADDRESS_FORBIDDEN = set(' ,;:<>()[]"\\')
 
 
 # --- queueing -------------------------------------------------------------------------------
 
-def _has_line_break_or_control(value: str) -> bool:
-    """CR, LF, NUL, tab and the other control characters, plus Unicode line/paragraph separators."""
-    return any(unicodedata.category(ch) in ("Cc", "Zl", "Zp") for ch in value)
-
-
 def _check_address(address: str) -> None:
-    if not isinstance(address, str) or _has_line_break_or_control(address):
-        raise InvalidInput("The email address is not valid.")
-    local, at, domain = address.partition("@")
-    if (not at or not local or not domain or "@" in domain or len(address) > _MAX_ADDRESS
-            or any(ch in _ADDRESS_FORBIDDEN or ch.isspace() for ch in address)):
+    if not addresses.is_header_safe(address):
         raise InvalidInput("The email address is not valid.")
 
 
 def _check_subject(subject: str) -> None:
-    if not isinstance(subject, str) or _has_line_break_or_control(subject):
+    if not isinstance(subject, str) or addresses.has_line_break_or_control(subject):
         raise InvalidInput("The email subject may not contain line breaks or control characters.")
     if not subject.strip() or len(subject) > _MAX_SUBJECT:
         raise InvalidInput(f"The email subject must be 1 to {_MAX_SUBJECT} characters.")
@@ -122,7 +110,7 @@ def mail_from() -> str:
 
 def check_mail_from(sender: str) -> str:
     address = parseaddr(sender)[1]
-    if _has_line_break_or_control(sender) or address.count("@") != 1:
+    if addresses.has_line_break_or_control(sender) or address.count("@") != 1:
         raise ValueError(f"{MAIL_FROM_VARIABLE} must be one address, like 'ResultsDesk <no-reply@example.org>'")
     return address
 
@@ -311,7 +299,7 @@ def _error_text(error: BaseException) -> str:
         text = f"{type(error).__name__}: {error.smtp_code} {reply}"
     else:
         text = f"{type(error).__name__}: {error}" if str(error) else type(error).__name__
-    text = " ".join("".join(" " if _has_line_break_or_control(ch) else ch for ch in text).split())
+    text = " ".join("".join(" " if addresses.has_line_break_or_control(ch) else ch for ch in text).split())
     return text[:ERROR_TEXT_LIMIT]
 
 

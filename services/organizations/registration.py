@@ -44,7 +44,6 @@ their terms acceptance, their provider_group_admin membership, and 'provider_gro
 from __future__ import annotations
 
 import hashlib
-import re
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -65,7 +64,7 @@ from db.models import (
 from services import audit, clock, settings
 from services.errors import InvalidInput
 from services.identity import password_policy, passwords, terms
-from services.identity.auth import normalise_email
+from services.mail import addresses
 from services.organizations import npi
 from services.policy import Action, Role
 from services.principals import Principal
@@ -82,7 +81,6 @@ ATTEMPTS_ALLOWED = 5  # failed code checks per NPI in the window; the next attem
 GLOBAL_FAILURES_ALLOWED = 100  # failed code checks across all NPIs in the window
 _ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # 32 symbols, no 0/O, 1/I: read aloud over the phone
 _GROUPS, _GROUP_LENGTH = 4, 4  # 16 symbols of 5 bits: 80 bits
-_EMAIL = re.compile(r"^[^@\s]+@[^@\s.]+(\.[^@\s.]+)+$")
 _FAILED = "registration.failed"
 STATES = tuple(CodeState)
 
@@ -218,11 +216,10 @@ def _record_failure_alone(db: Database, number: str, reason: str, now: datetime,
 
 def _check_form(*, email: str, name: str, phone: str, password: str,
                 accept_terms: bool) -> tuple[str, str, str]:
-    address, name, phone = normalise_email(email or ""), " ".join((name or "").split()), (phone or "").strip()
+    name, phone = " ".join((name or "").split()), (phone or "").strip()
     if not accept_terms:
         raise InvalidInput("Please read and accept the terms of use.")
-    if len(address) > 254 or not _EMAIL.match(address):
-        raise InvalidInput("Enter your email address (like name@clinic.com): it will be your user ID.")
+    address = addresses.checked(email or "")
     if not 1 <= len(name) <= 200:
         raise InvalidInput("Enter your name (at most 200 characters).")
     if len(phone) > 40:
