@@ -14,7 +14,7 @@ def count(number: int) -> str:
 
 
 def period(length: timedelta, unit: str, *, spelled: bool = False) -> str:
-    """'60 days', '48 hours', '30 minutes'; with spelled=True 'one hour' (whole units only)."""
+    """'90 days', '12 hours', '5 minutes'; with spelled=True 'two hours' (whole units only)."""
     amount = int(length.total_seconds() // _UNITS[unit])
     figure = count(amount) if spelled else f"{amount:,}"
     return f"{figure} {unit if amount != 1 else unit[:-1]}"

@@ -22,7 +22,7 @@ from services.statuses import InvitationState, UserStatus
 
 # Session state: the people search last asked for.
 FILTER_KEY = "people_filter"
-_STATUSES = list(UserStatus)
+_STATUSES = [status.value for status in UserStatus]
 _INVITATIONS = {InvitationState.PENDING: "Invitation pending", InvitationState.EXPIRED: "Invitation expired"}
 # The other role at the same place, offered as a one-click change (checked by the service).
 _SWAP = {Role.PROVIDER_ADMIN: Role.PROVIDER_STAFF, Role.PROVIDER_STAFF: Role.PROVIDER_ADMIN,
