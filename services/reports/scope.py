@@ -40,7 +40,7 @@ def sees(principal: Principal, report: Report, *, group_id: int,
     `routed_to_accounts` (the principal must hold the reports action)."""
     if principal.is_staff:
         return True
-    if report.status != "available":
+    if report.status != ReportStatus.AVAILABLE:
         return False
     if reach.reaches_provider(principal, report.provider_id, group_id):
         return True
