@@ -8,9 +8,9 @@ import sys
 
 from db.migrate import open_database
 from services.errors import DomainError
-from services.identity.auth import normalise_email
 from services.identity.password_policy import help_text
 from services.identity.users import create_first_admin
+from services.mail import addresses
 
 
 def main() -> int:
@@ -30,7 +30,7 @@ def main() -> int:
         return 1
     finally:
         db.dispose()
-    print(f"System admin {normalise_email(email)} created. Sign in at the portal.")
+    print(f"System admin {addresses.normalise(email)} created. Sign in at the portal.")
     return 0
 
 

@@ -9,6 +9,12 @@ from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
+# Rules that are not configured: stated here once, read by the code, the screens and the emails.
+# The provider-portal rule: "Your account will lock after three unsuccessful attempts."
+FAILED_ATTEMPTS_BEFORE_LOCK = 3
+INVITATION_LIFETIME = timedelta(hours=48)
+PASSWORD_RESET_LIFETIME = timedelta(hours=1)
+
 
 def _positive_number(name: str, default: float) -> float:
     raw = os.environ.get(name)
@@ -80,8 +86,7 @@ def current() -> Settings:
         session_idle=timedelta(minutes=_positive_number("RESULTSDESK_SESSION_IDLE_MINUTES", 15)),
         session_absolute=timedelta(hours=_positive_number("RESULTSDESK_SESSION_MAX_HOURS", 8)),
         lockout_period=timedelta(minutes=_positive_number("RESULTSDESK_LOCKOUT_MINUTES", 30)),
-        # The provider-portal rule: "Your account will lock after three unsuccessful attempts."
-        failed_attempts_before_lock=3,
+        failed_attempts_before_lock=FAILED_ATTEMPTS_BEFORE_LOCK,
         demo=_flag("RESULTSDESK_DEMO", True),
         cookie_secure=_flag("RESULTSDESK_COOKIE_SECURE", True),
         session_handoff_lifetime=timedelta(seconds=30),
@@ -101,8 +106,8 @@ def current() -> Settings:
         bulk_download_reports=int(_positive_number("RESULTSDESK_BULK_DOWNLOAD_REPORTS", 500)),
         bulk_download_bytes=int(_positive_number("RESULTSDESK_BULK_DOWNLOAD_MB", 150) * 1024 * 1024),
         registration_code_lifetime=timedelta(days=_positive_number("RESULTSDESK_REGISTRATION_CODE_DAYS", 30)),
-        invitation_lifetime=timedelta(hours=48),
-        password_reset_lifetime=timedelta(hours=1),
+        invitation_lifetime=INVITATION_LIFETIME,
+        password_reset_lifetime=PASSWORD_RESET_LIFETIME,
         password_policy=_choice("RESULTSDESK_PASSWORD_POLICY", ("composition", "length"), "composition"),
         terms_version=os.environ.get("RESULTSDESK_TERMS_VERSION") or "2026-11",
         # Links in emails are built from this, never from the request that caused the email.

@@ -8,14 +8,16 @@ from db.models.dashboards import (
     AccountVolumeDaily,
     ReportVolumeDaily,
 )
+from db.models.incidents import INCIDENT_STATUSES, Incident
 from db.models.organisations import ACCOUNT_KINDS, Account, Provider, ProviderGroup, RegistrationCode
+from db.models.outbox import OUTBOX_STATUSES, OutboxMessage
 from db.models.people import (
     ACCOUNT_ROLES,
+    INVITATION_STATUSES,
     PROVIDER_ROLES,
     STAFF_ROLES,
     USER_STATUSES,
     AccountMembership,
-    INVITATION_STATUSES,
     LoginSession,
     Membership,
     RoleInvitation,
@@ -25,8 +27,6 @@ from db.models.people import (
     Token,
     User,
 )
-from db.models.incidents import INCIDENT_STATUSES, Incident
-from db.models.outbox import OUTBOX_STATUSES, OutboxMessage
 from db.models.reports import (
     PREVIEW_STATUSES,
     REPORT_STATUSES,

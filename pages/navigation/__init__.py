@@ -31,7 +31,6 @@ from services.identity import terms as terms_of_use
 from services.policy import Action
 from services.principals import Principal
 
-
 # Session state: whether this browser session's first address was checked against the roles.
 _ADDRESS_CHECKED_KEY = "address_checked"
 

@@ -11,9 +11,12 @@ from pages.common import components, runtime
 from pages.screens import dashboard_charts as charts
 from services import clock
 from services.errors import InvalidInput
+from services.hipaa import NOTIFICATION_PERIOD
 from services.insight import dashboard
 from services.policy import Action
 from services.principals import Principal
+from services.reports.retention import RETENTION_PERIOD
+from services.wording import period
 
 _DEFAULT_WEEKS = 13
 
@@ -134,7 +137,8 @@ def render(principal: Principal) -> None:
     if tabs[3].open:
         with tabs[3]:
             st.subheader("Archived and re-delivered")
-            st.caption("Results leave the portal 60 days after delivery; staff can re-deliver "
+            st.caption(f"Results leave the portal {period(RETENTION_PERIOD, 'days')} after delivery; "
+                       "staff can re-deliver "
                        "one on request. Counted by the period the results were posted in.")
             if _chart(lambda: charts.lifecycle(head.lifecycle, **axis), head.lifecycle, empty):
                 _table(head.lifecycle, grain=grain, name="archive", label="archive",
@@ -144,7 +148,7 @@ def render(principal: Principal) -> None:
             counts = dashboard.incident_counts(db, principal)
             st.subheader("HIPAA incidents by status and age")
             st.caption("Every incident, whatever the filters; age is the time since discovery "
-                       "(notification is due within 60 days).")
+                       f"(notification is due within {period(NOTIFICATION_PERIOD, 'days')}).")
             if _chart(lambda: charts.incidents(counts), counts,
                       "No HIPAA incidents have been logged."):
                 _table(counts, name="incidents", label="incidents", chosen=chosen)

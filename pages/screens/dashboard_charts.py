@@ -5,6 +5,7 @@ from __future__ import annotations
 import altair as alt
 import pandas as pd
 
+from services.insight import dashboard
 from services.insight.report_volume import TURNAROUND_TARGET_SECONDS
 
 TARGET_HOURS = TURNAROUND_TARGET_SECONDS // 3600
@@ -98,6 +99,6 @@ def incidents(frame: pd.DataFrame) -> alt.Chart:
         x=alt.X("status:N", title="Status", sort=["Open", "In review", "Closed"]),
         y=alt.Y("incidents:Q", title="Incidents", axis=alt.Axis(tickMinStep=1)),
         color=alt.Color("age:N", title="Since discovery",
-                        sort=["0-7 days", "8-30 days", "31-60 days", "over 60 days"]),
+                        sort=[label for _, label in dashboard.INCIDENT_AGES]),
         tooltip=["status:N", "age:N", "incidents:Q"],
     ).properties(height=240)

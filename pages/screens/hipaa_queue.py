@@ -12,14 +12,18 @@ from pages.common import components, runtime
 from pages.common.actions import run_action, say, show_message
 from services import clock
 from services.errors import DomainError
+from services.hipaa import NOTIFICATION_PERIOD
 from services.policy import Action
 from services.principals import Principal
 from services.privacy import incidents
+from services.statuses import IncidentStatus
+from services.wording import period
 
 # Session state: the message a click leaves for the next run, and the incident open below.
 _MESSAGE_KEY = "incident_message"
 _SELECTED = "incident_selected"
-_STATUS = {"open": "Open", "in_review": "In review", "closed": "Closed"}
+_STATUS = {IncidentStatus.OPEN: "Open", IncidentStatus.IN_REVIEW: "In review",
+           IncidentStatus.CLOSED: "Closed"}
 
 
 def _act(label: str, action: Callable[..., object], **kwargs) -> None:
@@ -42,11 +46,13 @@ def _take_next() -> None:
 def render(principal: Principal) -> None:
     components.guard(principal, Action.TRIAGE_INCIDENTS)
     st.title("HIPAA queue")
-    st.caption("Reports received in error. The notification deadline is 60 days after discovery.")
+    st.caption("Reports received in error. The notification deadline is "
+               f"{period(NOTIFICATION_PERIOD, 'days')} after discovery.")
     show_message(_MESSAGE_KEY)
     left, middle, right = st.columns([2, 2, 1])
-    status = left.selectbox("Status", list(_STATUS), index=None, format_func=_STATUS.get,
-                            key="incident_status", placeholder="Open and in review")
+    status = left.selectbox("Status", [choice.value for choice in IncidentStatus], index=None,
+                            format_func=_STATUS.get, key="incident_status",
+                            placeholder="Open and in review")
     mine = middle.toggle("Only mine", key="incident_mine")
     right.button("Take the next one", key="incident_take_next", on_click=_take_next)
     _export(principal)
@@ -94,13 +100,13 @@ def _incident(principal: Principal, incident_id: int) -> None:
         st.caption("The report's content is not shown here. To read it, open report "
                    f"{found.report_id} on the Reports screen with the purpose 'HIPAA incident "
                    "review' (recorded in the audit trail).")
-        if found.status == "open":
+        if found.status == IncidentStatus.OPEN:
             st.button("Take this incident", key="incident_claim", on_click=_act,
                       args=("Taken", incidents.claim), kwargs={"incident_id": found.id})
         confirmed = found.assessment.get("removal_confirmed_by")
         if confirmed:
             st.caption(f"Removal confirmed by {confirmed}.")
-        elif found.status != "closed":
+        elif found.status != IncidentStatus.CLOSED:
             st.button("Confirm removal from their view", key="incident_confirm_removal",
                       on_click=_act, args=("Removal confirmed", incidents.confirm_removal),
                       kwargs={"incident_id": found.id})
@@ -163,7 +169,7 @@ def _export(principal: Principal) -> None:
 
 
 def _decide(found: incidents.IncidentDetail) -> None:
-    if found.status == "closed":
+    if found.status == IncidentStatus.CLOSED:
         components.literal(f"Closed: {found.resolution}")
         st.button("Reopen", key="incident_reopen", on_click=_act, args=("Reopened", incidents.reopen),
                   kwargs={"incident_id": found.id})

@@ -7,17 +7,20 @@ import streamlit as st
 
 from pages.common import components, runtime
 from pages.common.actions import run_action
+from services import settings
 from services.organizations import registration
 from services.policy import Action
 from services.principals import Principal
+from services.wording import period
 
 
 def render(principal: Principal) -> None:
     components.guard(principal, Action.ISSUE_REGISTRATION_CODES)
     st.title("Registration codes")
+    lifetime = period(settings.current().registration_code_lifetime, "days")
     st.caption("A facility's first person registers its provider group on the Register page "
                "with the facility NPI and this code. The code works once and expires after "
-               "30 days; a new code for the same NPI replaces the old one.")
+               f"{lifetime}; a new code for the same NPI replaces the old one.")
     with st.form("issue_code", clear_on_submit=True):
         left, right = st.columns(2)
         number = left.text_input("Facility NPI", max_chars=10, key="code_npi")

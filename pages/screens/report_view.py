@@ -13,6 +13,11 @@ from services.policy import Action
 from services.principals import Principal
 from services.privacy import incidents
 from services.reports import access
+from services.reports.retention import RETENTION_PERIOD
+from services.statuses import ReportStatus
+from services.wording import period
+
+_RETENTION = period(RETENTION_PERIOD, "days")
 
 # Session state. The report open below the results (the Reports screen sets it); what this
 # browser session has already opened of it, so reruns of the results (a click on the grid, the
@@ -61,7 +66,7 @@ def _details_table(detail: access.ReportDetail) -> None:
         ("Sent to", ", ".join(detail.recipients) or "—"),
         ("Pages", str(detail.page_count)),
     ]
-    if detail.status != "available":
+    if detail.status != ReportStatus.AVAILABLE:
         rows.append(("Status", detail.status.capitalize()))
     st.html("<table>" + "".join(f"<tr><th style='text-align:left;padding-right:1em'>{html.escape(k)}</th>"
                                 f"<td>{html.escape(v)}</td></tr>" for k, v in rows) + "</table>")
@@ -96,8 +101,8 @@ def show(principal: Principal, report_id: int) -> None:
                 _download(detail, purpose)
             if principal.account_links:
                 _received_in_error(report_id)
-            if detail.status == "archived" and principal.can(Action.REDELIVER_REPORTS):
-                st.button("Re-deliver for 60 days", key="report_redeliver", on_click=_redeliver,
+            if detail.status == ReportStatus.ARCHIVED and principal.can(Action.REDELIVER_REPORTS):
+                st.button(f"Re-deliver for {_RETENTION}", key="report_redeliver", on_click=_redeliver,
                           args=(report_id,))
         with picture:
             if not principal.is_staff or purpose is not None:
@@ -167,5 +172,5 @@ def _flag(report_id: int) -> None:
 
 def _redeliver(report_id: int) -> None:
     if run_action(lambda principal: access.redeliver(runtime.database(), principal, report_id),
-                  success="Re-delivered: available again for 60 days.", message_key=_MESSAGE_KEY):
+                  success=f"Re-delivered: available again for {_RETENTION}.", message_key=_MESSAGE_KEY):
         st.session_state.pop(_SHOWN_KEY, None)  # show the new status

@@ -13,6 +13,7 @@ from services.principals import Principal
 from services.reports import search
 from services.reports.retention import RETENTION_PERIOD
 from services.reports.search import ReportFilter
+from services.statuses import ReportStatus
 
 # Session state: the search, its pages so far and its count, whose they are, and the
 # ?report= link already followed. Which report is open belongs to report_view.
@@ -23,7 +24,8 @@ _USER_KEY = "reports_user"
 _LINKED_KEY = "reports_linked"
 _INJURY = {"All": None, "Injury": True, "Non-injury": False}
 _READ = {"All": "all", "New (not opened by me)": "new", "Opened": "opened"}
-_STATUS_LABELS = {"available": "Available", "archived": "Archived", "withdrawn": "Withdrawn"}
+_STATUS_LABELS = {ReportStatus.AVAILABLE: "Available", ReportStatus.ARCHIVED: "Archived",
+                  ReportStatus.WITHDRAWN: "Withdrawn"}
 
 
 def _filters(principal: Principal) -> None:

@@ -8,6 +8,7 @@ from pages.common import runtime, session_cookie
 from services import settings
 from services.errors import HandoffRefused, SignInFailed
 from services.identity import auth, sign_in_limits
+from services.wording import count
 
 # Session state: this screen's page (navigation keeps it here for the links of the other
 # signed-out screens), why the last try failed, and the form's two fields.
@@ -69,5 +70,6 @@ def render() -> None:
     failed = st.session_state.get(_FAILED_KEY)
     if failed:
         st.error(failed)
-    st.caption("Your account locks after three unsuccessful attempts and unlocks itself after a "
+    attempts = count(settings.current().failed_attempts_before_lock)
+    st.caption(f"Your account locks after {attempts} unsuccessful attempts and unlocks itself after a "
                "while. Forgot your password? Use Forgot password in the menu to get a reset link.")

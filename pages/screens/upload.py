@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from datetime import date
 
 import pandas as pd
@@ -9,6 +10,7 @@ import streamlit as st
 
 from pages.common import components, runtime
 from pages.common.actions import run_action
+from services import settings
 from services.errors import DomainError
 from services.policy import Action
 from services.principals import Principal
@@ -133,6 +135,11 @@ def _reason(outcome: IngestOutcome) -> str:
     return outcome.reason
 
 
+def _per_file_megabytes() -> int:
+    portal = max(1, math.ceil(settings.current().max_report_bytes / (1024 * 1024)))
+    return min(portal, st.get_option("server.maxUploadSize"))
+
+
 def render(principal: Principal) -> None:
     components.guard(principal, Action.UPLOAD_REPORTS)
     st.title("Upload reports")
@@ -145,8 +152,10 @@ def render(principal: Principal) -> None:
                "TPA. The same file posted twice for your providers stays one report. A picture "
                "of each report's first page is drawn for its readers; a report whose picture "
                "cannot be drawn is still posted, without a preview.")
+    # The uploader states its per-file limit in whole megabytes: the portal's own, or the server's
+    # cap on one upload (server.maxUploadSize) where that is lower.
     files = st.file_uploader("Report PDFs", type=["pdf"], accept_multiple_files=True,
-                             key="upload_files")
+                             key="upload_files", max_upload_size=_per_file_megabytes())
     manifest_file = st.file_uploader("Details from a CSV manifest (optional)", type=["csv"],
                                      key="upload_manifest",
                                      help="Columns: file, " + ", ".join(FIELDS))

@@ -18,11 +18,12 @@ from services.identity import memberships, user_directory, users
 from services.identity.user_directory import UserFilter
 from services.policy import ROLE_LABELS, Role
 from services.principals import Principal
+from services.statuses import InvitationState, UserStatus
 
 # Session state: the people search last asked for.
 FILTER_KEY = "people_filter"
-_STATUSES = ["invited", "active", "locked", "deactivated"]
-_INVITATIONS = {"pending": "Invitation pending", "expired": "Invitation expired"}
+_STATUSES = [status.value for status in UserStatus]
+_INVITATIONS = {InvitationState.PENDING: "Invitation pending", InvitationState.EXPIRED: "Invitation expired"}
 # The other role at the same place, offered as a one-click change (checked by the service).
 _SWAP = {Role.PROVIDER_ADMIN: Role.PROVIDER_STAFF, Role.PROVIDER_STAFF: Role.PROVIDER_ADMIN,
          Role.ACCOUNT_ADMIN: Role.ACCOUNT_USER, Role.ACCOUNT_USER: Role.ACCOUNT_ADMIN}
@@ -163,8 +164,8 @@ def _one(principal: Principal, row: user_directory.UserRow) -> None:
                 _act("Contact details saved", users.update_contact, user_id=row.id, name=name,
                      phone=phone)
                 st.rerun()
-        choices = [("Unlock", users.unlock, row.status == "locked"),
-                   ("Reactivate", users.reactivate, row.status == "deactivated"),
+        choices = [("Unlock", users.unlock, row.status == UserStatus.LOCKED),
+                   ("Reactivate", users.reactivate, row.status == UserStatus.DEACTIVATED),
                    ("Delete", users.delete_or_deactivate, True)]
         for column, (label, action, enabled) in zip(st.columns(len(choices)), choices, strict=True):
             column.button(label, key=f"person_{label}_{row.id}", disabled=not enabled, on_click=_act,

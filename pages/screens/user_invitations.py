@@ -12,8 +12,10 @@ import streamlit as st
 from pages.common import components, runtime
 from pages.common.actions import run_action
 from pages.screens.users_keys import MESSAGE_KEY
+from services import settings
 from services.identity import role_invitations
 from services.principals import Principal
+from services.wording import period
 
 # Session state: bumped when the list changes, so the grid starts over.
 _VERSION_KEY = "invitations_version"
@@ -42,7 +44,8 @@ def invitations(principal: Principal) -> None:
                          key=f"invitations_grid_{st.session_state.get(_VERSION_KEY, 0)}")
     chosen = [rows[i] for i in event.selection.rows if i < len(rows)]
     if not chosen:
-        st.caption("Select an invitation to send it again (a new link for 48 hours) or cancel it.")
+        lifetime = period(settings.current().invitation_lifetime, "hours")
+        st.caption(f"Select an invitation to send it again (a new link for {lifetime}) or cancel it.")
         return
     picked = chosen[0]
     components.literal(f"Selected: {picked.email}, {picked.role}")

@@ -1,4 +1,4 @@
-"""Inviting someone: an email link valid for 48 hours offering one role the admin may give.
+"""Inviting someone: an email link, valid for the invitation lifetime, offering one role to give.
 
 The answer and the list entry are the same whether or not the address has an account.
 """
@@ -10,9 +10,15 @@ import streamlit as st
 from pages.common import runtime
 from pages.common.actions import run_action, say
 from pages.screens.users_keys import MESSAGE_KEY
+from services import settings
 from services.errors import InvalidInput
 from services.identity import memberships, role_invitations
 from services.principals import Principal
+from services.wording import period
+
+
+def _lifetime() -> str:
+    return period(settings.current().invitation_lifetime, "hours")
 
 
 def _invite(principal: Principal, *, role, **person: str) -> None:
@@ -39,6 +45,6 @@ def invite(principal: Principal) -> None:
             if run_action(lambda principal: _invite(principal, email=email, name=name,
                                                     phone=phone, role=dict(offered).get(label))):
                 # Through the screen's message and a fresh run, so the list above shows it at once.
-                say("success", "Invitation sent. The link works for 48 hours; nothing is given "
-                               "until the person accepts.", message_key=MESSAGE_KEY)
+                say("success", f"Invitation sent. The link works for {_lifetime()}; nothing is "
+                               "given until the person accepts.", message_key=MESSAGE_KEY)
                 st.rerun()

@@ -16,6 +16,7 @@ from services.identity import users
 from services.mail import deliveries
 from services.policy import Action
 from services.principals import Principal
+from services.statuses import MessageStatus, UserStatus
 
 # Session state: the address last looked up, and the lookup form's field.
 _FOUND_KEY = "users_found_email"
@@ -55,12 +56,12 @@ def _lookup(principal: Principal) -> None:
         st.warning(str(error))
         return
     components.literal(f"{found.name} ({found.email}): status {found.status}"
-                       + (f", locked until {components.utc(found.locked_until)}" if found.status == "locked" else "")
+                       + (f", locked until {components.utc(found.locked_until)}" if found.status == UserStatus.LOCKED else "")
                        + f"; last sign-in {components.utc(found.last_login_at) or 'never'}.")
     choices = [
-        ("Unlock", users.unlock, found.status == "locked"),
-        ("Deactivate", users.deactivate, found.status != "deactivated"),
-        ("Reactivate", users.reactivate, found.status == "deactivated"),
+        ("Unlock", users.unlock, found.status == UserStatus.LOCKED),
+        ("Deactivate", users.deactivate, found.status != UserStatus.DEACTIVATED),
+        ("Reactivate", users.reactivate, found.status == UserStatus.DEACTIVATED),
         ("End sessions", users.end_sessions, True),
     ]
     for column, (label, action, enabled) in zip(st.columns(len(choices)), choices, strict=True):
@@ -76,7 +77,7 @@ def _delivery(principal: Principal) -> None:
         return
     st.dataframe(pd.DataFrame([{
         "To": p.to_address, "Email": p.kind.replace("_", " "), "State": (
-            "gave up" if p.status == "failed" else f"retry at {components.utc(p.next_attempt_at)}"),
+            "gave up" if p.status == MessageStatus.FAILED else f"retry at {components.utc(p.next_attempt_at)}"),
         "Attempts": p.attempts, "Last error": p.last_error,
         "Queued": components.utc(p.created_at)} for p in found]), hide_index=True, width="stretch")
 

@@ -54,6 +54,7 @@ from services.policy import ROLE_LABELS, STAFF_ROLES, Role
 from services.reports import previews as report_previews
 from services.reports import routing
 from services.reports.retention import RETENTION_PERIOD
+from services.statuses import ReportStatus, UserStatus
 from services.transaction import transaction
 
 DEMO_PASSWORD = "Demo-Password-1!"
@@ -318,7 +319,7 @@ class _ReportDrafts:
         row = {
             "report_type": report_type, "patient_id": patient.id, "provider_id": clinic.id,
             "service_date": service_date, "posted_at": posted_at, "delivered_at": posted_at,
-            "status": "archived" if posted_at < self.archive_before else "available",
+            "status": ReportStatus.ARCHIVED if posted_at < self.archive_before else ReportStatus.AVAILABLE,
             "injury": injury, "state": clinic.state, "claim_number": claim_number,
             "file_sha256": hashlib.sha256(pdf.data).hexdigest(), "file_size": len(pdf.data),
             "page_count": pdf.page_count,
@@ -429,7 +430,7 @@ def _seed(db: Database, *, blob_store: BlobStore, reports: int, patients: int,
             writes.append(blob_writer.submit(blob_store.put, draft.pdf.data))
             batch.append(draft)
             by_type[report_type] += 1
-            totals["archived"] += draft.row["status"] == "archived"
+            totals["archived"] += draft.row["status"] == ReportStatus.ARCHIVED
             totals["injury"] += draft.row["injury"]
             totals["pages"] += draft.pdf.page_count
             totals["bytes"] += len(draft.pdf.data)
@@ -515,7 +516,7 @@ def _add_users(session: Session, *, now: datetime, group_id: int, provider_id: i
     password_hash = passwords.hash_password(DEMO_PASSWORD)
     # Demo logins have accepted the current terms, so a demo goes straight in; invited and
     # registered people accept at their first sign-in, everyone again when the version changes.
-    users = [User(email=spec.email, name=spec.name, password_hash=password_hash, status="active",
+    users = [User(email=spec.email, name=spec.name, password_hash=password_hash, status=UserStatus.ACTIVE,
                   terms_accepted_at=now, terms_version=terms.current_version(), created_at=now)
              for spec in _DEMO_USERS]
     session.add_all(users)

@@ -3,7 +3,8 @@
 Every failed sign-in looks the same from outside: one message, one bcrypt check, one audit
 write, whether the email is unknown, the password wrong, or the account locked or deactivated.
 The failure counter and the lock are changed with conditional UPDATEs, so sessions and
-processes racing on one account still lock it after exactly three consecutive failures.
+processes racing on one account still lock it after exactly
+settings.failed_attempts_before_lock consecutive failures.
 """
 
 from __future__ import annotations
@@ -18,8 +19,9 @@ from services import audit, clock, principals, settings
 from services.errors import SignInFailed, SignInLimited
 from services.identity import passwords, session_handoff, sessions, sign_in_limits
 from services.insight import portal_activity
-from services.mail import account_emails
+from services.mail import account_emails, addresses
 from services.principals import Principal
+from services.statuses import UserStatus
 from services.transaction import transaction
 
 
@@ -30,11 +32,6 @@ class SignedIn:
     handoff_code: str  # what the browser trades for its HttpOnly cookie (services.identity.session_handoff)
 
 
-def normalise_email(email: str) -> str:
-    """User ids are email addresses, compared without case and surrounding spaces."""
-    return email.strip().lower()
-
-
 def sign_in(db: Database, *, email: str, password: str, client_address: str | None = None) -> SignedIn:
     """Check the password exactly as typed; raise SignInFailed for every kind of refusal.
 
@@ -42,7 +39,7 @@ def sign_in(db: Database, *, email: str, password: str, client_address: str | No
     SignInLimited without its password being checked at all.
     """
     now = clock.now()
-    address = normalise_email(email)
+    address = addresses.normalise(email)
     with transaction(db, write=False) as session:
         limited = client_address is not None and sign_in_limits.is_limited(
             session, address=client_address, now=now)
@@ -82,19 +79,21 @@ def _settle(session, user: User, matched: bool, now) -> bool:
     limits = settings.current()
     expired_lock = session.execute(
         update(User)
-        .where(User.id == user.id, User.status == "locked", User.locked_until <= now)
-        .values(status="active", failed_attempts=0, locked_until=None)
+        .where(User.id == user.id, User.status == UserStatus.LOCKED, User.locked_until <= now)
+        .values(status=UserStatus.ACTIVE, failed_attempts=0, locked_until=None)
     ).rowcount
     if expired_lock:
         audit.record(session, action="user.unlocked", details={"by": "lock period ended"},
                      **{**who, "actor_user_id": None, "actor_email": None})
 
     status = session.scalar(select(User.status).where(User.id == user.id))
-    if status != "active" or not matched:
-        reason = {"locked": "locked", "deactivated": "deactivated", "invited": "invited"}.get(
+    if status != UserStatus.ACTIVE or not matched:
+        reason = {UserStatus.LOCKED: "locked", UserStatus.DEACTIVATED: "deactivated",
+                  UserStatus.INVITED: "invited"}.get(
             status, "bad_password")
-        counted, locked = _count_failure(session, user, now, limits) if status == "active" else (False, False)
-        if status == "active" and not counted:
+        counted, locked = (_count_failure(session, user, now, limits) if status == UserStatus.ACTIVE
+                           else (False, False))
+        if status == UserStatus.ACTIVE and not counted:
             reason = "locked"  # a parallel attempt locked the account first
         audit.record(session, action="sign_in", outcome="failure", details={"reason": reason}, **who)
         if locked:
@@ -109,7 +108,7 @@ def _settle(session, user: User, matched: bool, now) -> bool:
     # The hash must still be the one just checked: a password change in between wins.
     signed_in = session.execute(
         update(User)
-        .where(User.id == user.id, User.status == "active", User.password_hash == user.password_hash)
+        .where(User.id == user.id, User.status == UserStatus.ACTIVE, User.password_hash == user.password_hash)
         .values(failed_attempts=0, last_login_at=now)
     ).rowcount
     audit.record(session, action="sign_in", outcome="success" if signed_in else "failure",
@@ -119,14 +118,14 @@ def _settle(session, user: User, matched: bool, now) -> bool:
 
 def _count_failure(session, user: User, now, limits) -> tuple[bool, bool]:
     """Count a failure against an active account and lock it at the limit: (counted, locked)."""
-    counted = session.execute(update(User).where(User.id == user.id, User.status == "active")
+    counted = session.execute(update(User).where(User.id == user.id, User.status == UserStatus.ACTIVE)
                               .values(failed_attempts=User.failed_attempts + 1)).rowcount
     if not counted:
         return False, False
     locked = session.execute(
         update(User)
-        .where(User.id == user.id, User.status == "active",
+        .where(User.id == user.id, User.status == UserStatus.ACTIVE,
                User.failed_attempts >= limits.failed_attempts_before_lock)
-        .values(status="locked", locked_until=now + limits.lockout_period)
+        .values(status=UserStatus.LOCKED, locked_until=now + limits.lockout_period)
     ).rowcount
     return True, bool(locked)

@@ -14,6 +14,7 @@ from services.errors import InvalidInput
 from services.identity import password_policy, passwords, terms, tokens
 from services.identity.tokens import InvalidToken
 from services.mail import account_emails
+from services.statuses import UserStatus
 from services.transaction import transaction
 
 EXPIRED = "This invitation link has expired. Ask your administrator to send a new one."
@@ -41,7 +42,7 @@ def invitation_for(db: Database, raw_token: str) -> InvitationView:
             user = tokens.peek(session, raw_token, purpose="invitation", now=clock.now())
         except InvalidToken as invalid:
             raise _worded(invalid) from None
-        if user.status != "invited":
+        if user.status != UserStatus.INVITED:
             raise InvalidToken(NOT_VALID)
         return InvitationView(user.email, user.name)
 
@@ -59,9 +60,9 @@ def accept(db: Database, *, raw_token: str, password: str, accept_terms: bool) -
             user = tokens.redeem(session, raw_token, purpose="invitation", now=now)
         except InvalidToken as invalid:
             raise _worded(invalid) from None
-        if user.status != "invited":
+        if user.status != UserStatus.INVITED:
             raise InvalidToken(NOT_VALID)
-        user.password_hash, user.status = password_hash, "active"
+        user.password_hash, user.status = password_hash, UserStatus.ACTIVE
         user.terms_accepted_at, user.terms_version = now, terms.current_version()
         audit.record(session, action="user.invitation_accepted", actor_user_id=user.id,
                      actor_email=user.email, target_type="user", target_id=user.id,

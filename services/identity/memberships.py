@@ -22,6 +22,7 @@ from services.errors import InvalidInput
 from services.mail import account_emails
 from services.policy import Action, Grant, Role
 from services.principals import Principal
+from services.statuses import UserStatus
 from services.transaction import transaction
 
 LAST_GROUP_ADMIN = "A provider group keeps at least one group admin: add another one first."
@@ -162,7 +163,7 @@ def _keep_a_group_admin(session: Session, removed: Grant) -> None:
     remaining = session.scalar(select(func.count()).select_from(Membership).join(
         User, User.id == Membership.user_id).where(
         Membership.group_id == removed.group_id, Membership.role == Role.PROVIDER_GROUP_ADMIN,
-        User.status != "deactivated"))
+        User.status != UserStatus.DEACTIVATED))
     if not remaining:
         raise InvalidInput(LAST_GROUP_ADMIN)
 
@@ -185,7 +186,7 @@ def _audit(session: Session, principal: Principal, user_id: int, action: str,
            before: list[Grant], changed: Grant) -> None:
     after = grants_of(session, user_id)
     user = session.get(User, user_id)
-    if user.status != "invited":  # an invited person hears about their roles with the link
+    if user.status != UserStatus.INVITED:  # an invited person hears about their roles with the link
         account_emails.account_changed(
             session, to=user.email, name=user.name, now=clock.now(),
             change=f"Your roles changed. You now have: "
@@ -270,7 +271,7 @@ def resend_invitation(db: Database, principal: Principal, *, user_id: int) -> No
         principal.require(Action.MANAGE_USERS, target_type="user", target_id=user_id)
         _target(session, principal, user_id)
         user = session.get(User, user_id)
-        if user.status != "invited":
+        if user.status != UserStatus.INVITED:
             raise InvalidInput("Only a person who has not accepted their invitation can get a new one.")
         held = grants_of(session, user_id)
         organisation = _place_name(session, held[0]) if held else "ResultsDesk"

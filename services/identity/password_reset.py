@@ -13,18 +13,19 @@ from sqlalchemy import func, select
 
 from db.engine import Database
 from db.models import AuditEvent, User
-from services import audit, clock
+from services import audit, clock, settings
 from services.errors import InvalidInput
 from services.identity import password_policy, passwords, sessions, tokens
-from services.identity.auth import normalise_email
 from services.identity.tokens import InvalidToken
-from services.mail import account_emails
+from services.mail import account_emails, addresses
 from services.principals import Principal
+from services.statuses import UserStatus
 from services.transaction import transaction
+from services.wording import period
 
 RESETS_PER_HOUR = 3
 SENT = ("If an account uses that email address, a link to reset its password is on its way. "
-        "It works for one hour.")
+        f"It works for {period(settings.PASSWORD_RESET_LIFETIME, 'hours', spelled=True)}.")
 
 
 def request_reset(db: Database, *, email: str) -> str:
@@ -33,9 +34,9 @@ def request_reset(db: Database, *, email: str) -> str:
     with transaction(db) as session:
         # The row lock makes racing requests for one account take turns (PostgreSQL; SQLite's
         # write transactions already do), so each one counts the emails sent before it.
-        user = session.scalar(select(User).where(User.email == normalise_email(email))
+        user = session.scalar(select(User).where(User.email == addresses.normalise(email))
                               .with_for_update())
-        if user is None or user.status not in ("active", "locked"):
+        if user is None or user.status not in (UserStatus.ACTIVE, UserStatus.LOCKED):
             return SENT  # nothing recorded: the typed text may be a password in the wrong field
         recent = session.scalar(select(func.count()).select_from(AuditEvent).where(
             AuditEvent.action == "password.reset_requested", AuditEvent.target_id == str(user.id),
@@ -60,10 +61,10 @@ def reset_password(db: Database, *, raw_token: str, password: str) -> None:
     password_hash = passwords.hash_password(password)
     with transaction(db) as session:
         user = tokens.redeem(session, raw_token, purpose="password_reset", now=now)
-        if user.status not in ("active", "locked"):
+        if user.status not in (UserStatus.ACTIVE, UserStatus.LOCKED):
             raise InvalidToken()
         user.password_hash = password_hash
-        user.status, user.failed_attempts, user.locked_until = "active", 0, None
+        user.status, user.failed_attempts, user.locked_until = UserStatus.ACTIVE, 0, None
         tokens.kill_all(session, user_id=user.id, purpose="password_reset", now=now)
         ended = sessions.end_all_for_user(session, user_id=user.id, reason="password_reset", now=now)
         account_emails.account_changed(session, to=user.email, name=user.name, now=now,

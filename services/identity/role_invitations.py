@@ -25,11 +25,11 @@ from db.models import RoleInvitation, User
 from services import audit, clock, principals, reach, settings
 from services.errors import InvalidInput
 from services.identity import memberships, password_policy, passwords, terms, tokens
-from services.identity.auth import normalise_email
 from services.identity.tokens import InvalidToken
-from services.mail import account_emails
+from services.mail import account_emails, addresses
 from services.policy import Action, Grant, Role
 from services.principals import Principal
+from services.statuses import InvitationStatus, UserStatus
 from services.transaction import transaction
 
 EXPIRED = "This invitation link has expired. Ask your administrator to send a new one."
@@ -72,16 +72,14 @@ def invite(db: Database, principal: Principal, *, email: str, name: str, role: G
            phone: str = "") -> int:
     """Send an invitation to one role; returns its id. The answer never depends on whether the
     address has an account."""
-    address = normalise_email(email)
-    if "@" not in address.strip("@") or len(address) > 254:
-        raise InvalidInput("Enter the person's email address.")
+    address = addresses.checked(email)
     if not name.strip() or len(name) > 200:
         raise InvalidInput("Enter the person's name (at most 200 characters).")
     now = clock.now()
     with transaction(db) as session:
         memberships.require_role(session, principal, role, None)
         waiting = session.scalar(select(RoleInvitation.id).where(
-            RoleInvitation.email == address, RoleInvitation.status == "pending",
+            RoleInvitation.email == address, RoleInvitation.status == InvitationStatus.PENDING,
             RoleInvitation.expires_at > now, RoleInvitation.role == role.role,
             _same(RoleInvitation.group_id, role.group_id),
             _same(RoleInvitation.provider_id, role.provider_id),
@@ -95,7 +93,7 @@ def invite(db: Database, principal: Principal, *, email: str, name: str, role: G
             group_id=role.group_id, provider_id=role.provider_id, account_id=role.account_id,
             inviter_user_id=principal.user_id, inviter_name=principal.name, token_hash=hashed,
             created_at=now, expires_at=now + settings.current().invitation_lifetime,
-            status="pending")
+            status=InvitationStatus.PENDING)
         session.add(invitation)
         session.flush()
         _email(session, invitation, raw, now)
@@ -133,11 +131,11 @@ def _in_reach(session: Session, principal: Principal, invitation_id: int) -> Rol
 
 
 def resend(db: Database, principal: Principal, *, invitation_id: int) -> None:
-    """A fresh link and 48 hours more; the earlier link stops working."""
+    """A fresh link valid for the whole invitation lifetime again; the earlier link stops working."""
     now = clock.now()
     with transaction(db) as session:
         invitation = _in_reach(session, principal, invitation_id)
-        if invitation.status != "pending":
+        if invitation.status != InvitationStatus.PENDING:
             raise InvalidInput("That invitation was already answered or cancelled.")
         raw, invitation.token_hash = tokens.new_secret()
         invitation.expires_at = now + settings.current().invitation_lifetime
@@ -150,9 +148,9 @@ def cancel(db: Database, principal: Principal, *, invitation_id: int) -> None:
     now = clock.now()
     with transaction(db) as session:
         invitation = _in_reach(session, principal, invitation_id)
-        if invitation.status != "pending":
+        if invitation.status != InvitationStatus.PENDING:
             raise InvalidInput("That invitation was already answered or cancelled.")
-        invitation.status, invitation.resolved_at = "cancelled", now
+        invitation.status, invitation.resolved_at = InvitationStatus.CANCELLED, now
         _record(session, principal, "invitation.cancelled", invitation, now)
 
 
@@ -164,7 +162,7 @@ def waiting(db: Database, principal: Principal) -> list[InvitationRow]:
         # Only invitations whose role the admin may give are read (may_grant still decides).
         givable = reach.grant_condition(principal, RoleInvitation.role, RoleInvitation.group_id,
                                         RoleInvitation.provider_id, RoleInvitation.account_id)
-        query = select(RoleInvitation).where(RoleInvitation.status == "pending", givable)
+        query = select(RoleInvitation).where(RoleInvitation.status == InvitationStatus.PENDING, givable)
         found = session.scalars(query.order_by(RoleInvitation.created_at.desc(),
                                                RoleInvitation.id.desc())
                                 .execution_options(yield_per=100))
@@ -184,7 +182,7 @@ def waiting(db: Database, principal: Principal) -> list[InvitationRow]:
 def _open(session: Session, raw_token: str, now: datetime) -> RoleInvitation:
     invitation = session.scalar(select(RoleInvitation).where(
         RoleInvitation.token_hash == tokens.digest(raw_token or "")))
-    if invitation is None or invitation.status != "pending":
+    if invitation is None or invitation.status != InvitationStatus.PENDING:
         raise InvalidToken(NOT_VALID)
     if invitation.expires_at <= now:
         raise InvalidToken(EXPIRED, expired=True)
@@ -195,7 +193,7 @@ def _account(session: Session, invitation: RoleInvitation) -> User | None:
     """The invited address's account, if it has one that signs in (an older invited account
     without a password counts as none: the link's holder sets its password)."""
     user = session.scalar(select(User).where(User.email == invitation.email))
-    return None if user is None or user.status == "invited" else user
+    return None if user is None or user.status == UserStatus.INVITED else user
 
 
 def offer(db: Database, raw_token: str) -> InvitationOffer:
@@ -212,7 +210,7 @@ def _redeem(session: Session, invitation: RoleInvitation, status: str, now: date
     answered = session.execute(
         update(RoleInvitation).where(RoleInvitation.id == invitation.id,
                                      RoleInvitation.token_hash == invitation.token_hash,
-                                     RoleInvitation.status == "pending",
+                                     RoleInvitation.status == InvitationStatus.PENDING,
                                      RoleInvitation.expires_at > now)
         .values(status=status, resolved_at=now).execution_options(synchronize_session=False)).rowcount
     if not answered:
@@ -222,7 +220,7 @@ def _redeem(session: Session, invitation: RoleInvitation, status: str, now: date
 def _inviter_still_may_give(session: Session, invitation: RoleInvitation) -> None:
     inviter = (session.get(User, invitation.inviter_user_id)
                if invitation.inviter_user_id is not None else None)
-    if inviter is None or inviter.status == "deactivated" or not reach.may_grant(
+    if inviter is None or inviter.status == UserStatus.DEACTIVATED or not reach.may_grant(
             principals.load(session, inviter), grant_of(invitation)):
         raise InvalidToken(NOT_VALID)
 
@@ -246,13 +244,13 @@ def accept_new(db: Database, *, raw_token: str, name: str, password: str,
         if _account(session, invitation) is not None:
             raise InvalidInput("This address already has an account: sign in to accept.")
         _inviter_still_may_give(session, invitation)
-        _redeem(session, invitation, "accepted", now)
+        _redeem(session, invitation, InvitationStatus.ACCEPTED, now)
         user = session.scalar(select(User).where(User.email == invitation.email))
         if user is None:
             user = User(email=invitation.email, name=name, phone=invitation.phone,
-                        status="active", created_at=now)
+                        status=UserStatus.ACTIVE, created_at=now)
             session.add(user)
-        user.name, user.password_hash, user.status = name, password_hash, "active"
+        user.name, user.password_hash, user.status = name, password_hash, UserStatus.ACTIVE
         user.terms_accepted_at, user.terms_version = now, terms.current_version()
         session.flush()
         invitation.user_id = user.id
@@ -275,7 +273,7 @@ def accept_signed_in(db: Database, principal: Principal, *, raw_token: str) -> s
             raise InvalidInput("This invitation was sent to another email address. Sign out, "
                                "then sign in as the person invited.")
         _inviter_still_may_give(session, invitation)
-        _redeem(session, invitation, "accepted", now)
+        _redeem(session, invitation, InvitationStatus.ACCEPTED, now)
         invitation.user_id = principal.user_id
         role = grant_of(invitation)
         before = memberships.grants_of(session, principal.user_id)
@@ -297,5 +295,5 @@ def decline(db: Database, *, raw_token: str, principal: Principal | None = None)
     now = clock.now()
     with transaction(db) as session:
         invitation = _open(session, raw_token, now)
-        _redeem(session, invitation, "declined", now)
+        _redeem(session, invitation, InvitationStatus.DECLINED, now)
         _record(session, principal, "invitation.declined", invitation, now)

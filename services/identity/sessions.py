@@ -18,6 +18,7 @@ from services import audit, clock, principals, settings
 from services.errors import SessionEnded
 from services.identity import tokens
 from services.principals import Principal
+from services.statuses import UserStatus
 from services.transaction import transaction
 
 # Writing last_seen on every rerun would make each click a database write; a minute of slack
@@ -54,8 +55,8 @@ def _cutoffs(now: datetime) -> tuple[datetime, datetime]:
 
 def _end_reason(row: LoginSession, user: User, now: datetime) -> str | None:
     # A lock comes from someone failing to guess the password; the sessions of the person who
-    # knows it stay open, or three wrong guesses would sign anyone out.
-    if user.status not in ("active", "locked"):
+    # knows it stay open, or a few wrong guesses would sign anyone out.
+    if user.status not in (UserStatus.ACTIVE, UserStatus.LOCKED):
         return "user_inactive"
     created_by, seen_since = _cutoffs(now)
     if row.created_at <= created_by:

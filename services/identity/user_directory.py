@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Literal
 
 from sqlalchemy import exists, func, or_, select
 
@@ -15,10 +14,10 @@ from services.errors import InvalidInput
 from services.identity import memberships
 from services.policy import Action, Role
 from services.principals import Principal
+from services.statuses import InvitationState, UserStatus, values
 from services.transaction import transaction
 
 PAGE_SIZE = 50
-InvitationState = Literal["pending", "expired"]
 
 
 @dataclass(frozen=True)
@@ -41,7 +40,7 @@ class UserRow:
     status: str
     roles: tuple[str, ...]
     last_login_at: datetime | None
-    invitation: str  # "", "pending" or "expired"
+    invitation: str  # "" or an InvitationState
     phone: str = ""
 
 
@@ -57,7 +56,7 @@ def search(db: Database, principal: Principal, user_filter: UserFilter, *,
             needle = f"%{f.text.strip().lower()[:100]}%"
             query = query.where(or_(User.email.like(needle), func.lower(User.name).like(needle)))
         if f.status:
-            if f.status not in ("invited", "active", "locked", "deactivated"):
+            if f.status not in values(UserStatus):
                 raise InvalidInput("Unknown status.")
             query = query.where(User.status == f.status)
         if f.role is not None:
@@ -77,10 +76,10 @@ def search(db: Database, principal: Principal, user_filter: UserFilter, *,
             query = query.where(User.last_login_at.is_(None))
         invitation_open = (Token.user_id == User.id, Token.purpose == "invitation",
                            Token.used_at.is_(None))
-        if f.invitation == "pending":
+        if f.invitation == InvitationState.PENDING:
             query = query.where(exists().where(*invitation_open, Token.expires_at > now))
-        elif f.invitation == "expired":
-            query = query.where(User.status == "invited", ~exists().where(
+        elif f.invitation == InvitationState.EXPIRED:
+            query = query.where(User.status == UserStatus.INVITED, ~exists().where(
                 *invitation_open, Token.expires_at > now))
         if after_email is not None:
             query = query.where(User.email > after_email)
@@ -95,10 +94,10 @@ def _row(session, principal: Principal, user: User, now: datetime) -> UserRow:
                                   memberships.grants_of(session, user.id))
     roles = sorted({str(grant.role) for grant in visible})
     invitation = ""
-    if user.status == "invited":
+    if user.status == UserStatus.INVITED:
         pending = session.scalar(select(func.count()).select_from(Token).where(
             Token.user_id == user.id, Token.purpose == "invitation", Token.used_at.is_(None),
             Token.expires_at > now))
-        invitation = "pending" if pending else "expired"
+        invitation = InvitationState.PENDING if pending else InvitationState.EXPIRED
     return UserRow(user.id, user.email, user.name, user.status, tuple(roles), user.last_login_at,
                    invitation, user.phone)

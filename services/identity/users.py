@@ -16,11 +16,11 @@ from db.models import AuditEvent, ReportRead, StaffRole, User
 from services import audit, clock, principals, reach
 from services.errors import InvalidInput, NotFound
 from services.identity import password_policy, passwords, sessions
-from services.identity.auth import normalise_email
-from services.mail import account_emails
+from services.mail import account_emails, addresses
 from services.policy import Action, Role
 from services.principals import Principal
 from services.reach import UserReach
+from services.statuses import UserStatus
 from services.transaction import transaction
 
 LOCKED_LIST_LIMIT = 50
@@ -60,7 +60,7 @@ def _user_in_scope(session: Session, principal: Principal, action: Action, user_
 
 def find_by_email(db: Database, principal: Principal, *, email: str) -> UserSummary:
     """One user by exact email, if the acting admin's scope covers them."""
-    address = normalise_email(email)
+    address = addresses.normalise(email)
     with transaction(db, write=False) as session:
         principal.require(Action.MANAGE_USERS, target_type="user")
         user = session.scalars(select(User).where(User.email == address)).first()
@@ -78,7 +78,7 @@ def locked_users(db: Database, principal: Principal) -> list[UserSummary]:
     with transaction(db, write=False) as session:
         principal.require(Action.UNLOCK_USERS, target_type="user")
         now = clock.now()
-        query = select(User).where(User.status == "locked", User.locked_until > now)
+        query = select(User).where(User.status == UserStatus.LOCKED, User.locked_until > now)
         query = query.where(reach.user_condition(principal))
         # Streamed: the SQL narrows to users who share a group, provider or account with the
         # admin; may_manage_user then decides each one exactly.
@@ -96,13 +96,14 @@ def locked_users(db: Database, principal: Principal) -> list[UserSummary]:
 def unlock(db: Database, principal: Principal, *, user_id: int) -> None:
     with transaction(db) as session:
         user = _user_in_scope(session, principal, Action.UNLOCK_USERS, user_id)
-        changed = session.execute(update(User).where(User.id == user.id, User.status == "locked")
-                                  .values(status="active", failed_attempts=0, locked_until=None)).rowcount
+        changed = session.execute(update(User).where(User.id == user.id, User.status == UserStatus.LOCKED)
+                                  .values(status=UserStatus.ACTIVE, failed_attempts=0, locked_until=None)).rowcount
         if not changed:
             raise InvalidInput("That account is not locked.")
         audit.record(session, action="user.unlocked", actor_user_id=principal.user_id,
                      actor_email=principal.email, target_type="user", target_id=user.id,
-                     details={"by": "administrator", "old_status": "locked", "new_status": "active"})
+                     details={"by": "administrator", "old_status": UserStatus.LOCKED,
+                              "new_status": UserStatus.ACTIVE})
 
 
 def deactivate(db: Database, principal: Principal, *, user_id: int) -> None:
@@ -112,15 +113,15 @@ def deactivate(db: Database, principal: Principal, *, user_id: int) -> None:
         user = _user_in_scope(session, principal, Action.MANAGE_USERS, user_id)
         if user.id == principal.user_id:
             raise InvalidInput("You cannot deactivate your own account.")
-        if user.status == "deactivated":
+        if user.status == UserStatus.DEACTIVATED:
             raise InvalidInput("That account is already deactivated.")
         old_status = user.status
-        user.status, user.locked_until = "deactivated", None
+        user.status, user.locked_until = UserStatus.DEACTIVATED, None
         ended = sessions.end_all_for_user(session, user_id=user.id, reason="deactivated", now=now)
         audit.record(session, action="user.deactivated", actor_user_id=principal.user_id,
                      actor_email=principal.email, target_type="user", target_id=user.id,
                      details={"sessions_ended": ended, "old_status": old_status,
-                              "new_status": "deactivated"}, now=now)
+                              "new_status": UserStatus.DEACTIVATED}, now=now)
         account_emails.account_changed(session, to=user.email, name=user.name, now=now,
                                        change="Your ResultsDesk account was deactivated.")
 
@@ -128,12 +129,12 @@ def deactivate(db: Database, principal: Principal, *, user_id: int) -> None:
 def reactivate(db: Database, principal: Principal, *, user_id: int) -> None:
     with transaction(db) as session:
         user = _user_in_scope(session, principal, Action.MANAGE_USERS, user_id)
-        if user.status != "deactivated":
+        if user.status != UserStatus.DEACTIVATED:
             raise InvalidInput("That account is not deactivated.")
-        user.status, user.failed_attempts = "active", 0
+        user.status, user.failed_attempts = UserStatus.ACTIVE, 0
         audit.record(session, action="user.reactivated", actor_user_id=principal.user_id,
                      actor_email=principal.email, target_type="user", target_id=user.id,
-                     details={"old_status": "deactivated", "new_status": "active"})
+                     details={"old_status": UserStatus.DEACTIVATED, "new_status": UserStatus.ACTIVE})
         account_emails.account_changed(session, to=user.email, name=user.name, now=clock.now(),
                                        change="Your ResultsDesk account was reactivated.")
 
@@ -154,8 +155,8 @@ def end_sessions(db: Database, principal: Principal, *, user_id: int) -> int:
 def acting_as(db: Database, *, email: str) -> Principal | None:
     """An active user's principal, for a command that acts as that user (a clinic's feed)."""
     with transaction(db, write=False) as session:
-        user = session.scalar(select(User).where(User.email == normalise_email(email),
-                                                 User.status == "active"))
+        user = session.scalar(select(User).where(User.email == addresses.normalise(email),
+                                                 User.status == UserStatus.ACTIVE))
         return None if user is None else principals.load(session, user)
 
 
@@ -171,8 +172,8 @@ def has_system_admin(db: Database) -> bool:
 
 def create_first_admin(db: Database, *, email: str, name: str, password: str) -> int:
     """Create a system admin from the command line; refused once any system admin exists."""
-    address = normalise_email(email)
-    if "@" not in address or not name.strip():
+    address = addresses.checked(email)
+    if not name.strip():
         raise InvalidInput("An email address and a name are required.")
     password_policy.check(password, email=address, name=name)
     password_hash = passwords.hash_password(password)
@@ -183,7 +184,7 @@ def create_first_admin(db: Database, *, email: str, name: str, password: str) ->
             raise InvalidInput("A system admin already exists; ask them to add more.")
         if session.scalars(select(User).where(User.email == address)).first():
             raise InvalidInput("A user with that email address already exists.")
-        user = User(email=address, name=name.strip(), password_hash=password_hash, status="active",
+        user = User(email=address, name=name.strip(), password_hash=password_hash, status=UserStatus.ACTIVE,
                     created_at=now)
         session.add(user)
         session.flush()

@@ -35,8 +35,10 @@ from db.models import (
 from services import audit, clock
 from services.csv_export import to_csv
 from services.errors import InvalidInput
+from services.hipaa import NOTIFICATION_PERIOD
 from services.policy import Action
 from services.principals import Principal
+from services.statuses import IncidentStatus
 from services.transaction import transaction
 
 GRAINS = {"day": "Day", "week": "Week starting", "month": "Month"}
@@ -45,7 +47,10 @@ SPLITS = {"report_type": "Report type", "account": "Account", "provider": "Provi
 TOP_SEGMENTS = 10  # accounts or providers drawn separately; the rest are "Other"
 TOP_ACCOUNTS = 25
 LONGEST_RANGE = timedelta(days=3 * 366)
-INCIDENT_AGES = ((7, "0-7 days"), (30, "8-30 days"), (60, "31-60 days"), (None, "over 60 days"))
+# The last bounded bucket ends at the breach-notification deadline, so "over" means overdue.
+_DUE_DAYS = NOTIFICATION_PERIOD.days
+INCIDENT_AGES = ((7, "0-7 days"), (30, "8-30 days"), (_DUE_DAYS, f"31-{_DUE_DAYS} days"),
+                 (None, f"over {_DUE_DAYS} days"))
 OTHER = "Other"
 
 
@@ -356,8 +361,8 @@ def _incidents(session: Session) -> pd.DataFrame:
     rows = session.execute(select(Incident.status, age, func.count())
                            .group_by(Incident.status, age)).all()
     frame = pd.DataFrame(rows, columns=["status", "age", "incidents"])
-    frame["status"] = frame["status"].map({"open": "Open", "in_review": "In review",
-                                           "closed": "Closed"})
+    frame["status"] = frame["status"].map({IncidentStatus.OPEN: "Open", IncidentStatus.IN_REVIEW: "In review",
+                                           IncidentStatus.CLOSED: "Closed"})
     return frame
 
 
@@ -383,7 +388,7 @@ def _totals(by_period: pd.DataFrame, query: _Query, principal: Principal) -> dic
     }
     if principal.can(Action.VIEW_INCIDENT_COUNTS):
         totals["open_incidents"] = query.session.scalar(
-            select(func.count()).select_from(Incident).where(Incident.status != "closed"))
+            select(func.count()).select_from(Incident).where(Incident.status != IncidentStatus.CLOSED))
     return totals
 
 

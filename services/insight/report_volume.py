@@ -31,6 +31,7 @@ from db.models import (
     ReportRecipient,
     ReportVolumeDaily,
 )
+from services.statuses import ReportStatus
 from services.transaction import transaction
 
 TURNAROUND_TARGET_SECONDS = 72 * 3600  # non-injury results within 72 hours (results-portal FAQ)
@@ -58,7 +59,7 @@ def contribution(session: Session, report_ids: Iterable[int] | None = None) -> l
               Report.provider_id, Report.state, Report.injury, Provider.group_id)
     counts = (func.count().label("reports"), func.sum(turnaround).label("turnaround_seconds"),
               _flag(turnaround <= TURNAROUND_TARGET_SECONDS).label("within_72h"))
-    lifecycle = (_flag(Report.status == "archived").label("archived"),
+    lifecycle = (_flag(Report.status == ReportStatus.ARCHIVED).label("archived"),
                  _flag(Report.delivered_at > Report.posted_at).label("redelivered"))
 
     routing = (select(ReportRecipient.report_id,

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from services import settings
 from services.mail import outbox
+from services.wording import count
 
 _SIGNATURE = "\n\nResultsDesk\nThis is an automatic message; replies are not read.\n"
 
@@ -58,9 +59,10 @@ def password_reset(session: Session, *, to: str, name: str, token: str, now: dat
 
 
 def account_locked(session: Session, *, to: str, name: str, minutes: int, now: datetime) -> None:
+    attempts = count(settings.current().failed_attempts_before_lock)
     outbox.enqueue(session, kind="account_locked", to_address=to, now=now,
                    subject="Your ResultsDesk account is locked",
-                   body=(f"Hello {name},\n\nYour account was locked after three unsuccessful "
+                   body=(f"Hello {name},\n\nYour account was locked after {attempts} unsuccessful "
                          f"sign-in attempts. It unlocks by itself after {minutes} minutes, or "
                          f"support can unlock it sooner. If these attempts were not yours, reset "
                          f"your password with 'Forgot password'.{_SIGNATURE}"))

@@ -15,6 +15,7 @@ from db.engine import Database
 from db.models import OutboxMessage
 from services.policy import Action
 from services.principals import Principal
+from services.statuses import MessageStatus
 from services.transaction import transaction
 
 
@@ -36,8 +37,8 @@ def problems(db: Database, principal: Principal, *, limit: int = 50) -> list[Del
         if not principal.is_staff:
             raise principal.denied(Action.MANAGE_USERS, target_type="outbox")
         rows = session.scalars(select(OutboxMessage).where(or_(
-            OutboxMessage.status == "failed",
-            (OutboxMessage.status == "pending") & (OutboxMessage.attempts > 0),
+            OutboxMessage.status == MessageStatus.FAILED,
+            (OutboxMessage.status == MessageStatus.PENDING) & (OutboxMessage.attempts > 0),
         )).order_by(OutboxMessage.created_at.desc(), OutboxMessage.id.desc()).limit(limit)).all()
         return [DeliveryProblem(m.to_address, m.kind, m.status, m.attempts, m.last_error or "",
                                 m.created_at, m.next_attempt_at) for m in rows]

@@ -18,7 +18,6 @@ import re
 import smtplib
 import ssl
 import tempfile
-import unicodedata
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.message import EmailMessage
@@ -34,6 +33,8 @@ from db.engine import Database
 from db.models import OutboxMessage
 from services import audit, clock
 from services.errors import InvalidInput
+from services.mail import addresses
+from services.statuses import MessageStatus
 from services.transaction import transaction
 
 DEFAULT_MAIL_FROM = "ResultsDesk <no-reply@resultsdesk.invalid>"
@@ -49,31 +50,19 @@ SMTP_TIMEOUT_SECONDS = 30.0
 ERROR_TEXT_LIMIT = 200
 ABANDONED_ERROR = "No result from the last attempt (the sender stopped during delivery)."
 
-_MAX_ADDRESS = 254   # outbox.to_address
 _MAX_SUBJECT = 200   # outbox.subject
 _MAX_KIND = 40       # outbox.kind
-# Characters that would let one address field become several, or a display name.
-_ADDRESS_FORBIDDEN = set(' ,;:<>()[]"\\')
 
 
 # --- queueing -------------------------------------------------------------------------------
 
-def _has_line_break_or_control(value: str) -> bool:
-    """CR, LF, NUL, tab and the other control characters, plus Unicode line/paragraph separators."""
-    return any(unicodedata.category(ch) in ("Cc", "Zl", "Zp") for ch in value)
-
-
 def _check_address(address: str) -> None:
-    if not isinstance(address, str) or _has_line_break_or_control(address):
-        raise InvalidInput("The email address is not valid.")
-    local, at, domain = address.partition("@")
-    if (not at or not local or not domain or "@" in domain or len(address) > _MAX_ADDRESS
-            or any(ch in _ADDRESS_FORBIDDEN or ch.isspace() for ch in address)):
+    if not addresses.is_header_safe(address):
         raise InvalidInput("The email address is not valid.")
 
 
 def _check_subject(subject: str) -> None:
-    if not isinstance(subject, str) or _has_line_break_or_control(subject):
+    if not isinstance(subject, str) or addresses.has_line_break_or_control(subject):
         raise InvalidInput("The email subject may not contain line breaks or control characters.")
     if not subject.strip() or len(subject) > _MAX_SUBJECT:
         raise InvalidInput(f"The email subject must be 1 to {_MAX_SUBJECT} characters.")
@@ -94,7 +83,7 @@ def enqueue(session: Session, *, kind: str, to_address: str, subject: str, body:
         raise InvalidInput("The email body must be text.")
     now = now or clock.now()
     message = OutboxMessage(kind=kind, to_address=to_address, subject=subject, body=body,
-                            created_at=now, status="pending", attempts=0, next_attempt_at=now)
+                            created_at=now, status=MessageStatus.PENDING, attempts=0, next_attempt_at=now)
     session.add(message)
     session.flush()
     return message
@@ -121,7 +110,7 @@ def mail_from() -> str:
 
 def check_mail_from(sender: str) -> str:
     address = parseaddr(sender)[1]
-    if _has_line_break_or_control(sender) or address.count("@") != 1:
+    if addresses.has_line_break_or_control(sender) or address.count("@") != 1:
         raise ValueError(f"{MAIL_FROM_VARIABLE} must be one address, like 'ResultsDesk <no-reply@example.org>'")
     return address
 
@@ -310,7 +299,7 @@ def _error_text(error: BaseException) -> str:
         text = f"{type(error).__name__}: {error.smtp_code} {reply}"
     else:
         text = f"{type(error).__name__}: {error}" if str(error) else type(error).__name__
-    text = " ".join("".join(" " if _has_line_break_or_control(ch) else ch for ch in text).split())
+    text = " ".join("".join(" " if addresses.has_line_break_or_control(ch) else ch for ch in text).split())
     return text[:ERROR_TEXT_LIMIT]
 
 
@@ -318,7 +307,7 @@ def _due(db: Database, now: datetime, limit: int) -> list[int]:
     with transaction(db, write=False) as session:
         return list(session.scalars(
             select(OutboxMessage.id)
-            .where(OutboxMessage.status == "pending", OutboxMessage.next_attempt_at <= now)
+            .where(OutboxMessage.status == MessageStatus.PENDING, OutboxMessage.next_attempt_at <= now)
             .order_by(OutboxMessage.created_at, OutboxMessage.id)
             .limit(limit)))
 
@@ -331,7 +320,7 @@ def _claim(db: Database, message_id: int, now: datetime) -> tuple[Outgoing, int,
     with transaction(db) as session:
         row = session.execute(
             update(OutboxMessage)
-            .where(OutboxMessage.id == message_id, OutboxMessage.status == "pending",
+            .where(OutboxMessage.id == message_id, OutboxMessage.status == MessageStatus.PENDING,
                    OutboxMessage.next_attempt_at <= now, OutboxMessage.attempts < MAX_ATTEMPTS)
             .values(next_attempt_at=lease_until, attempts=OutboxMessage.attempts + 1)
             .returning(OutboxMessage.id, OutboxMessage.kind, OutboxMessage.to_address,
@@ -342,9 +331,9 @@ def _claim(db: Database, message_id: int, now: datetime) -> tuple[Outgoing, int,
             return Outgoing(*row[:6]), row.attempts, lease_until
         abandoned = session.execute(
             update(OutboxMessage)
-            .where(OutboxMessage.id == message_id, OutboxMessage.status == "pending",
+            .where(OutboxMessage.id == message_id, OutboxMessage.status == MessageStatus.PENDING,
                    OutboxMessage.next_attempt_at <= now, OutboxMessage.attempts >= MAX_ATTEMPTS)
-            .values(status="failed", last_error=ABANDONED_ERROR)
+            .values(status=MessageStatus.FAILED, last_error=ABANDONED_ERROR)
             .execution_options(synchronize_session=False)).rowcount
         return "abandoned" if abandoned else None
 
@@ -352,8 +341,8 @@ def _claim(db: Database, message_id: int, now: datetime) -> tuple[Outgoing, int,
 def _mark_sent(db: Database, message_id: int, now: datetime) -> None:
     with transaction(db) as session:
         session.execute(update(OutboxMessage)
-                        .where(OutboxMessage.id == message_id, OutboxMessage.status == "pending")
-                        .values(status="sent", sent_at=now)
+                        .where(OutboxMessage.id == message_id, OutboxMessage.status == MessageStatus.PENDING)
+                        .values(status=MessageStatus.SENT, sent_at=now)
                         .execution_options(synchronize_session=False))
 
 
@@ -363,13 +352,13 @@ def _mark_failure(db: Database, message_id: int, *, attempt: int, lease_until: d
     give_up = permanent or attempt >= MAX_ATTEMPTS
     values: dict = {"last_error": error_text}
     if give_up:
-        values["status"] = "failed"
+        values["status"] = MessageStatus.FAILED
     else:
         values["next_attempt_at"] = now + BACKOFF[min(attempt, len(BACKOFF)) - 1]
     with transaction(db) as session:
         # Only while the claim is still this sender's (an expired lease may have passed it on).
         session.execute(update(OutboxMessage)
-                        .where(OutboxMessage.id == message_id, OutboxMessage.status == "pending",
+                        .where(OutboxMessage.id == message_id, OutboxMessage.status == MessageStatus.PENDING,
                                OutboxMessage.next_attempt_at == lease_until)
                         .values(**values)
                         .execution_options(synchronize_session=False))

@@ -44,7 +44,6 @@ their terms acceptance, their provider_group_admin membership, and 'provider_gro
 from __future__ import annotations
 
 import hashlib
-import re
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -65,24 +64,25 @@ from db.models import (
 from services import audit, clock, settings
 from services.errors import InvalidInput
 from services.identity import password_policy, passwords, terms
-from services.identity.auth import normalise_email
+from services.mail import addresses
 from services.organizations import npi
 from services.policy import Action, Role
 from services.principals import Principal
+from services.statuses import CodeState, UserStatus
 from services.transaction import transaction
+from services.wording import period
 
 NO_MATCH = ("The NPI and registration code do not match a valid registration. Check both, or "
             "ask support for a new code.")
-TOO_MANY = "Too many attempts; try again in 15 minutes."
-EMAIL_TAKEN = "An account with this email already exists: sign in, or use Forgot password."
 ATTEMPT_WINDOW = timedelta(minutes=15)
+TOO_MANY = f"Too many attempts; try again in {period(ATTEMPT_WINDOW, 'minutes')}."
+EMAIL_TAKEN = "An account with this email already exists: sign in, or use Forgot password."
 ATTEMPTS_ALLOWED = 5  # failed code checks per NPI in the window; the next attempt is refused
 GLOBAL_FAILURES_ALLOWED = 100  # failed code checks across all NPIs in the window
 _ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # 32 symbols, no 0/O, 1/I: read aloud over the phone
 _GROUPS, _GROUP_LENGTH = 4, 4  # 16 symbols of 5 bits: 80 bits
-_EMAIL = re.compile(r"^[^@\s]+@[^@\s.]+(\.[^@\s.]+)+$")
 _FAILED = "registration.failed"
-STATES = ("pending", "used", "expired", "superseded")
+STATES = tuple(CodeState)
 
 
 @dataclass(frozen=True)
@@ -171,10 +171,10 @@ def issue_code(db: Database, principal: Principal, *, npi_number: str,
 
 def _state(code: RegistrationCode, now: datetime) -> str:
     if code.group_id is not None:
-        return "used"
+        return CodeState.USED
     if code.used_at is not None:
-        return "superseded"
-    return "expired" if code.expires_at <= now else "pending"
+        return CodeState.SUPERSEDED
+    return CodeState.EXPIRED if code.expires_at <= now else CodeState.PENDING
 
 
 def list_codes(db: Database, principal: Principal, *, limit: int = 50) -> list[CodeRow]:
@@ -216,11 +216,10 @@ def _record_failure_alone(db: Database, number: str, reason: str, now: datetime,
 
 def _check_form(*, email: str, name: str, phone: str, password: str,
                 accept_terms: bool) -> tuple[str, str, str]:
-    address, name, phone = normalise_email(email or ""), " ".join((name or "").split()), (phone or "").strip()
+    name, phone = " ".join((name or "").split()), (phone or "").strip()
     if not accept_terms:
         raise InvalidInput("Please read and accept the terms of use.")
-    if len(address) > 254 or not _EMAIL.match(address):
-        raise InvalidInput("Enter your email address (like name@clinic.com): it will be your user ID.")
+    address = addresses.checked(email or "")
     if not 1 <= len(name) <= 200:
         raise InvalidInput("Enter your name (at most 200 characters).")
     if len(phone) > 40:
@@ -297,7 +296,7 @@ def _create(session: Session, *, number: str, code_id: int, facility_name: str, 
     session.flush()
     session.add(Provider(group_id=group.id, name=facility_name, npi=number, address="", city="",
                          state=""))
-    user = User(email=email, name=name, phone=phone, password_hash=password_hash, status="active",
+    user = User(email=email, name=name, phone=phone, password_hash=password_hash, status=UserStatus.ACTIVE,
                 terms_accepted_at=now, terms_version=terms.current_version(), created_at=now)
     session.add(user)
     session.flush()

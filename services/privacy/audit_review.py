@@ -12,7 +12,7 @@ from db.engine import Database
 from db.models import AuditEvent
 from services import audit
 from services.csv_export import to_csv
-from services.identity.auth import normalise_email
+from services.mail import addresses
 from services.policy import Action
 from services.principals import Principal
 from services.transaction import transaction
@@ -49,7 +49,7 @@ def search(db: Database, principal: Principal, *, where: AuditFilter,
         principal.require(Action.REVIEW_AUDIT, target_type="audit")
         query = select(AuditEvent)
         if where.actor.strip():
-            query = query.where(AuditEvent.actor_email == normalise_email(where.actor))
+            query = query.where(AuditEvent.actor_email == addresses.normalise(where.actor))
         query = _narrowed(query, where)
         if before is not None and (where.until is None or before[0] < where.until):
             # The cursor as a range bound plus a tie-break, so the time index does the work.
@@ -88,7 +88,7 @@ def export_csv(db: Database, principal: Principal, *, where: AuditFilter) -> byt
         principal.require(Action.REVIEW_AUDIT, target_type="audit")
         query = _narrowed(select(AuditEvent), where)
         if where.actor.strip():
-            query = query.where(AuditEvent.actor_email == normalise_email(where.actor))
+            query = query.where(AuditEvent.actor_email == addresses.normalise(where.actor))
         if where.until is not None:
             query = query.where(AuditEvent.occurred_at < where.until)
         events = session.scalars(query.order_by(AuditEvent.occurred_at, AuditEvent.id)

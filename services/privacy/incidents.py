@@ -1,13 +1,13 @@
 """Reports received in error: flagging takes the report out of that account's view at once and
 opens an incident in the privacy team's queue; the queue is claimed one incident per person.
 
-The notification deadline is the discovery time plus 60 days (HIPAA breach notification).
+The notification deadline is the discovery time plus services.hipaa.NOTIFICATION_PERIOD.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from sqlalchemy import delete, select, update
 
@@ -27,13 +27,14 @@ from db.models import (
 from services import audit, clock
 from services.csv_export import to_csv
 from services.errors import InvalidInput
+from services.hipaa import NOTIFICATION_PERIOD
 from services.insight import report_volume
 from services.policy import Action
 from services.principals import Principal
 from services.reports.access import load_many
+from services.statuses import IncidentStatus
 from services.transaction import transaction
 
-NOTIFICATION_WINDOW = timedelta(days=60)
 MAX_NOTE = 1000
 
 
@@ -86,7 +87,7 @@ def _open(session, principal: Principal, report_id: int, account_id: int, note: 
                                                       ReportRecipient.account_id == account_id))
     incident = Incident(report_id=report_id, wrong_account_id=account_id,
                         reported_by=principal.user_id, channel=channel, note=note,
-                        discovered_at=now, removed_at=now, status="open", assessment={},
+                        discovered_at=now, removed_at=now, status=IncidentStatus.OPEN, assessment={},
                         resolution="")
     session.add(incident)
     session.flush()
@@ -106,12 +107,12 @@ def queue(db: Database, principal: Principal, *, status: str | None = None,
                  .join(Account, Account.id == Incident.wrong_account_id)
                  .outerjoin(User, User.id == Incident.assignee_id))
         query = query.where(Incident.status == status) if status else query.where(
-            Incident.status != "closed")
+            Incident.status != IncidentStatus.CLOSED)
         if assignee_id is not None:
             query = query.where(Incident.assignee_id == assignee_id)
         rows = session.execute(query.order_by(Incident.discovered_at, Incident.id).limit(limit)).all()
     return [QueueRow(i.id, i.report_id, account, i.status, assignee or "", i.discovered_at,
-                     i.discovered_at + NOTIFICATION_WINDOW) for i, account, assignee in rows]
+                     i.discovered_at + NOTIFICATION_PERIOD) for i, account, assignee in rows]
 
 
 def claim(db: Database, principal: Principal, *, incident_id: int) -> None:
@@ -128,7 +129,7 @@ def claim_next(db: Database, principal: Principal) -> int | None:
     now = clock.now()
     with transaction(db) as session:
         principal.require(Action.TRIAGE_INCIDENTS, target_type="incident")
-        query = (select(Incident.id).where(Incident.status == "open", Incident.assignee_id.is_(None))
+        query = (select(Incident.id).where(Incident.status == IncidentStatus.OPEN, Incident.assignee_id.is_(None))
                  .order_by(Incident.discovered_at, Incident.id).limit(1))
         # Each claimer skips rows another transaction holds, instead of waiting for them; on
         # SQLite the write transaction (BEGIN IMMEDIATE) already lets one claimer in at a time.
@@ -142,8 +143,8 @@ def claim_next(db: Database, principal: Principal) -> int | None:
 def _take(session, principal: Principal, incident_id: int, now: datetime) -> bool:
     taken = session.execute(
         update(Incident).where(Incident.id == incident_id, Incident.assignee_id.is_(None),
-                               Incident.status == "open")
-        .values(assignee_id=principal.user_id, claimed_at=now, status="in_review")
+                               Incident.status == IncidentStatus.OPEN)
+        .values(assignee_id=principal.user_id, claimed_at=now, status=IncidentStatus.IN_REVIEW)
         .execution_options(synchronize_session=False)).rowcount
     if taken:
         audit.record(session, action="incident.claimed", actor_user_id=principal.user_id,
@@ -199,7 +200,7 @@ def assess(db: Database, principal: Principal, *, incident_id: int, factors: dic
     with transaction(db) as session:
         principal.require(Action.DECIDE_INCIDENTS, target_type="incident", target_id=incident_id)
         incident = _incident(session, principal, incident_id)
-        if incident.status == "closed":
+        if incident.status == IncidentStatus.CLOSED:
             raise InvalidInput("Reopen the incident to change its assessment.")
         incident.assessment = {**{k: factors[k].strip()[:2000] for k in FACTORS},
                                "attested_destroyed": bool(attested_destroyed),
@@ -221,9 +222,9 @@ def close(db: Database, principal: Principal, *, incident_id: int, resolution: s
         incident = _incident(session, principal, incident_id)
         if incident.outcome is None:
             raise InvalidInput("Complete the risk assessment before closing.")
-        if incident.status == "closed":
+        if incident.status == IncidentStatus.CLOSED:
             raise InvalidInput("The incident is already closed.")
-        incident.status, incident.closed_at = "closed", now
+        incident.status, incident.closed_at = IncidentStatus.CLOSED, now
         incident.resolution = resolution.strip()[:4000]
         audit.record(session, action="incident.closed", actor_user_id=principal.user_id,
                      actor_email=principal.email, target_type="incident", target_id=incident_id,
@@ -235,9 +236,9 @@ def reopen(db: Database, principal: Principal, *, incident_id: int) -> None:
     with transaction(db) as session:
         principal.require(Action.DECIDE_INCIDENTS, target_type="incident", target_id=incident_id)
         incident = _incident(session, principal, incident_id)
-        if incident.status != "closed":
+        if incident.status != IncidentStatus.CLOSED:
             raise InvalidInput("Only a closed incident can be reopened.")
-        incident.status, incident.closed_at = "in_review", None
+        incident.status, incident.closed_at = IncidentStatus.IN_REVIEW, None
         audit.record(session, action="incident.reopened", actor_user_id=principal.user_id,
                      actor_email=principal.email, target_type="incident", target_id=incident_id,
                      now=now)
@@ -309,7 +310,7 @@ def detail(db: Database, principal: Principal, *, incident_id: int) -> IncidentD
             incident.id, incident.status, incident.channel, incident.note,
             reporter.email if reporter else "", assignee.email if assignee else "",
             incident.discovered_at, incident.removed_at,
-            incident.discovered_at + NOTIFICATION_WINDOW, report.id, REPORT_TYPES[report.report_type],
+            incident.discovered_at + NOTIFICATION_PERIOD, report.id, REPORT_TYPES[report.report_type],
             report.service_date, report.posted_at, provider.name, wrong.name, tuple(now_to),
             dict(incident.assessment or {}), incident.outcome, incident.resolution)
 

@@ -35,6 +35,7 @@ from services.insight import portal_activity, report_volume
 from services.policy import Action
 from services.principals import Principal
 from services.reports import previews, scope
+from services.statuses import ReportStatus
 from services.transaction import transaction
 
 # Why a staff member opens a report's PDF. A fixed list (plus a ticket reference) keeps free
@@ -169,11 +170,11 @@ def redeliver(db: Database, principal: Principal, report_id: int) -> datetime:
         if report is None:
             raise principal.denied(Action.REDELIVER_REPORTS, target_type="report",
                                    target_id=report_id)
-        if report.status != "archived":
+        if report.status != ReportStatus.ARCHIVED:
             raise InvalidInput("Only an archived report can be re-delivered; this one is "
                                f"{report.status}.")
         with report_volume.recount(session, [report_id]):
-            report.status = "available"
+            report.status = ReportStatus.AVAILABLE
             report.delivered_at = now
         audit.record(session, action="report.redelivered", actor_user_id=principal.user_id,
                      actor_email=principal.email, target_type="report", target_id=report_id)

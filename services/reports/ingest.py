@@ -34,6 +34,7 @@ from services.policy import Action
 from services.principals import Principal
 from services.reports import _pdf_preview as pdf_preview
 from services.reports import pdf_check, previews, routing
+from services.statuses import ReportStatus
 from services.transaction import transaction
 
 log = logging.getLogger(__name__)
@@ -199,7 +200,7 @@ def _insert(session: Session, principal: Principal, sha256: str, size: int, page
     now = clock.now()
     report_id = session.scalar(insert(Report).returning(Report.id).values(
         report_type=details.report_type, patient_id=patient_id, provider_id=details.provider_id,
-        service_date=details.service_date, posted_at=now, delivered_at=now, status="available",
+        service_date=details.service_date, posted_at=now, delivered_at=now, status=ReportStatus.AVAILABLE,
         injury=details.injury, state=details.state, claim_number=details.claim_number,
         file_sha256=sha256, file_size=size, page_count=page_count))
     accounts = routing.recipients(details.report_type, employer=(details.employer_id, "employer"),

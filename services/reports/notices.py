@@ -20,6 +20,7 @@ from services.errors import PermissionDenied
 from services.mail import outbox
 from services.principals import Principal
 from services.reports import search
+from services.statuses import UserStatus
 from services.transaction import transaction
 
 
@@ -55,7 +56,7 @@ def send(db: Database, *, now: datetime | None = None) -> NoticeRun:
     now = now or clock.now()
     with transaction(db, write=False) as session:
         user_ids = session.scalars(select(User.id).where(User.notify_new_results.is_(True),
-                                                         User.status == "active")
+                                                         User.status == UserStatus.ACTIVE)
                                    .order_by(User.id)).all()
     queued = 0
     for user_id in user_ids:

@@ -64,7 +64,7 @@ def _rejected(reason: str) -> PdfCheck:
 
 
 def megabytes(size: int) -> str:
-    """A size as people read it in messages: '20 MB', '0.05 MB', '150 MB'."""
+    """A size as people read it in messages: '12.5 MB', '0.05 MB', '250 MB'."""
     size_mb = size / (1024 * 1024)
     return f"{size_mb:,.0f} MB" if size_mb >= 100 else f"{size_mb:.3g} MB"
 

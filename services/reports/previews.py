@@ -32,6 +32,7 @@ from db.engine import Database
 from db.models import Report, ReportPreview
 from services import clock, settings
 from services.reports import _pdf_preview as pdf_preview
+from services.statuses import PreviewStatus
 from services.transaction import transaction
 
 STALE_CLAIM = timedelta(minutes=15)
@@ -49,7 +50,7 @@ class PreviewState:
 
     @property
     def ready(self) -> bool:
-        return self.status == "ready"
+        return self.status == PreviewStatus.READY
 
 
 def limits(*, grayscale: bool = False) -> pdf_preview.Limits:
@@ -63,8 +64,8 @@ def state(session: Session, sha256: str) -> PreviewState:
     row = session.get(ReportPreview, sha256)
     if row is None:
         return PreviewState(None, NOT_YET)
-    if row.status == "drawing":
-        return PreviewState("drawing", NOT_YET)
+    if row.status == PreviewStatus.DRAWING:
+        return PreviewState(PreviewStatus.DRAWING, NOT_YET)
     return PreviewState(row.status, row.reason)
 
 
@@ -74,7 +75,7 @@ def keep(session: Session, blob_store: BlobStore, sha256: str,
     if preview.ok:
         blob_store.put_preview(sha256, preview.png or b"")
     session.execute(dialect.insert_or_ignore(session, ReportPreview).values(
-        file_sha256=sha256, status="ready" if preview.ok else "failed",
+        file_sha256=sha256, status=PreviewStatus.READY if preview.ok else PreviewStatus.FAILED,
         reason=preview.reason[:300], updated_at=clock.now()))
 
 
@@ -128,11 +129,12 @@ def _claim(db: Database, limit: int) -> list[str]:
         if waiting:
             claimed = list(session.scalars(
                 dialect.insert_or_ignore(session, ReportPreview).values([
-                    {"file_sha256": sha256, "status": "drawing", "reason": "", "updated_at": now}
+                    {"file_sha256": sha256, "status": PreviewStatus.DRAWING, "reason": "",
+                     "updated_at": now}
                     for sha256 in waiting])
                 .returning(ReportPreview.file_sha256)))
         if len(claimed) < limit:
-            stale = ((ReportPreview.status == "drawing")
+            stale = ((ReportPreview.status == PreviewStatus.DRAWING)
                      & (ReportPreview.updated_at < now - STALE_CLAIM))
             abandoned = select(ReportPreview.file_sha256).where(stale).limit(limit - len(claimed))
             claimed += session.scalars(
@@ -161,7 +163,8 @@ def _draw(db: Database, blob_store: BlobStore, claimed: list[str],
         for sha256, preview in outcomes.items():
             # A claim taken over meanwhile gets the same outcome: the same bytes draw the same.
             session.execute(update(ReportPreview).where(
-                ReportPreview.file_sha256 == sha256, ReportPreview.status == "drawing")
-                .values(status="ready" if preview.ok else "failed", reason=preview.reason[:300],
-                        updated_at=now))
-    return Counter("ready" if preview.ok else "failed" for preview in outcomes.values())
+                ReportPreview.file_sha256 == sha256, ReportPreview.status == PreviewStatus.DRAWING)
+                .values(status=PreviewStatus.READY if preview.ok else PreviewStatus.FAILED,
+                        reason=preview.reason[:300], updated_at=now))
+    return Counter(PreviewStatus.READY if preview.ok else PreviewStatus.FAILED
+                   for preview in outcomes.values())

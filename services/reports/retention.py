@@ -15,6 +15,7 @@ from db.engine import Database
 from db.models import Report
 from services import audit, clock
 from services.insight import report_volume
+from services.statuses import ReportStatus
 from services.transaction import transaction
 
 RETENTION_PERIOD = timedelta(days=60)
@@ -29,14 +30,14 @@ def archive_expired(db: Database, *, now: datetime | None = None) -> int:
     while True:
         with transaction(db) as session:
             due = session.scalars(select(Report.id).where(
-                Report.status == "available", Report.delivered_at < cutoff).limit(_BATCH)).all()
+                Report.status == ReportStatus.AVAILABLE, Report.delivered_at < cutoff).limit(_BATCH)).all()
             # The status test is repeated in the UPDATE so a run racing another, or a
             # re-delivery, never archives a report that is no longer due.
             with report_volume.recount(session, due):
                 changed = session.execute(
-                    update(Report).where(Report.id.in_(due), Report.status == "available",
+                    update(Report).where(Report.id.in_(due), Report.status == ReportStatus.AVAILABLE,
                                          Report.delivered_at < cutoff)
-                    .values(status="archived").execution_options(synchronize_session=False)
+                    .values(status=ReportStatus.ARCHIVED).execution_options(synchronize_session=False)
                 ).rowcount
             if changed:
                 audit.record(session, action="reports.archived", now=now,

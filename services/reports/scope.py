@@ -20,6 +20,7 @@ from services import reach
 from services.policy import Action
 from services.principals import Principal
 from services.reports import routing
+from services.statuses import ReportStatus
 
 
 def visible(session: Session, principal: Principal) -> ColumnElement[bool]:
@@ -30,7 +31,7 @@ def visible(session: Session, principal: Principal) -> ColumnElement[bool]:
     places = [*_provider_reach(session, principal), *_client_reach(principal)]
     if not places:
         return false()
-    return and_(Report.status == "available", or_(*places))
+    return and_(Report.status == ReportStatus.AVAILABLE, or_(*places))
 
 
 def sees(principal: Principal, report: Report, *, group_id: int,
@@ -39,7 +40,7 @@ def sees(principal: Principal, report: Report, *, group_id: int,
     `routed_to_accounts` (the principal must hold the reports action)."""
     if principal.is_staff:
         return True
-    if report.status != "available":
+    if report.status != ReportStatus.AVAILABLE:
         return False
     if reach.reaches_provider(principal, report.provider_id, group_id):
         return True

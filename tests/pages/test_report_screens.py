@@ -271,6 +271,19 @@ def test_a_group_admin_can_upload_and_an_employer_cannot(app, fake_clock_app):
     assert "reports" in screens(app) and "upload" not in screens(app)
 
 
+def test_the_report_picker_states_the_per_file_limit_the_portal_enforces(app, fake_clock_app,
+                                                                          monkeypatch):
+    """Streamlit's picker prints its limit ("Limit 20MB per file"); it must be the report limit
+    (RESULTSDESK_MAX_REPORT_MB), not the server's cap on any upload (50 MB)."""
+    sign_in(app, "groupadmin@demo.test")
+    open_screen(app, "upload")
+    limits = {u.key: u.proto.max_upload_size_mb for u in app.get("file_uploader")}
+    assert limits["upload_files"] == 20
+    monkeypatch.setenv("RESULTSDESK_MAX_REPORT_MB", "12")
+    app.run()
+    assert {u.key: u.proto.max_upload_size_mb for u in app.get("file_uploader")}["upload_files"] == 12
+
+
 def test_the_upload_summary_says_a_posted_report_has_no_preview_and_why(app, fake_clock_app):
     sign_in(app, "groupadmin@demo.test")
     open_screen(app, "upload")

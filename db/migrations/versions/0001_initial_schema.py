@@ -4,10 +4,10 @@ Revision ID: 0001
 Revises: 
 Create Date: 2026-11-23 09:55:54.418035
 """
-from alembic import op
 import sqlalchemy as sa
-import db.base
+from alembic import op
 
+import db.base
 
 revision = '0001'
 down_revision = None

@@ -3,10 +3,10 @@
 Revision ID: 0003
 Revises: 0002
 """
-from alembic import op
 import sqlalchemy as sa
-import db.base
+from alembic import op
 
+import db.base
 
 revision = '0003'
 down_revision = '0002'

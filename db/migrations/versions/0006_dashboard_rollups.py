@@ -3,10 +3,10 @@
 Revision ID: 0006
 Revises: 0005
 """
-from alembic import op
 import sqlalchemy as sa
-import db.base
+from alembic import op
 
+import db.base
 
 revision = '0006'
 down_revision = '0005'

@@ -4,10 +4,10 @@ PostgreSQL's audit guard per row, so deleting a user with no audit history works
 Revision ID: 0009
 Revises: 0008
 """
-from alembic import op
 import sqlalchemy as sa
-import db.base
+from alembic import op
 
+import db.base
 
 revision = '0009'
 down_revision = '0008'

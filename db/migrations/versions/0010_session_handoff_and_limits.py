@@ -3,11 +3,10 @@
 Revision ID: 0010
 Revises: 0009
 """
-from alembic import op
 import sqlalchemy as sa
+from alembic import op
 
 from db.base import UTCDateTime
-
 
 revision = '0010'
 down_revision = '0009'
