@@ -57,11 +57,13 @@ def _percent(value: float | None) -> str:
 def _totals(totals: dict, *, incidents: bool) -> None:
     cells = st.columns(6 if incidents else 5)
     cells[0].metric("Reports posted", f"{totals['reports']:,}")
-    cells[1].metric("Non-injury ≤ 72 h", _percent(totals["non_injury_within_72h"]),
-                    help="Share of non-injury results posted within 72 hours of the service date.")
-    cells[2].metric("Opened ≤ 3 days", _percent(totals["opened_within_3_days"]),
-                    help="Share of results a user of a recipient account opened within 3 days "
-                         "of posting.")
+    hours = dashboard.TARGET_WORDS.replace(" hours", " h")
+    cells[1].metric(f"Non-injury ≤ {hours}", _percent(totals["non_injury_within_72h"]),
+                    help=f"Share of non-injury results posted within {dashboard.TARGET_WORDS} "
+                         "of the service date.")
+    cells[2].metric(f"Opened ≤ {dashboard.OPENED_WORDS}", _percent(totals["opened_within_3_days"]),
+                    help="Share of results a user of a recipient account opened within "
+                         f"{dashboard.OPENED_WORDS} of posting.")
     cells[3].metric("Downloads", f"{totals['downloads']:,}")
     cells[4].metric("Active users", f"{totals['active_users']:,}",
                     help="Employer, payor and TPA users who signed in, opened or downloaded.")
@@ -126,7 +128,7 @@ def render(principal: Principal) -> None:
             if _chart(lambda: charts.turnaround(head.turnaround, **axis), head.turnaround,
                       "No non-injury results were posted in this period for these filters."):
                 st.caption("Hours from the service date (start of day, UTC) to posting; the "
-                           "portal's promise is 72 hours for non-injury results.")
+                           f"portal's promise is {dashboard.TARGET_WORDS} for non-injury results.")
                 _table(head.turnaround, grain=grain, name="turnaround", label="turnaround",
                        chosen=chosen)
     if tabs[2].open:
@@ -170,11 +172,11 @@ def _volume_tab(frame: pd.DataFrame, *, split: str, chosen, grain: str, axis: di
 
 def _adoption_tab(adoption: pd.DataFrame, activity: pd.DataFrame, accounts: pd.DataFrame, *,
                   chosen, grain: str, axis: dict, empty: str) -> None:
-    st.subheader("Opened within 3 days of posting")
+    st.subheader(f"Opened within {dashboard.OPENED_WORDS} of posting")
     if _chart(lambda: charts.opened_share(adoption, **axis), adoption, empty):
         st.caption("Of the results sent to at least one account, the share a user of a "
-                   "recipient account opened within 3 days; results of the last 3 days may "
-                   "still be opened in time.")
+                   f"recipient account opened within {dashboard.OPENED_WORDS}; results of the "
+                   f"last {dashboard.OPENED_WORDS} may still be opened in time.")
         _table(adoption, grain=grain, name="opened", label="openings", chosen=chosen)
     st.subheader("Client activity")
     st.caption("What employer, payor and TPA users did on each day; the provider group and "

@@ -6,9 +6,9 @@ import altair as alt
 import pandas as pd
 
 from services.insight import dashboard
-from services.insight.report_volume import TURNAROUND_TARGET_SECONDS
+from services.insight.report_volume import TURNAROUND_TARGET
 
-TARGET_HOURS = TURNAROUND_TARGET_SECONDS // 3600
+TARGET_HOURS = int(TURNAROUND_TARGET.total_seconds() // 3600)
 _HEIGHT = 340
 
 
@@ -32,13 +32,14 @@ def volume(frame: pd.DataFrame, *, period_title: str, grain: str, split_title: s
 
 
 def turnaround(frame: pd.DataFrame, *, period_title: str, grain: str) -> alt.LayerChart:
-    """Average hours from service date to posting (non-injury), against the 72-hour target."""
+    """Average hours from service date to posting (non-injury), against the target."""
     line = alt.Chart(frame).mark_line(point=True).encode(
         x=_period_axis(period_title, grain),
         y=alt.Y("average hours to posting:Q", title="Hours from service date to posting"),
         tooltip=[alt.Tooltip("period:T", title=period_title),
                  alt.Tooltip("average hours to posting:Q", title="Average hours"),
-                 alt.Tooltip("share within 72 hours (%):Q", title="Within 72 hours (%)")],
+                 alt.Tooltip(f"{dashboard.SHARE_WITHIN_TARGET}:Q",
+                             title=f"Within {dashboard.TARGET_WORDS} (%)")],
     )
     target = pd.DataFrame({"hours": [TARGET_HOURS], "label": [f"{TARGET_HOURS}-hour target"]})
     rule = alt.Chart(target).mark_rule(color="#c0392b", strokeDash=[6, 4]).encode(y="hours:Q")
@@ -48,14 +49,16 @@ def turnaround(frame: pd.DataFrame, *, period_title: str, grain: str) -> alt.Lay
 
 
 def opened_share(frame: pd.DataFrame, *, period_title: str, grain: str) -> alt.Chart:
-    """Share of results (by posting period) a recipient opened within 3 days."""
+    """Share of results (by posting period) a recipient opened in time."""
     return alt.Chart(frame).mark_line(point=True).encode(
         x=_period_axis(period_title, grain),
-        y=alt.Y("share opened within 3 days (%):Q", title="Opened within 3 days (% of results)",
+        y=alt.Y(f"{dashboard.SHARE_OPENED_IN_TIME}:Q",
+                title=f"Opened within {dashboard.OPENED_WORDS} (% of results)",
                 scale=alt.Scale(domain=[0, 100])),
         tooltip=[alt.Tooltip("period:T", title=period_title),
                  alt.Tooltip("results sent to an account:Q", title="Results sent", format=","),
-                 alt.Tooltip("share opened within 3 days (%):Q", title="Opened within 3 days (%)")],
+                 alt.Tooltip(f"{dashboard.SHARE_OPENED_IN_TIME}:Q",
+                             title=f"Opened within {dashboard.OPENED_WORDS} (%)")],
     ).properties(height=_HEIGHT)
 
 

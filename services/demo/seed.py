@@ -231,7 +231,7 @@ def _is_injury(rng: random.Random, report_type: str) -> bool:
 def _service_lag(rng: random.Random, injury: bool) -> int:
     if injury:
         return rng.randint(0, 5)
-    # Non-injury results are due within 72 hours (results-portal FAQ); a few run late.
+    # Non-injury results are due within report_volume.TURNAROUND_TARGET; a few run late.
     return rng.choices((0, 1, 2, 3, 4, 5), (30, 35, 20, 10, 3, 2))[0]
 
 

@@ -36,10 +36,12 @@ from services import audit, clock
 from services.csv_export import to_csv
 from services.errors import InvalidInput
 from services.hipaa import NOTIFICATION_PERIOD
+from services.insight.report_volume import OPENED_WITHIN, TURNAROUND_TARGET
 from services.policy import Action
 from services.principals import Principal
 from services.statuses import IncidentStatus
 from services.transaction import transaction
+from services.wording import period
 
 GRAINS = {"day": "Day", "week": "Week starting", "month": "Month"}
 SPLITS = {"report_type": "Report type", "account": "Account", "provider": "Provider",
@@ -84,11 +86,11 @@ class Choices:
 class Dashboard:
     totals: dict[str, float | int | None]
     volume: pd.DataFrame  # period, segment, reports
-    turnaround: pd.DataFrame  # period, non-injury reports, average hours, share within 72 h
-    adoption: pd.DataFrame  # period, reports, opened, opened within 3 days, share
+    turnaround: pd.DataFrame  # period, non-injury reports, average hours, share within target
+    adoption: pd.DataFrame  # period, reports, opened, opened in time, share
     lifecycle: pd.DataFrame  # period, posted, archived, re-delivered
     activity: pd.DataFrame  # period, sign-ins, opens, downloads, active users
-    accounts: pd.DataFrame  # account, reports, opened within 3 days, share, downloads, active users
+    accounts: pd.DataFrame  # account, reports, opened in time, share, downloads, active users
     incidents: pd.DataFrame | None  # status, age, incidents (None: not for this role)
 
 
@@ -289,6 +291,15 @@ def _by_period(query: _Query) -> pd.DataFrame:
     return frame
 
 
+# The promises in words, and the columns named after them.
+TARGET_WORDS = period(TURNAROUND_TARGET, "hours")
+OPENED_WORDS = period(OPENED_WITHIN, "days")
+WITHIN_TARGET = f"posted within {TARGET_WORDS}"
+SHARE_WITHIN_TARGET = f"share within {TARGET_WORDS} (%)"
+OPENED_IN_TIME = f"opened within {OPENED_WORDS}"
+SHARE_OPENED_IN_TIME = f"share opened within {OPENED_WORDS} (%)"
+
+
 def _share(part, whole):
     return (100 * part / whole).round(1).where(whole > 0)
 
@@ -298,8 +309,8 @@ def _turnaround_frame(by_period: pd.DataFrame) -> pd.DataFrame:
     frame = pd.DataFrame({
         "non-injury results": rows["reports"],
         "average hours to posting": (rows["turnaround_seconds"] / 3600 / rows["reports"]).round(1),
-        "posted within 72 hours": rows["within_72h"],
-        "share within 72 hours (%)": _share(rows["within_72h"], rows["reports"]),
+        WITHIN_TARGET: rows["within_72h"],
+        SHARE_WITHIN_TARGET: _share(rows["within_72h"], rows["reports"]),
     })
     return frame.reset_index()
 
@@ -307,8 +318,8 @@ def _turnaround_frame(by_period: pd.DataFrame) -> pd.DataFrame:
 def _adoption_frame(rows: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame({
         "results sent to an account": rows["routed"], "opened": rows["opened"],
-        "opened within 3 days": rows["opened_3d"],
-        "share opened within 3 days (%)": _share(rows["opened_3d"], rows["routed"]),
+        OPENED_IN_TIME: rows["opened_3d"],
+        SHARE_OPENED_IN_TIME: _share(rows["opened_3d"], rows["routed"]),
     }).reset_index()
 
 
@@ -345,10 +356,9 @@ def _accounts(query: _Query) -> pd.DataFrame:
     frame = pd.DataFrame([(names.get(account_id, str(account_id)), int(reports), int(opened),
                            *used.get(account_id, (0, 0)))
                           for account_id, reports, opened in routed],
-                         columns=["account", "results", "opened within 3 days", "downloads",
+                         columns=["account", "results", OPENED_IN_TIME, "downloads",
                                   "active users"])
-    frame.insert(3, "share opened within 3 days (%)",
-                 _share(frame["opened within 3 days"], frame["results"]))
+    frame.insert(3, SHARE_OPENED_IN_TIME, _share(frame[OPENED_IN_TIME], frame["results"]))
     return frame
 
 

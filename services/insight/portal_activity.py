@@ -3,7 +3,8 @@
 Only employer, payor and TPA users count: adoption is about the clients. A sign-in counts for
 each of the user's accounts; opening or downloading a report counts for each of their accounts
 the report is routed to, and the first opening by anyone of an account stamps that routing row
-(report_recipients.first_opened_at), which the volume rollup turns into "opened within 3 days".
+(report_recipients.first_opened_at), which the volume rollup counts as opened in time
+(report_volume.OPENED_WITHIN).
 """
 
 from __future__ import annotations
