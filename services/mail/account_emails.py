@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from services import settings
 from services.mail import outbox
-from services.wording import count
+from services.wording import count, period
 
 _SIGNATURE = "\n\nResultsDesk\nThis is an automatic message; replies are not read.\n"
 
@@ -23,27 +23,27 @@ def _link(path: str, token: str) -> str:
 
 def invitation(session: Session, *, to: str, name: str, inviter: str, organisation: str,
                token: str, now: datetime) -> None:
-    hours = int(settings.current().invitation_lifetime.total_seconds() // 3600)
+    lifetime = period(settings.current().invitation_lifetime, "hours")
     outbox.enqueue(session, kind="invitation", to_address=to, now=now,
                    subject="Your invitation to ResultsDesk",
                    body=(f"Hello {name},\n\n{inviter} invited you to ResultsDesk for {organisation}.\n\n"
                          f"Set your password and accept the terms of use here:\n"
                          f"{_link('accept-invitation', token)}\n\n"
-                         f"The link works once and for {hours} hours. If it has expired, ask your "
+                         f"The link works once and for {lifetime}. If it has expired, ask your "
                          f"administrator to send a new one.{_SIGNATURE}"))
 
 
 def role_invitation(session: Session, *, to: str, name: str, inviter: str, role: str,
                     token: str, now: datetime) -> None:
     """The same words whether or not the address has an account: the link's page tells which."""
-    hours = int(settings.current().invitation_lifetime.total_seconds() // 3600)
+    lifetime = period(settings.current().invitation_lifetime, "hours")
     outbox.enqueue(session, kind="invitation", to_address=to, now=now,
                    subject="Your invitation to ResultsDesk",
                    body=(f"Hello {name},\n\n{inviter} invited you to ResultsDesk as {role}.\n\n"
                          f"To accept or decline, open:\n{_link('accept-invitation', token)}\n\n"
                          f"If you already have a ResultsDesk account, you sign in with it to "
                          f"accept; otherwise you choose a password there. Nothing changes until "
-                         f"you accept. The link works for {hours} hours. If it has expired, ask "
+                         f"you accept. The link works for {lifetime}. If it has expired, ask "
                          f"your administrator to send a new one.{_SIGNATURE}"))
 
 
