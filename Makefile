@@ -7,7 +7,7 @@ ADDRESS ?= 127.0.0.1
 # The suite runs in this many processes: each test file in one, all browser tests in one.
 TEST_PROCESSES ?= 2
 
-.PHONY: run test admin migrate seed bench bench-sign-in bench-reports bench-dashboard bench-load archive rollup notices send-mail sweep-blobs previews ingest clean
+.PHONY: run test admin migrate seed bench bench-sign-in bench-reports bench-dashboard bench-load archive rollup notices send-mail sweep-blobs previews ingest verify-audit clean
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info[:2] < (3, 11) and "Python 3.11 or newer is required")'
@@ -74,6 +74,9 @@ previews: $(VENV)/.runtime
 
 ingest: $(VENV)/.runtime
 	$(BIN)/python -m commands.ingest "$(FOLDER)" --as "$(AS)"
+
+verify-audit: $(VENV)/.runtime
+	$(BIN)/python -m commands.verify_audit
 
 clean:
 	rm -rf $(VENV)
