@@ -1,10 +1,41 @@
-"""The ResultsDesk server: app.py served through st.App with the session-cookie routes and the
-security headers. Start it with `streamlit run portal.py` (make run does)."""
+"""The ResultsDesk server: app.py served through st.App with the session-cookie routes, the
+security headers and, unless RESULTSDESK_INLINE_JOBS=0, the scheduled jobs in its lifespan.
+Start it with `streamlit run portal.py` (make run does)."""
+
+import os
+from contextlib import asynccontextmanager
 
 import streamlit as st
 from starlette.middleware import Middleware
 
+from commands.inline_jobs import InlineJobs
 from pages.common import security_headers, session_routes
+from services import settings
 
-app = st.App("app.py", routes=session_routes.ROUTES,
+
+def _served_address() -> str:
+    """Where this server answers, for links in emails when RESULTSDESK_PORTAL_URL is not set."""
+    host = st.get_option("server.address") or "localhost"
+    if host in ("0.0.0.0", "::", "127.0.0.1"):
+        host = "localhost"
+    return f"http://{host}:{st.get_option('server.port')}"
+
+
+@asynccontextmanager
+async def lifespan(_app):
+    # Settings read the environment at call time, so every email link built from now on names
+    # the port this server really listens on.
+    if not os.environ.get("RESULTSDESK_PORTAL_URL"):
+        os.environ["RESULTSDESK_PORTAL_URL"] = _served_address()
+    jobs = InlineJobs() if settings.current().inline_jobs else None
+    if jobs is not None:
+        jobs.start()
+    try:
+        yield
+    finally:
+        if jobs is not None:
+            jobs.stop()
+
+
+app = st.App("app.py", routes=session_routes.ROUTES, lifespan=lifespan,
              middleware=[Middleware(security_headers.SecurityHeaders)])

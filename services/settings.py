@@ -50,6 +50,9 @@ class Settings:
     lockout_period: timedelta
     failed_attempts_before_lock: int
     demo: bool
+    # The scheduled jobs (emails, archiving, notices) run inside the server process too; a
+    # deployment that schedules the commands turns this off.
+    inline_jobs: bool
     cookie_secure: bool
     session_handoff_lifetime: timedelta
     # Probing: a session refused this many times within the window is ended.
@@ -88,6 +91,7 @@ def current() -> Settings:
         lockout_period=timedelta(minutes=_positive_number("RESULTSDESK_LOCKOUT_MINUTES", 30)),
         failed_attempts_before_lock=FAILED_ATTEMPTS_BEFORE_LOCK,
         demo=_flag("RESULTSDESK_DEMO", True),
+        inline_jobs=_flag("RESULTSDESK_INLINE_JOBS", True),
         cookie_secure=_flag("RESULTSDESK_COOKIE_SECURE", True),
         session_handoff_lifetime=timedelta(seconds=30),
         refusals_before_probing=int(_positive_number("RESULTSDESK_PROBING_REFUSALS", 20)),

@@ -51,7 +51,9 @@ class PortalProcess:
     """
 
     def __init__(self, env: dict[str, str], log: Path, options: dict[str, str] | None = None) -> None:
-        self.env, self.log, self.port = env, log, free_port()
+        # The jobs would change what a test or a benchmark measures; the ones about them turn
+        # them on.
+        self.env, self.log, self.port = {"RESULTSDESK_INLINE_JOBS": "0", **env}, log, free_port()
         self.options = [part for name, value in (options or {}).items()
                         for part in (f"--{name}", value)]
         self.url = f"http://127.0.0.1:{self.port}"
