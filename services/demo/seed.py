@@ -392,6 +392,9 @@ def _seed(db: Database, *, blob_store: BlobStore, reports: int, patients: int,
         types = _report_types(rng, reports)
         # Drawn apart from `rng`, so the reports stay the same whatever is added here.
         opening_rng = random.Random(random_seed + 1)
+        # Only an account with people in it can have opened anything: the others' results stay
+        # unopened, so the Dashboard's adoption tells the same story as the Users screen.
+        staffed = set(session.scalars(select(AccountMembership.account_id).distinct()))
         # Oldest first, so report ids and labels grow with posting time.
         offsets = sorted((rng.randrange(int(POSTING_WINDOW.total_seconds())) for _ in range(reports)),
                          reverse=True)
@@ -409,7 +412,8 @@ def _seed(db: Database, *, blob_store: BlobStore, reports: int, patients: int,
                                   [draft.row for draft in batch]).all()
             routes = [
                 {"report_id": report_id, "account_id": account_id, "routed_at": draft.row["posted_at"],
-                 "first_opened_at": _demo_first_opening(opening_rng, draft.row["posted_at"], now)}
+                 "first_opened_at": (_demo_first_opening(opening_rng, draft.row["posted_at"], now)
+                                     if account_id in staffed else None)}
                 for report_id, draft in zip(ids, batch, strict=True)
                 for account_id in draft.recipients
             ]

@@ -260,3 +260,14 @@ def test_refuses_a_database_that_already_has_data(seeded, tmp_path, cheap_hashin
         seed.seed(db, blob_store=BlobStore(tmp_path / "blobs"), reports=5, patients=5, now=NOW)
     [(count,)] = _all(db, select(func.count()).select_from(Report))
     assert count == REPORTS
+
+
+def test_only_accounts_with_people_have_opened_their_results(seeded):
+    db, *_ = seeded
+    staffed = {row[0] for row in _all(db, select(AccountMembership.account_id).distinct())}
+    opened_by_account = dict(_all(db, select(ReportRecipient.account_id,
+                                             func.count(ReportRecipient.first_opened_at))
+                                  .group_by(ReportRecipient.account_id)))
+    assert staffed and set(opened_by_account) - staffed  # some accounts have nobody
+    for account_id, opened in opened_by_account.items():
+        assert (opened > 0) == (account_id in staffed), account_id
