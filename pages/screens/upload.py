@@ -19,10 +19,12 @@ from services.reports.ingest import FIELDS, IngestOutcome, ReportUpload
 
 # Session state: the last upload's outcomes, kept until the next upload.
 OUTCOMES_KEY = "upload_outcomes"
+# Session state: how many batches were posted in this tab; the pickers' keys carry it.
+BATCH_KEY = "upload_batch"
 _RESULT_LABELS = {"posted": "Posted", "duplicate": "Already posted", "rejected": "Rejected"}
 
 
-def _editor(files, choices: ingest.UploadChoices) -> pd.DataFrame:
+def _editor(files, choices: ingest.UploadChoices, batch: int) -> pd.DataFrame:
     blank = pd.DataFrame([{
         "file": f.name, "report_type": None, "provider_npi": next(iter(choices.providers), None),
         "service_date": None, "patient_last_name": "", "patient_first_name": "",
@@ -51,7 +53,7 @@ def _editor(files, choices: ingest.UploadChoices) -> pd.DataFrame:
                                                         options=choices.claim_payers),
     }
     return st.data_editor(blank, column_config=config, hide_index=True, width="stretch",
-                          num_rows="fixed", key=f"upload_details_{len(files)}")
+                          num_rows="fixed", key=f"upload_details_{batch}_{len(files)}")
 
 
 def _text(value) -> str:
@@ -94,14 +96,23 @@ def _post(principal: Principal, items: list[ReportUpload | IngestOutcome]) -> No
             status.update(label=str(error), state="error")
             return
         outcomes = [next(posted) if isinstance(item, ReportUpload) else item for item in items]
-        rejected = any(o.result == "rejected" for o in outcomes)
-        unpreviewed = sum(bool(o.preview_problem) for o in outcomes)
-        label = "Upload finished"
-        if unpreviewed:
-            label += (f"; {unpreviewed} report(s) posted without a preview "
-                      "(see Last upload for why)")
-        status.update(label=label, state="error" if rejected else "complete")
+        status.update(label=summary(outcomes), state="complete")
     st.session_state[OUTCOMES_KEY] = outcomes
+    # Fresh pickers for the next batch: files left in them would invite posting them again.
+    st.session_state[BATCH_KEY] = st.session_state.get(BATCH_KEY, 0) + 1
+    st.rerun()
+
+
+def summary(outcomes: list[IngestOutcome]) -> str:
+    """'3 posted, 1 rejected', with the files already there and those without a preview."""
+    counts = {result: sum(o.result == result for o in outcomes) for result in _RESULT_LABELS}
+    text = f"{counts['posted']} posted, {counts['rejected']} rejected"
+    if counts["duplicate"]:
+        text += f", {counts['duplicate']} already posted before"
+    unpreviewed = sum(bool(o.preview_problem) for o in outcomes)
+    if unpreviewed:
+        text += f"; {unpreviewed} posted without a preview"
+    return text
 
 
 def _outcomes() -> None:
@@ -110,16 +121,15 @@ def _outcomes() -> None:
     if not outcomes:
         return
     st.subheader("Last upload")
-    rejected = sum(o.result == "rejected" for o in outcomes)
-    summary = (f"{len(outcomes) - rejected} of {len(outcomes)} posted or already there; "
-               f"{rejected} rejected")
-    unpreviewed = sum(bool(o.preview_problem) for o in outcomes)
-    if unpreviewed:
-        summary += f"; {unpreviewed} posted without a preview"
-    (st.warning if rejected or unpreviewed else st.success)(summary)
-    st.dataframe(pd.DataFrame([{
-        "File": o.label, "Result": _result(o), "Report #": o.report_id or "", "Reason": _reason(o),
-    } for o in outcomes]), hide_index=True, width="stretch")
+    whole = all(o.result != "rejected" and not o.preview_problem for o in outcomes)
+    (st.success if whole else st.warning)(summary(outcomes))
+    # One type per column: a whole number, or none for a rejected file (Arrow refuses a mix).
+    st.dataframe(pd.DataFrame({
+        "File": [o.label for o in outcomes],
+        "Result": [_result(o) for o in outcomes],
+        "Report #": pd.array([o.report_id for o in outcomes], dtype="Int64"),
+        "Reason": [_reason(o) for o in outcomes],
+    }), hide_index=True, width="stretch")
 
 
 def _result(outcome: IngestOutcome) -> str:
@@ -154,16 +164,17 @@ def render(principal: Principal) -> None:
                "cannot be drawn is still posted, without a preview.")
     # The uploader states its per-file limit in whole megabytes: the portal's own, or the server's
     # cap on one upload (server.maxUploadSize) where that is lower.
+    batch = st.session_state.get(BATCH_KEY, 0)
     files = st.file_uploader("Report PDFs", type=["pdf"], accept_multiple_files=True,
-                             key="upload_files", max_upload_size=_per_file_megabytes())
+                             key=f"upload_files_{batch}", max_upload_size=_per_file_megabytes())
     manifest_file = st.file_uploader("Details from a CSV manifest (optional)", type=["csv"],
-                                     key="upload_manifest",
+                                     key=f"upload_manifest_{batch}",
                                      help="Columns: file, " + ", ".join(FIELDS))
     if files:
         if not manifest_file:
             st.caption("Your providers (NPI):")
             components.literal_list(list(choices.providers.values()))
-        details = None if manifest_file else _editor(files, choices)
+        details = None if manifest_file else _editor(files, choices, batch)
         if st.button(f"Post {len(files)} report(s)", type="primary", key="upload_post"):
             run_action(lambda principal: _post(principal, _uploads(files, manifest_file, details)))
     _outcomes()

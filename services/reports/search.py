@@ -288,6 +288,19 @@ class FilterChoices:
     statuses: tuple[str, ...]
 
 
+def type_choices(principal: Principal) -> dict[str, str]:
+    """The report types (key: label) a principal can find: staff and provider users every type,
+    client users those their kinds of account receive (a type never routed to them would only
+    ever answer 'no reports match')."""
+    if not principal.can(Action.VIEW_REPORTS):
+        return {}
+    if principal.is_staff or principal.provider_links:
+        return dict(REPORT_TYPES)
+    receivable = set().union(*(routing.RECEIVED_REPORT_TYPES[link.account_kind]
+                               for link in principal.account_links))
+    return {key: label for key, label in REPORT_TYPES.items() if key in receivable}
+
+
 def filter_choices(db: Database, principal: Principal) -> FilterChoices:
     """Report types, accounts and providers the principal can filter by (their scope only)."""
     with transaction(db, write=False) as session:
@@ -302,13 +315,8 @@ def filter_choices(db: Database, principal: Principal) -> FilterChoices:
         if provider_scope is not None:
             provider_query = provider_query.where(Provider.id.in_(sorted(provider_scope)))
         providers = session.execute(provider_query).all()
-    if principal.is_staff or principal.provider_links:
-        types = dict(REPORT_TYPES)
-    else:
-        receivable = set().union(*(routing.RECEIVED_REPORT_TYPES[a.kind] for a in accounts))
-        types = {key: label for key, label in REPORT_TYPES.items() if key in receivable}
     return FilterChoices(
-        report_types=types,
+        report_types=type_choices(principal),
         accounts={a.id: f"{a.name} ({a.kind.upper() if a.kind == 'tpa' else a.kind})" for a in accounts},
         providers={p.id: p.name for p in providers},
         states=sorted({p.state for p in providers if p.state}),

@@ -58,7 +58,8 @@ def seed_demo(database_url: str, blob_dir: Path) -> None:
 
 def _start_portal(folder: Path, settings: dict[str, str],
                   prepare: Callable[[Database], None] | None = None):
-    """Start the portal (`streamlit run portal.py`) against a freshly seeded SQLite database; yields its details.
+    """Start the portal (`streamlit run portal.py`) against a freshly seeded SQLite database; yields its details
+    (its address, its database and the log its output goes to).
 
     `prepare` may change the seeded data before the server starts.
     """
@@ -73,7 +74,8 @@ def _start_portal(folder: Path, settings: dict[str, str],
             db.dispose()
     server = PortalProcess(env, folder / "server.log")
     server.start()
-    yield {"url": server.url, "chromium": _chromium(), "database_url": env["DATABASE_URL"]}
+    yield {"url": server.url, "chromium": _chromium(), "database_url": env["DATABASE_URL"],
+           "log": folder / "server.log"}
     server.stop()
 
 

@@ -1,10 +1,11 @@
 """A provider group admin posts a batch with a CSV manifest: the good files post, the bad ones say
-why, and a file whose first page cannot be drawn is posted with the reason it has no preview."""
+why, and a file whose first page cannot be drawn is posted with the reason it has no preview.
+A batch that partly failed is a warning with its counts, and the pickers are empty afterwards."""
 
 from __future__ import annotations
 
 import pytest
-from playwright.sync_api import expect
+from playwright.sync_api import Locator, Page, expect
 from sqlalchemy import select
 
 from db.engine import Database
@@ -65,9 +66,8 @@ def test_group_admin_posts_a_batch_with_a_manifest(portal, context, tmp_path):
     expect(page.get_by_test_id("stDataFrame")).to_have_count(0)
     page.get_by_role("button", name="Post 4 report(s)").click()
     expect(page.get_by_role("heading", name="Last upload")).to_be_visible()
-    expect(page.get_by_text("2 of 4 posted or already there; 2 rejected; 1 posted without a "
-                            "preview")).to_be_visible()
-    expect(page.get_by_text("1 report(s) posted without a preview", exact=False)).to_be_visible()
+    expect(_alert(page, "Warning").filter(
+        has_text="2 posted, 2 rejected; 1 posted without a preview")).to_be_visible()
 
     db = Database(portal["database_url"])
     try:
@@ -83,3 +83,66 @@ def test_group_admin_posts_a_batch_with_a_manifest(portal, context, tmp_path):
     expect(page.get_by_text("draws a part of itself inside itself", exact=False)).to_have_count(1)
     expect(page.get_by_text("Posted, but no preview: ", exact=False)).to_have_count(1)
     expect(page.get_by_test_id("stException")).to_have_count(0)
+
+
+def _alert(page: Page, kind: str) -> Locator:
+    """The message boxes of one kind on the screen ('Warning', 'Success', 'Error')."""
+    return page.get_by_test_id("stAlertContainer").filter(
+        has=page.get_by_test_id(f"stAlertContent{kind}"))
+
+
+def _npi(database_url: str) -> str:
+    db = Database(database_url)
+    try:
+        with db.transaction(write=False) as session:
+            return session.scalar(select(Provider.npi).join(ProviderGroup)
+                                  .where(ProviderGroup.name == seed._GROUPS[0][0])
+                                  .order_by(Provider.id))
+    finally:
+        db.dispose()
+
+
+def test_a_partly_rejected_batch_says_so_and_the_pickers_are_empty_after_it(portal, context,
+                                                                             tmp_path):
+    npi = _npi(portal["database_url"])
+    log = portal["log"]
+    log_before = log.stat().st_size
+    (tmp_path / "mixed-good.pdf").write_bytes(valid_pdf(3))
+    (tmp_path / "mixed-bad.pdf").write_bytes(text_renamed_pdf())
+    (tmp_path / "mixed.csv").write_text("\n".join([
+        COLUMNS,
+        f"mixed-good.pdf,atf,{npi},2026-11-03,Mixed,Gina,1990-05-06,EUM001,{seed._EMPLOYERS[0]},no,,",
+        f"mixed-bad.pdf,atf,{npi},2026-11-03,Mixed,Bert,1991-05-06,EUM002,{seed._EMPLOYERS[0]},no,,",
+    ]) + "\n")
+
+    page = context.new_page()
+    sign_in(page, portal["url"], "groupadmin@demo.test")
+    page.get_by_test_id("stSidebarNav").get_by_role("link", name="Upload reports").click()
+    expect(page.get_by_role("heading", name="Upload reports")).to_be_visible()
+    pdf_picker = page.get_by_role("region", name="Report PDFs")
+    manifest_picker = page.get_by_role("region", name="Details from a CSV manifest (optional)")
+    pdf_picker.locator("input[type=file]").set_input_files(
+        [tmp_path / "mixed-good.pdf", tmp_path / "mixed-bad.pdf"])
+    expect(page.get_by_test_id("stDataFrame")).to_be_visible()
+    manifest_picker.locator("input[type=file]").set_input_files(tmp_path / "mixed.csv")
+    expect(page.get_by_text("mixed.csv")).to_be_visible()
+    expect(page.get_by_test_id("stDataFrame")).to_have_count(0)
+    page.get_by_role("button", name="Post 2 report(s)").click()
+
+    expect(page.get_by_role("heading", name="Last upload")).to_be_visible()
+    # A warning with the counts: neither a success nor an error for a batch that partly posted.
+    expect(_alert(page, "Warning").filter(has_text="1 posted, 1 rejected")).to_be_visible()
+    expect(_alert(page, "Success")).to_have_count(0)
+    expect(_alert(page, "Error")).to_have_count(0)
+    # The results table is drawn (with the posted report's number) and explains the rejection.
+    expect(page.get_by_test_id("stDataFrame")).to_have_count(1)
+    expect(page.get_by_text("This is not a PDF file", exact=False)).to_have_count(1)
+    # Nothing left in either picker, and so nothing to post again.
+    expect(pdf_picker.get_by_test_id("stFileChip")).to_have_count(0)
+    expect(manifest_picker.get_by_test_id("stFileChip")).to_have_count(0)
+    expect(page.get_by_role("button", name="Post 2 report(s)")).to_have_count(0)
+    expect(page.get_by_test_id("stException")).to_have_count(0)
+    with open(log, "rb") as output:
+        output.seek(log_before)
+        written = output.read().decode(errors="replace")
+    assert "ArrowInvalid" not in written and "Traceback" not in written, written[-3000:]

@@ -265,7 +265,7 @@ def test_a_group_admin_can_upload_and_an_employer_cannot(app, fake_clock_app):
     assert "upload" in screens(app)
     open_screen(app, "upload")
     assert titles(app) == ["Upload reports"]
-    assert [u.key for u in app.get("file_uploader")] == ["upload_files", "upload_manifest"]
+    assert [u.key for u in app.get("file_uploader")] == ["upload_files_0", "upload_manifest_0"]
     sign_out(app)
     sign_in(app, EMPLOYER)
     assert "reports" in screens(app) and "upload" not in screens(app)
@@ -278,10 +278,10 @@ def test_the_report_picker_states_the_per_file_limit_the_portal_enforces(app, fa
     sign_in(app, "groupadmin@demo.test")
     open_screen(app, "upload")
     limits = {u.key: u.proto.max_upload_size_mb for u in app.get("file_uploader")}
-    assert limits["upload_files"] == 20
+    assert limits["upload_files_0"] == 20
     monkeypatch.setenv("RESULTSDESK_MAX_REPORT_MB", "12")
     app.run()
-    assert {u.key: u.proto.max_upload_size_mb for u in app.get("file_uploader")}["upload_files"] == 12
+    assert {u.key: u.proto.max_upload_size_mb for u in app.get("file_uploader")}["upload_files_0"] == 12
 
 
 def test_the_upload_summary_says_a_posted_report_has_no_preview_and_why(app, fake_clock_app):
@@ -294,8 +294,7 @@ def test_the_upload_summary_says_a_posted_report_has_no_preview_and_why(app, fak
     ]
     app.run()
     assert not app.exception
-    assert [w.value for w in app.warning] == ["2 of 2 posted or already there; 0 rejected; "
-                                              "1 posted without a preview"]
+    assert [w.value for w in app.warning] == ["2 posted, 0 rejected; 1 posted without a preview"]
     table = app.dataframe[0].value
     assert table["Result"].tolist() == ["Posted, no preview", "Posted"]
     assert table["Reason"].tolist()[0] == ("Posted, but no preview: Drawing the first page took "
@@ -329,8 +328,8 @@ def test_a_manifest_over_the_row_limit_is_refused_on_the_upload_screen_and_nothi
     pdfs = [(f"limit-{n}.pdf", pdf_for(f"limit-{n}", 1), "application/pdf") for n in range(3)]
     sign_in(app, email)
     open_screen(app, "upload")
-    app.file_uploader(key="upload_files").set_value(pdfs)
-    app.file_uploader(key="upload_manifest").set_value(
+    app.file_uploader(key="upload_files_0").set_value(pdfs)
+    app.file_uploader(key="upload_manifest_0").set_value(
         ("manifest.csv", _manifest(demo_db, email, [name for name, _, _ in pdfs]), "text/csv"))
     app.run()
     app.button(key="upload_post").click().run()
@@ -341,13 +340,57 @@ def test_a_manifest_over_the_row_limit_is_refused_on_the_upload_screen_and_nothi
     assert "Last upload" not in [h.value for h in app.subheader]
 
     # Within the limit the same screen posts every row.
-    app.file_uploader(key="upload_manifest").set_value(
+    app.file_uploader(key="upload_manifest_0").set_value(
         ("manifest.csv", _manifest(demo_db, email, [name for name, _, _ in pdfs[:2]]), "text/csv"))
     app.run()
     app.button(key="upload_post").click().run()
     assert not app.exception and not app.error
     assert _report_count(demo_db) == before + 2
     assert app.dataframe[0].value["Result"].tolist() == ["Posted", "Posted"]
+
+
+def test_a_partly_rejected_batch_warns_with_its_counts_and_leaves_the_pickers_empty(
+        app, demo_db, fake_clock_app):
+    email = "groupadmin@demo.test"
+    before = _report_count(demo_db)
+    pdfs = [("good.pdf", pdf_for("batch-good", 1), "application/pdf"),
+            ("bad.pdf", b"not a pdf at all", "application/pdf")]
+    sign_in(app, email)
+    open_screen(app, "upload")
+    app.file_uploader(key="upload_files_0").set_value(pdfs)
+    app.file_uploader(key="upload_manifest_0").set_value(
+        ("manifest.csv", _manifest(demo_db, email, ["good.pdf", "bad.pdf"]), "text/csv"))
+    app.run()
+    app.button(key="upload_post").click().run()
+
+    assert not app.exception and not app.error
+    assert _report_count(demo_db) == before + 1
+    # Warned, not congratulated: one of the two did not post.
+    assert [w.value for w in app.warning] == ["1 posted, 1 rejected"]
+    assert not app.success
+    table = app.dataframe[0].value
+    assert table["Result"].tolist() == ["Posted", "Rejected"]
+    # One type for the column (a number, or none for the rejected file): Arrow takes it as is.
+    assert str(table["Report #"].dtype) in ("Int64", "int64", "float64")
+    assert table["Report #"].notna().tolist() == [True, False]
+    # The posted files are gone from the pickers, so nothing invites posting them again.
+    assert [u.key for u in app.get("file_uploader")] == ["upload_files_1", "upload_manifest_1"]
+    assert all(not u.value for u in app.get("file_uploader"))
+    assert not [b for b in app.button if b.key == "upload_post"]
+
+
+def test_a_batch_that_all_posts_is_a_success(app, demo_db, fake_clock_app):
+    email = "groupadmin@demo.test"
+    pdfs = [(f"all-{n}.pdf", pdf_for(f"batch-all-{n}", 1), "application/pdf") for n in range(2)]
+    sign_in(app, email)
+    open_screen(app, "upload")
+    app.file_uploader(key="upload_files_0").set_value(pdfs)
+    app.file_uploader(key="upload_manifest_0").set_value(
+        ("manifest.csv", _manifest(demo_db, email, [name for name, _, _ in pdfs]), "text/csv"))
+    app.run()
+    app.button(key="upload_post").click().run()
+    assert not app.exception and not app.warning
+    assert [m.value for m in app.success] == ["2 posted, 0 rejected"]
 
 
 def test_an_employer_switches_on_new_result_emails(app, demo_db, fake_clock_app):

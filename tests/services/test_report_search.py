@@ -402,6 +402,36 @@ def test_client_users_get_only_their_accounts_and_the_types_they_receive(db, wor
     assert choices.states == ["CA", "OK", "TX"] and choices.statuses == ()
 
 
+@pytest.mark.parametrize("user_key, types", [
+    ("acme_user", REPORT_TYPES),
+    ("payco_user", PAYOR_TYPES),
+    ("tpa_user", PAYOR_TYPES),
+    # Several kinds of account: every type any of them receives.
+    ("acme_and_payco", REPORT_TYPES),
+    # Provider users and staff search every type.
+    ("staff_p1a", REPORT_TYPES),
+    ("gadmin_north", REPORT_TYPES),
+    ("support", REPORT_TYPES),
+    # No reports at all, so no type to search for.
+    ("manager", {}),
+])
+def test_the_type_choices_are_the_types_the_users_accounts_receive(db, world, user_key, types):
+    principal = world.principal(user_key)
+    assert search.type_choices(principal) == dict(types)
+    if types:
+        assert search.filter_choices(world.db, principal).report_types == dict(types)
+
+
+def test_a_payor_never_finds_a_report_of_a_type_it_is_not_offered(db, world):
+    """The employer letters routed (wrongly) to a payor and a TPA stay out of their view, and
+    the filter does not offer those types to search for."""
+    for user_key in ("payco_user", "tpa_user"):
+        offered = search.type_choices(world.principal(user_key))
+        assert not {"recheck_reminder", "first_notice"} & set(offered)
+        found = search.search(world.db, world.principal(user_key), ReportFilter()).rows
+        assert {row.report_type for row in found} <= set(offered)
+
+
 def test_a_client_filtering_by_any_clinic_still_sees_only_their_own_reports(db, world):
     assert _keys(world, "acme_user", ReportFilter(provider_id=world.provider["p1a"])) == {
         "acme_ccf", "acme_recheck"}

@@ -1,0 +1,49 @@
+"""A payor user's Reports screen offers only the report types a payor account receives; an
+employer user's offers every type."""
+
+from __future__ import annotations
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from db.models import REPORT_TYPES
+from services.reports import routing
+from tests.e2e.conftest import sign_in
+
+pytestmark = pytest.mark.browser
+
+
+def _offered_types(page: Page) -> list[str]:
+    """The labels the Reports screen's type filter lists when opened."""
+    page.get_by_test_id("stSidebarNav").get_by_role("link", name="Reports").click()
+    box = page.get_by_role("combobox", name="Report type")
+    expect(box).to_be_visible()
+    box.click()
+    options = page.get_by_role("option")
+    expect(options.first).to_be_visible()
+    labels = options.all_inner_texts()
+    page.keyboard.press("Escape")
+    # The list opens with Streamlit's own "Select all" entry, which is no report type.
+    assert labels[0] == "Select all"
+    return labels[1:]
+
+
+def _labels(kind: str) -> list[str]:
+    return [label for key, label in REPORT_TYPES.items()
+            if key in routing.RECEIVED_REPORT_TYPES[kind]]
+
+
+def test_a_payor_is_offered_only_the_types_payors_receive(portal, context):
+    page = context.new_page()
+    sign_in(page, portal["url"], "payor@demo.test")
+    offered = _offered_types(page)
+    assert offered == _labels("payor")
+    # The employer letters never reach a payor, so they are not there to search for.
+    assert REPORT_TYPES["recheck_reminder"] not in offered
+    assert REPORT_TYPES["first_notice"] not in offered
+
+
+def test_an_employer_is_offered_every_type(portal, context):
+    page = context.new_page()
+    sign_in(page, portal["url"], "employer@demo.test")
+    assert _offered_types(page) == list(REPORT_TYPES.values())
