@@ -30,9 +30,14 @@ def who(row: user_directory.UserRow) -> str:
     return f"{row.name} ({row.email})"
 
 
+# Session state: bumped after each role added, so "Add a role" is a new, empty picker (clearing
+# the old picker's value is not enough: the browser sends its last choice back).
+_ADD_GENERATION_KEY = "role_add_generation"
+
+
 def add_choice_key(user_id: int) -> str:
     """Session state: the role picked in one person's "Add a role"."""
-    return f"role_add_choice_{user_id}"
+    return f"role_add_choice_{user_id}_{st.session_state.get(_ADD_GENERATION_KEY, 0)}"
 
 
 def _act(label: str, action: Callable[..., object], **kwargs) -> None:
@@ -41,8 +46,8 @@ def _act(label: str, action: Callable[..., object], **kwargs) -> None:
                       message_key=MESSAGE_KEY)
     changed()
     if done is not None and label == _ADDED:
-        # The next person added to starts from an empty picker again.
-        st.session_state.pop(add_choice_key(kwargs["user_id"]), None)
+        # The next role starts from an empty picker again.
+        st.session_state[_ADD_GENERATION_KEY] = st.session_state.get(_ADD_GENERATION_KEY, 0) + 1
 
 
 def _grant_question(row: user_directory.UserRow, role: Role, label: str,
