@@ -137,6 +137,11 @@ class Grant:
         return "provider" if self.role in PROVIDER_ROLES else "account"
 
 
+def gives_power(role: Role) -> bool:
+    """Staff roles and every role that manages users: giving one is asked about first."""
+    return role in STAFF_ROLES or Action.MANAGE_USERS in ROLE_ACTIONS[role]
+
+
 def grant_is_well_formed(grant: Grant) -> bool:
     if grant.kind == "staff":
         return grant.group_id is None and grant.provider_id is None and grant.account_id is None

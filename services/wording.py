@@ -18,3 +18,8 @@ def period(length: timedelta, unit: str, *, spelled: bool = False) -> str:
     amount = int(length.total_seconds() // _UNITS[unit])
     figure = count(amount) if spelled else f"{amount:,}"
     return f"{figure} {unit if amount != 1 else unit[:-1]}"
+
+
+def plural(number: int, one: str, many: str) -> str:
+    """'1 person', '3 people': the count in figures with the right noun."""
+    return f"{number:,} {one if number == 1 else many}"

@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import replace
 from datetime import timedelta
 
 import pandas as pd
 import streamlit as st
 
-from pages.common import components, runtime
+from pages.common import components, confirm, runtime
 from pages.common.actions import run_action, say
-from pages.screens.users_keys import MESSAGE_KEY
+from pages.screens import user_panel
+from pages.screens.users_keys import CHANGED_KEY, MESSAGE_KEY, changed
 from services import clock
 from services.errors import DomainError
 from services.identity import memberships, user_directory, users
@@ -19,14 +19,18 @@ from services.identity.user_directory import UserFilter
 from services.policy import ROLE_LABELS, Role
 from services.principals import Principal
 from services.statuses import InvitationState, UserStatus
+from services.wording import plural
 
-# Session state: the people search last asked for.
+# Session state: the people search last asked for; the grid's generation (a new one starts with
+# nothing ticked); the ids ticked in the last run; whether the selection was just cleared
+# because the list moved under it.
 FILTER_KEY = "people_filter"
+_VERSION_KEY = "people_version"
+_TICKED_KEY = "people_ticked_ids"
+_MOVED_KEY = "people_selection_moved"
+_BULK_DEACTIVATE, _BULK_RESEND, _BULK_END = "Deactivate", "Resend invitation", "End sessions"
 _STATUSES = [status.value for status in UserStatus]
 _INVITATIONS = {InvitationState.PENDING: "Invitation pending", InvitationState.EXPIRED: "Invitation expired"}
-# The other role at the same place, offered as a one-click change (checked by the service).
-_SWAP = {Role.PROVIDER_ADMIN: Role.PROVIDER_STAFF, Role.PROVIDER_STAFF: Role.PROVIDER_ADMIN,
-         Role.ACCOUNT_ADMIN: Role.ACCOUNT_USER, Role.ACCOUNT_USER: Role.ACCOUNT_ADMIN}
 _SIGNED_IN = {"In the last 7 days": timedelta(days=7), "In the last 30 days": timedelta(days=30),
               "In the last 90 days": timedelta(days=90), "Never": None}
 
@@ -70,6 +74,7 @@ def _bulk(label: str, action: Callable[..., object], user_ids: list[int]) -> Non
         return refused
 
     done = run_action(each)
+    changed()
     if done is None:
         return
     refused = done.result
@@ -79,10 +84,51 @@ def _bulk(label: str, action: Callable[..., object], user_ids: list[int]) -> Non
     say("error" if refused else "success", text, message_key=MESSAGE_KEY)
 
 
-def _act(label: str, action: Callable[..., object], **kwargs) -> None:
-    run_action(lambda principal: action(runtime.database(), principal, **kwargs),
-               success=lambda result: f"{label}: {result if isinstance(result, str) else 'done'}.",
-               message_key=MESSAGE_KEY)
+def _bulk_actions(principal: Principal, chosen: list[user_directory.UserRow]) -> None:
+    """Each bulk button acts only on the selected people it can apply to, after a question."""
+    others = [row for row in chosen if row.id != principal.user_id]
+    offers = (
+        (_BULK_DEACTIVATE, users.deactivate,
+         [row for row in others if row.status != UserStatus.DEACTIVATED],
+         "They can no longer sign in, their open sessions end and they are told by email.",
+         "Nobody selected can be deactivated (already deactivated, or yourself)."),
+        (_BULK_RESEND, memberships.resend_invitation,
+         [row for row in others if row.status == UserStatus.INVITED],
+         "Each gets a new link by email; their earlier link stops working.",
+         "Only people who have not accepted their invitation can get a new one."),
+        (_BULK_END, users.end_sessions, others,
+         "They are signed out everywhere and must sign in again.",
+         "To sign yourself out, use Sign out."),
+    )
+    for column, (label, action, fits, effect, reason) in zip(st.columns(len(offers)), offers,
+                                                             strict=True):
+        if not fits:
+            column.button(label, key=f"people_bulk_{label}", disabled=True, help=reason)
+            column.caption(reason)
+            continue
+        ids = [row.id for row in fits]
+        question = confirm.Question(
+            title=f"{label}?", confirm=f"{label} ({len(fits)})",
+            lines=(f"{label}: {plural(len(fits), 'person', 'people')}. {effect}",),
+            people=tuple(user_panel.who(row) for row in fits),
+            act=lambda label=label, action=action, ids=ids: _bulk(label, action, ids))
+        column.button(f"{label} ({len(fits)})", key=f"people_bulk_{label}", on_click=confirm.ask,
+                      args=(question,))
+        if len(fits) < len(chosen):
+            column.caption(f"Not for {plural(len(chosen) - len(fits), 'selected person', 'selected people')}.")
+
+
+def _same_people(rows: list[user_directory.UserRow], event) -> list[user_directory.UserRow]:
+    """The ticked rows, or none with a note when a change moved other people under the ticks."""
+    chosen = [rows[i] for i in event.selection.rows if i < len(rows)]
+    ids = [row.id for row in chosen]
+    if st.session_state.pop(CHANGED_KEY, False) and ids != st.session_state.get(_TICKED_KEY, []):
+        st.session_state[_VERSION_KEY] = st.session_state.get(_VERSION_KEY, 0) + 1
+        st.session_state[_TICKED_KEY] = []
+        st.session_state[_MOVED_KEY] = True
+        st.rerun()
+    st.session_state[_TICKED_KEY] = ids
+    return chosen
 
 
 def people(principal: Principal) -> None:
@@ -103,70 +149,18 @@ def people(principal: Principal) -> None:
         "Last sign-in": components.utc(r.last_login_at) or "never",
         "Invitation": _INVITATIONS.get(r.invitation, ""),
     } for r in rows])
+    version = st.session_state.get(_VERSION_KEY, 0)
     event = st.dataframe(table, hide_index=True, width="stretch", on_select="rerun",
-                         selection_mode="multi-row", key=f"people_grid_{hash(report_filter)}")
+                         selection_mode="multi-row",
+                         key=f"people_grid_{hash(report_filter)}_{version}")
     if more:
         st.caption(f"The first {user_directory.PAGE_SIZE} are shown: narrow the search to see others.")
-    chosen = [rows[i] for i in event.selection.rows if i < len(rows)]
+    if st.session_state.pop(_MOVED_KEY, False):
+        st.caption("The list changed, so the selection was cleared: select again.")
+    chosen = _same_people(rows, event)
     if not chosen:
         st.caption("Select people to act on several at once, or one to see and change their roles.")
         return
-    ids = [row.id for row in chosen]
-    columns = st.columns(3)
-    for column, (label, action) in zip(columns, (
-            ("Deactivate", users.deactivate), ("Resend invitation", memberships.resend_invitation),
-            ("End sessions", users.end_sessions)), strict=True):
-        column.button(f"{label} ({len(ids)})", key=f"people_bulk_{label}", on_click=_bulk,
-                      args=(label, action, ids))
+    _bulk_actions(principal, chosen)
     if len(chosen) == 1:
-        _one(principal, chosen[0])
-
-
-def _one(principal: Principal, row: user_directory.UserRow) -> None:
-    with st.container(border=True):
-        components.literal(f"{row.name} ({row.email}), {row.status}", tag="h4")
-        try:
-            person = memberships.roles_of(runtime.database(), principal, user_id=row.id)
-        except DomainError:
-            st.caption("This person belongs to places outside your reach: only their "
-                       "administrators there can change them.")
-            return
-        for index, (label, role) in enumerate(person.roles):
-            left, middle, right = st.columns([4, 2, 1])
-            with left:
-                components.literal(label)
-            other = _SWAP.get(role.role)
-            if other is not None and person.whole:
-                middle.button(f"Make {ROLE_LABELS[other].lower()}", key=f"role_change_{row.id}_{index}",
-                              on_click=_act, args=("Role changed", memberships.change_role),
-                              kwargs={"user_id": row.id, "old": role,
-                                      "new": replace(role, role=other)})
-            right.button("Remove", key=f"role_remove_{row.id}_{index}", on_click=_act,
-                         args=("Role removed", memberships.revoke),
-                         kwargs={"user_id": row.id, "role": role})
-        if not person.whole:
-            st.caption("This person also belongs to places outside your reach: you can remove "
-                       "the roles above, which are at your places; anything else is for their "
-                       "other administrators. To give them another role, invite them.")
-            return
-        offered = memberships.grantable(runtime.database(), principal)
-        labels = [label for label, _ in offered]
-        pick, add = st.columns([4, 1])
-        choice = pick.selectbox("Add a role", labels, index=None, key=f"role_add_choice_{row.id}",
-                                placeholder="Choose a role and where it applies")
-        add.button("Add", key=f"role_add_{row.id}", disabled=choice is None, on_click=_act,
-                   args=("Role added", memberships.grant),
-                   kwargs={"user_id": row.id, "role": dict(offered).get(choice)})
-        with st.form(f"contact_{row.id}"):
-            name = st.text_input("Name", value=row.name, key=f"contact_name_{row.id}")
-            phone = st.text_input("Phone", value=row.phone, key=f"contact_phone_{row.id}")
-            if st.form_submit_button("Save contact details"):
-                _act("Contact details saved", users.update_contact, user_id=row.id, name=name,
-                     phone=phone)
-                st.rerun()
-        choices = [("Unlock", users.unlock, row.status == UserStatus.LOCKED),
-                   ("Reactivate", users.reactivate, row.status == UserStatus.DEACTIVATED),
-                   ("Delete", users.delete_or_deactivate, True)]
-        for column, (label, action, enabled) in zip(st.columns(len(choices)), choices, strict=True):
-            column.button(label, key=f"person_{label}_{row.id}", disabled=not enabled, on_click=_act,
-                          args=(label, action), kwargs={"user_id": row.id})
+        user_panel.panel(principal, chosen[0])

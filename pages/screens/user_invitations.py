@@ -11,7 +11,7 @@ import streamlit as st
 
 from pages.common import components, runtime
 from pages.common.actions import run_action
-from pages.screens.users_keys import MESSAGE_KEY
+from pages.screens.users_keys import MESSAGE_KEY, changed
 from services import settings
 from services.identity import role_invitations
 from services.principals import Principal
@@ -24,6 +24,7 @@ _VERSION_KEY = "invitations_version"
 def _act(label: str, action, invitation_id: int) -> None:
     run_action(lambda principal: action(runtime.database(), principal, invitation_id=invitation_id),
                success=f"{label}: done.", message_key=MESSAGE_KEY)
+    changed()
     # The list changes under the selection: start the next run with nothing ticked.
     st.session_state[_VERSION_KEY] = st.session_state.get(_VERSION_KEY, 0) + 1
 

@@ -7,10 +7,10 @@ from collections.abc import Callable
 import pandas as pd
 import streamlit as st
 
-from pages.common import components, runtime
+from pages.common import components, confirm, runtime
 from pages.common.actions import run_action, show_message
 from pages.screens import user_directory, user_invitations, user_invite
-from pages.screens.users_keys import MESSAGE_KEY
+from pages.screens.users_keys import MESSAGE_KEY, changed
 from services.errors import DomainError
 from services.identity import users
 from services.mail import deliveries
@@ -26,6 +26,7 @@ _LOOKUP_KEY = "users_lookup_email"
 def _act(label: str, action: Callable[..., object], user_id: int) -> None:
     run_action(lambda principal: action(runtime.database(), principal, user_id=user_id),
                success=f"{label}: done.", message_key=MESSAGE_KEY)
+    changed()
 
 
 def _locked(principal: Principal) -> None:
@@ -58,15 +59,29 @@ def _lookup(principal: Principal) -> None:
     components.literal(f"{found.name} ({found.email}): status {found.status}"
                        + (f", locked until {components.utc(found.locked_until)}" if found.status == UserStatus.LOCKED else "")
                        + f"; last sign-in {components.utc(found.last_login_at) or 'never'}.")
-    choices = [
+    yourself = found.id == principal.user_id
+    # Only what can apply to this person; deactivating asks first.
+    choices = [(label, action) for label, action, applies in (
         ("Unlock", users.unlock, found.status == UserStatus.LOCKED),
-        ("Deactivate", users.deactivate, found.status != UserStatus.DEACTIVATED),
+        ("Deactivate", users.deactivate, found.status != UserStatus.DEACTIVATED and not yourself),
         ("Reactivate", users.reactivate, found.status == UserStatus.DEACTIVATED),
-        ("End sessions", users.end_sessions, True),
-    ]
-    for column, (label, action, enabled) in zip(st.columns(len(choices)), choices, strict=True):
-        column.button(label, key=f"user_{label}", disabled=not enabled, on_click=_act,
-                      args=(label, action, found.id))
+        ("End sessions", users.end_sessions, not yourself),
+    ) if applies]
+    if yourself:
+        st.caption("This is your own account: to sign out, use Sign out; nobody deactivates "
+                   "their own account.")
+    if not choices:
+        return
+    for column, (label, action) in zip(st.columns(len(choices)), choices, strict=True):
+        if action is users.deactivate:
+            column.button(label, key=f"user_{label}", on_click=confirm.ask, args=(confirm.Question(
+                title="Deactivate this account?", confirm="Deactivate",
+                lines=(f"Deactivate {found.name} ({found.email})?", "They can no longer sign in, "
+                       "their open sessions end and they are told by email. Their history is "
+                       "kept; you can reactivate them later."),
+                act=lambda: _act("Deactivate", users.deactivate, found.id)),))
+        else:
+            column.button(label, key=f"user_{label}", on_click=_act, args=(label, action, found.id))
 
 
 def _delivery(principal: Principal) -> None:
@@ -85,6 +100,8 @@ def _delivery(principal: Principal) -> None:
 def render(principal: Principal) -> None:
     components.guard(principal, Action.MANAGE_USERS)
     st.title("Users")
+    # Before the lists: a confirmed change shows in everything drawn below it.
+    confirm.show_pending()
     show_message(MESSAGE_KEY)
     if principal.can(Action.UNLOCK_USERS):
         _locked(principal)

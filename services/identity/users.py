@@ -215,25 +215,47 @@ def update_contact(db: Database, principal: Principal, *, user_id: int, name: st
                      details={"changed": changed})
 
 
+def _has_history(session: Session, user: User) -> bool:
+    """Signed in, acted in the audit trail or opened a report: kept, never deleted."""
+    return (user.last_login_at is not None or session.scalar(
+        select(AuditEvent.id).where(AuditEvent.actor_user_id == user.id).limit(1)) is not None
+        or session.scalar(select(ReportRead.user_id).where(ReportRead.user_id == user.id)
+                          .limit(1)) is not None)
+
+
+def can_be_deleted(db: Database, principal: Principal, *, user_id: int) -> bool:
+    """Whether Delete would delete this person (no history to keep) rather than deactivate them."""
+    with transaction(db, write=False) as session:
+        user = _user_in_scope(session, principal, Action.MANAGE_USERS, user_id)
+        return not _has_history(session, user)
+
+
+def delete(db: Database, principal: Principal, *, user_id: int) -> None:
+    """Delete a user with no history; refused for anyone whose history must be kept."""
+    with transaction(db) as session:
+        user = _user_in_scope(session, principal, Action.MANAGE_USERS, user_id)
+        if user.id == principal.user_id:
+            raise InvalidInput("You cannot delete your own account.")
+        if _has_history(session, user):
+            raise InvalidInput("This person has signed in or acted in the portal, so their "
+                               "history is kept: deactivate them instead.")
+        session.delete(user)
+        audit.record(session, action="user.deleted", actor_user_id=principal.user_id,
+                     actor_email=principal.email, target_type="user", target_id=user_id,
+                     details={"status": user.status})
+
+
 def delete_or_deactivate(db: Database, principal: Principal, *, user_id: int) -> str:
     """Delete a user who never did anything that must be kept; otherwise deactivate them.
 
     Kept: anyone who ever signed in, opened a report, or acted in the audit trail. An
     invitation nobody accepted can go. Returns "deleted" or "deactivated".
     """
-    with transaction(db) as session:
+    with transaction(db, write=False) as session:
         user = _user_in_scope(session, principal, Action.MANAGE_USERS, user_id)
-        if user.id == principal.user_id:
-            raise InvalidInput("You cannot delete your own account.")
-        has_history = (user.last_login_at is not None or session.scalar(
-            select(AuditEvent.id).where(AuditEvent.actor_user_id == user.id).limit(1)) is not None
-            or session.scalar(select(ReportRead.user_id).where(ReportRead.user_id == user.id)
-                              .limit(1)) is not None)
-        if not has_history:
-            session.delete(user)
-            audit.record(session, action="user.deleted", actor_user_id=principal.user_id,
-                         actor_email=principal.email, target_type="user", target_id=user_id,
-                         details={"status": user.status})
-            return "deleted"
-    deactivate(db, principal, user_id=user_id)
-    return "deactivated"
+        keep = _has_history(session, user)
+    if keep:
+        deactivate(db, principal, user_id=user_id)
+        return "deactivated"
+    delete(db, principal, user_id=user_id)
+    return "deleted"

@@ -90,3 +90,162 @@ def test_a_click_after_the_session_expired_does_nothing(app, demo_db, fake_clock
     assert titles(app) == ["Sign in to ResultsDesk"]
     with demo_db.transaction(write=False) as session:
         assert session.scalars(select(User.status).where(User.email == "clinic@demo.test")).one() == "locked"
+
+
+# The Users screen as a provider group admin: least privilege by default, only buttons that
+# can apply, a question before anything that takes access away or gives power.
+
+def _people_grid(at):
+    return next(frame for frame in at.dataframe if frame.key.startswith("people_grid_"))
+
+
+def _tick(at, *emails):
+    """Tick the people with these addresses (AppTest takes the selection from session state)."""
+    grid = _people_grid(at)
+    rows = [list(grid.value["Email"]).index(email) for email in emails]
+    at.session_state[grid.key] = {"selection": {"rows": rows}}
+    return at.run()
+
+
+def _users_as(app, email):
+    sign_in(app, email)
+    return open_screen(app, "users")
+
+
+def _status(demo_db, email):
+    from sqlalchemy import select
+
+    from db.models import User
+
+    with demo_db.transaction(write=False) as session:
+        return session.scalars(select(User.status).where(User.email == email)).one()
+
+
+def _roles(demo_db, email):
+    from sqlalchemy import select
+
+    from db.models import Membership, User
+
+    with demo_db.transaction(write=False) as session:
+        return sorted(session.scalars(select(Membership.role).join(User, User.id == Membership.user_id)
+                                      .where(User.email == email)).all())
+
+
+def _signed_in_once(demo_db, email):
+    from sqlalchemy import update
+
+    from db.models import User
+    from tests.pages.conftest import DEMO_NOW
+
+    with demo_db.transaction() as session:
+        session.execute(update(User).where(User.email == email).values(last_login_at=DEMO_NOW))
+
+
+def _button(at, key):
+    return next(button for button in at.button if button.key == key)
+
+
+def _keys(at):
+    return {button.key for button in at.button}
+
+
+def test_the_invite_form_starts_with_no_role_and_refuses_to_send_without_one(app, demo_db, fake_clock_app):
+    from sqlalchemy import func, select
+
+    from db.models import RoleInvitation
+
+    _users_as(app, "groupadmin@demo.test")
+    assert app.selectbox(key="invite_role").value is None
+    app.text_input(key="invite_email").input("newcomer@example.org")
+    app.text_input(key="invite_name").input("Nia Newcomer")
+    app.button(key="FormSubmitter:invite-Send invitation").click().run()
+    assert [e.value for e in app.error] == ["Choose the role to offer."]
+    with demo_db.transaction(write=False) as session:
+        assert session.scalar(select(func.count()).select_from(RoleInvitation)) == 0
+
+
+def test_add_a_role_starts_empty_and_resets_after_a_role_is_added(app, demo_db, fake_clock_app):
+    _users_as(app, "groupadmin@demo.test")
+    _tick(app, "clinic@demo.test")
+    picker = next(box for box in app.selectbox if box.key.startswith("role_add_choice_"))
+    assert picker.value is None and picker.placeholder == "Choose a role and where it applies"
+    add = next(button for button in app.button if button.key.startswith("role_add_"))
+    assert add.disabled
+    staff = next(option for option in picker.options
+                 if option.startswith("Provider staff") and "North" not in option
+                 and option not in _people_grid(app).value["Roles"].tolist())
+    before = _roles(demo_db, "clinic@demo.test")
+    picker.select(staff).run()
+    next(button for button in app.button if button.key.startswith("role_add_")).click().run()
+    assert [s.value for s in app.success] == ["Role added: done."]
+    assert len(_roles(demo_db, "clinic@demo.test")) == len(before) + 1
+    assert next(box for box in app.selectbox if box.key.startswith("role_add_choice_")).value is None
+
+
+def test_only_buttons_that_can_apply_are_offered(app, demo_db, fake_clock_app):
+    _users_as(app, "groupadmin@demo.test")
+    _tick(app, "groupadmin@demo.test")
+    keys = _keys(app)
+    # Your own account: nothing to deactivate, delete or sign out from here.
+    assert not any(key.startswith(("person_Deactivate_", "person_Delete_")) for key in keys)
+    assert _button(app, "people_bulk_Deactivate").disabled
+    assert _button(app, "people_bulk_Resend invitation").disabled
+    _tick(app, "clinic@demo.test")
+    keys = _keys(app)
+    # Never signed in: Delete really deletes, so it is offered beside Deactivate.
+    assert any(key.startswith("person_Deactivate_") for key in keys)
+    assert any(key.startswith("person_Delete_") for key in keys)
+    assert _button(app, "people_bulk_Resend invitation").disabled
+    assert not _button(app, "people_bulk_Deactivate").disabled
+    _signed_in_once(demo_db, "clinic@demo.test")
+    app.run()
+    # Now their history is kept: no Delete that would quietly deactivate, and the reason shown.
+    keys = _keys(app)
+    assert any(key.startswith("person_Deactivate_") for key in keys)
+    assert not any(key.startswith("person_Delete_") for key in keys)
+    assert any("history is kept" in caption.value for caption in app.caption)
+
+
+def test_deactivating_asks_first_and_cancel_changes_nothing(app, demo_db, fake_clock_app):
+    _users_as(app, "groupadmin@demo.test")
+    _tick(app, "clinic@demo.test")
+    next(button for button in app.button if button.key.startswith("person_Deactivate_")).click().run()
+    assert "<p>Deactivate Chris Chen (clinic@demo.test)?</p>" in literal_texts(app)
+    _button(app, "confirm_cancel").click().run()
+    assert _status(demo_db, "clinic@demo.test") == "active"
+    assert "confirm_yes" not in _keys(app)
+    next(button for button in app.button if button.key.startswith("person_Deactivate_")).click().run()
+    _button(app, "confirm_yes").click().run()
+    assert _status(demo_db, "clinic@demo.test") == "deactivated"
+    assert [s.value for s in app.success] == ["Deactivate: done."]
+    grid = _people_grid(app).value
+    assert list(grid[grid["Email"] == "clinic@demo.test"]["Status"]) == ["deactivated"]
+
+
+def test_a_bulk_action_names_everyone_and_cancel_changes_nothing(app, demo_db, fake_clock_app):
+    _users_as(app, "groupadmin@demo.test")
+    _tick(app, "clinic@demo.test", "clinicadmin@demo.test", "groupadmin@demo.test")
+    bulk = _button(app, "people_bulk_End sessions")
+    assert bulk.label == "End sessions (2)"
+    bulk.click().run()
+    assert "<ul><li>Chris Chen (clinic@demo.test)</li><li>Carmen Castillo (clinicadmin@demo.test)</li></ul>" \
+        in literal_texts(app) or "<ul><li>Carmen Castillo (clinicadmin@demo.test)</li><li>Chris Chen " \
+        "(clinic@demo.test)</li></ul>" in literal_texts(app)
+    _button(app, "confirm_cancel").click().run()
+    assert not app.success and "confirm_yes" not in _keys(app)
+
+
+def test_giving_an_admin_role_asks_first(app, demo_db, fake_clock_app):
+    _users_as(app, "groupadmin@demo.test")
+    _tick(app, "clinic@demo.test")
+    before = _roles(demo_db, "clinic@demo.test")
+    next(button for button in app.button if button.key.startswith("role_change_")).click().run()
+    assert any(text.startswith("<p>Chris Chen (clinic@demo.test) will get: Provider admin")
+               for text in literal_texts(app))
+    _button(app, "confirm_cancel").click().run()
+    assert _roles(demo_db, "clinic@demo.test") == before
+    next(button for button in app.button if button.key.startswith("role_change_")).click().run()
+    _button(app, "confirm_yes").click().run()
+    assert _roles(demo_db, "clinic@demo.test") == ["provider_admin"]
+    grid = _people_grid(app).value
+    assert list(grid[grid["Email"] == "clinic@demo.test"]["Roles"]) == ["Provider admin"]

@@ -20,6 +20,9 @@ def test_account_rep_adds_a_user_to_another_account(app, demo_db, fake_clock_app
     app.session_state[app.dataframe[0].key] = {"selection": {"rows": [0]}}
     app.run()
     app.selectbox(key="ca_target").select(ids["Cedar Ridge Fabrication"]).run()
+    # No role is chosen for the representative: Add waits for one.
+    assert app.selectbox(key="ca_role").value is None and app.button(key="ca_add").disabled
+    app.selectbox(key="ca_role").select("account_user").run()
     app.button(key="ca_add").click().run()
     assert [s.value for s in app.success] == ["Added to the account."]
     with demo_db.transaction(write=False) as session:
