@@ -13,7 +13,7 @@ import pandas as pd
 import streamlit as st
 
 from pages.common import components, runtime
-from pages.common.actions import run_action
+from pages.common.actions import attempt, run_action
 from services.errors import DomainError
 from services.policy import Action
 from services.principals import Principal
@@ -168,11 +168,10 @@ def _closing(found: incidents.IncidentDetail) -> None:
 
 
 def _ask_to_close(incident_id: int) -> None:
-    resolution = (st.session_state.get(f"incident_resolution_{incident_id}") or "").strip()
-    if not resolution:
-        st.session_state[MESSAGE_KEY] = ("error", "Say how the incident was resolved.")
-        return
-    st.session_state[_CLOSING] = (incident_id, resolution)
+    typed = st.session_state.get(f"incident_resolution_{incident_id}") or ""
+    kept = attempt(lambda: incidents.resolution_of(typed), message_key=MESSAGE_KEY)
+    if kept is not None:
+        st.session_state[_CLOSING] = (incident_id, kept.result)
 
 
 def _forget_closing() -> None:

@@ -212,10 +212,16 @@ def assess(db: Database, principal: Principal, *, incident_id: int, factors: dic
                      now=now)
 
 
+def resolution_of(text: str) -> str:
+    """A closing's resolution as it will be kept; refused when nothing is said."""
+    if not text.strip():
+        raise InvalidInput("Say how the incident was resolved.")
+    return text.strip()[:4000]
+
+
 def close(db: Database, principal: Principal, *, incident_id: int, resolution: str) -> None:
     """Close with a resolution; needs an assessment first (privacy officers)."""
-    if not resolution.strip():
-        raise InvalidInput("Say how the incident was resolved.")
+    resolution = resolution_of(resolution)
     now = clock.now()
     with transaction(db) as session:
         principal.require(Action.DECIDE_INCIDENTS, target_type="incident", target_id=incident_id)
@@ -225,7 +231,7 @@ def close(db: Database, principal: Principal, *, incident_id: int, resolution: s
         if incident.status == IncidentStatus.CLOSED:
             raise InvalidInput("The incident is already closed.")
         incident.status, incident.closed_at = IncidentStatus.CLOSED, now
-        incident.resolution = resolution.strip()[:4000]
+        incident.resolution = resolution
         audit.record(session, action="incident.closed", actor_user_id=principal.user_id,
                      actor_email=principal.email, target_type="incident", target_id=incident_id,
                      details={"outcome": incident.outcome}, now=now)

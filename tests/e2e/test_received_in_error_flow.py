@@ -83,6 +83,7 @@ def test_a_report_received_in_error_is_removed_reviewed_and_closed(portal, conte
     expect(page.get_by_text("Assessment saved.")).to_be_visible()
     page.get_by_role("textbox", name="Resolution").fill("Removed; destruction attested.")
     page.get_by_role("button", name="Close the incident").click()
+    page.get_by_role("dialog").get_by_role("button", name="Close incident ", exact=False).click()
     expect(page.get_by_text("Closed.")).to_be_visible()
 
     db = Database(portal["database_url"])

@@ -144,6 +144,9 @@ def test_closing_asks_first_names_the_incident_and_clears_the_tick(app, demo_db,
     sign_in(app, "privacy@demo.test")
     open_screen(app, "hipaa-queue")
     _tick(app, 0)
+    app.button(key=f"FormSubmitter:closing_{first}-Close the incident").click().run()
+    assert [e.value for e in app.error] == ["Say how the incident was resolved."]
+    assert f"incident_close_confirm_{first}" not in {b.key for b in app.button}
     app.text_area(key=f"incident_resolution_{first}").input("Removed; destruction attested.")
     app.button(key=f"FormSubmitter:closing_{first}-Close the incident").click().run()
     named = " ".join(literal_texts(app))
