@@ -8,11 +8,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import date
+from functools import partial
 
 import pandas as pd
 import streamlit as st
 
-from pages.common import components, runtime
+from pages.common import components, confirm, runtime
 from pages.common.actions import attempt, run_action
 from services.errors import DomainError
 from services.policy import Action
@@ -20,10 +21,8 @@ from services.principals import Principal
 from services.privacy import incidents
 from services.statuses import IncidentStatus
 
-# Session state: the message a click leaves for the next run, and the closing awaiting
-# confirmation as (incident id, resolution).
+# Session state: the message a click leaves for the next run.
 MESSAGE_KEY = "incident_message"
-_CLOSING = "incident_closing"
 STATUS = {IncidentStatus.OPEN: "Open", IncidentStatus.IN_REVIEW: "In review",
           IncidentStatus.CLOSED: "Closed"}
 
@@ -161,37 +160,20 @@ def _closing(found: incidents.IncidentDetail) -> None:
         if unassessed:
             st.caption("Save the risk assessment first: an incident closes only once assessed.")
         st.form_submit_button("Close the incident", disabled=unassessed, on_click=_ask_to_close,
-                              args=(at,))
-    pending = st.session_state.get(_CLOSING)
-    if pending is not None and pending[0] == at:
-        _confirm_close(found, pending[1])
+                              args=(found,))
 
 
-def _ask_to_close(incident_id: int) -> None:
-    typed = st.session_state.get(f"incident_resolution_{incident_id}") or ""
+def _ask_to_close(found: incidents.IncidentDetail) -> None:
+    typed = st.session_state.get(f"incident_resolution_{found.id}") or ""
     kept = attempt(lambda: incidents.resolution_of(typed), message_key=MESSAGE_KEY)
-    if kept is not None:
-        st.session_state[_CLOSING] = (incident_id, kept.result)
-
-
-def _forget_closing() -> None:
-    st.session_state.pop(_CLOSING, None)
-
-
-@st.dialog("Close this incident?", on_dismiss=_forget_closing)
-def _confirm_close(found: incidents.IncidentDetail, resolution: str) -> None:
-    components.literal(f"Incident {found.id}: report {found.report_id} ({found.report_type}, "
-                       f"service date {found.service_date}), received in error by "
-                       f"{found.wrong_account}.")
-    st.write("Closing records this resolution and takes the incident out of the open queue. "
-             "It can be reopened later.")
-    components.literal(f"Resolution: {resolution}")
-    left, right = st.columns(2)
-    if left.button(f"Close incident {found.id}", key=f"incident_close_confirm_{found.id}",
-                   type="primary"):
-        _forget_closing()
-        act("Closed", incidents.close, incident_id=found.id, resolution=resolution)
-        st.rerun()
-    if right.button("Cancel", key=f"incident_close_cancel_{found.id}"):
-        _forget_closing()
-        st.rerun()
+    if kept is None:
+        return
+    confirm.ask(confirm.Question(
+        title="Close this incident?",
+        lines=(f"Incident {found.id}: report {found.report_id} ({found.report_type}, service date "
+               f"{found.service_date}), received in error by {found.wrong_account}.",
+               "Closing records this resolution and takes the incident out of the open queue. "
+               "It can be reopened later.",
+               f"Resolution: {kept.result}"),
+        confirm=f"Close incident {found.id}",
+        act=partial(act, "Closed", incidents.close, incident_id=found.id, resolution=kept.result)))

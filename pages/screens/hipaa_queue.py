@@ -7,7 +7,7 @@ from datetime import datetime, time, timedelta, timezone
 import pandas as pd
 import streamlit as st
 
-from pages.common import components, runtime
+from pages.common import components, confirm, runtime
 from pages.common.actions import run_action, say, show_message
 from pages.common.selection import SingleChoice
 from pages.screens import hipaa_incident
@@ -44,6 +44,7 @@ def render(principal: Principal) -> None:
     st.caption("Reports received in error. The notification deadline is "
                f"{period(NOTIFICATION_PERIOD, 'days')} after discovery.")
     show_message(MESSAGE_KEY)
+    confirm.show_pending()
     left, middle, right = st.columns([2, 2, 1])
     status = left.selectbox("Status", [choice.value for choice in IncidentStatus], index=None,
                             format_func=STATUS.get, key="incident_status",

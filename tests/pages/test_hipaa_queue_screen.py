@@ -32,7 +32,7 @@ def test_privacy_officer_reviews_assesses_and_closes(app, demo_db, fake_clock_ap
     app.button(key=f"FormSubmitter:assessment_{incident_id}-Save assessment").click().run()
     app.text_area(key=f"incident_resolution_{incident_id}").input("Removed; destruction attested.")
     app.button(key=f"FormSubmitter:closing_{incident_id}-Close the incident").click().run()
-    app.button(key=f"incident_close_confirm_{incident_id}").click().run()
+    app.button(key="confirm_yes").click().run()
     with demo_db.transaction(write=False) as session:
         closed = session.get(Incident, incident_id)
     assert (closed.status, closed.outcome) == ("closed", "low_probability")
@@ -146,21 +146,21 @@ def test_closing_asks_first_names_the_incident_and_clears_the_tick(app, demo_db,
     _tick(app, 0)
     app.button(key=f"FormSubmitter:closing_{first}-Close the incident").click().run()
     assert [e.value for e in app.error] == ["Say how the incident was resolved."]
-    assert f"incident_close_confirm_{first}" not in {b.key for b in app.button}
+    assert "confirm_yes" not in {b.key for b in app.button}
     app.text_area(key=f"incident_resolution_{first}").input("Removed; destruction attested.")
     app.button(key=f"FormSubmitter:closing_{first}-Close the incident").click().run()
     named = " ".join(literal_texts(app))
     assert f"Incident {first}: report {detail.report_id}" in named
     assert f"received in error by {detail.wrong_account}" in named
-    assert app.button(key=f"incident_close_confirm_{first}").label == f"Close incident {first}"
+    assert app.button(key="confirm_yes").label == f"Close incident {first}"
 
-    app.button(key=f"incident_close_cancel_{first}").click().run()
+    app.button(key="confirm_cancel").click().run()
     assert incidents.detail(demo_db, privacy, incident_id=first).status == IncidentStatus.OPEN
     assert [s.value for s in app.subheader] == [f"Incident {first}: Open"]
     assert _ticked(app) == [0]
 
     app.button(key=f"FormSubmitter:closing_{first}-Close the incident").click().run()
-    app.button(key=f"incident_close_confirm_{first}").click().run()
+    app.button(key="confirm_yes").click().run()
     assert incidents.detail(demo_db, privacy, incident_id=first).status == IncidentStatus.CLOSED
     # The same run shows the list without it, nothing ticked, no panel, and says why.
     assert app.dataframe[0].value["Incident"].tolist() == [second]
