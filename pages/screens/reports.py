@@ -27,7 +27,7 @@ COUNT_KEY = "reports_count"
 SELECTED_KEY = "reports_selected"
 # The report ids the grid shows and the number in its widget key: a new list of rows gets a new
 # grid, ticked from SELECTED_KEY, so no position carries over to another report.
-GRID_KEY = "reports_grid"
+GRID_KEY = "reports_shown"
 _USER_KEY = "reports_user"
 _LINKED_KEY = "reports_linked"
 _INJURY = {"All": None, "Injury": True, "Non-injury": False}
@@ -136,18 +136,18 @@ def _results() -> None:
         st.info("No reports match. Widen the dates or clear a filter.")
     else:
         # The grid goes out first and the count follows into this line: for a common name the
-        # count takes longer than the page. It is taken once per search, then reused.
+        # count takes longer than the page. It is taken once per search and list of rows (an
+        # action that changes the rows, a report opened under "New" or removed, changes it too).
         count_line = st.empty()
         selected = _grid(page.rows, principal.is_staff)
         counted = st.session_state.get(COUNT_KEY)
         shown = tuple(row.id for row in page.rows)
-        # Counted once per search and list of rows: an action that changes the rows (a report
-        # opened under "New", one removed) changes the count too.
         if counted is None or counted[0] != (report_filter, shown):
             label = search.count_label(*search.count(runtime.database(), principal,
                                                      report_filter))
             counted = st.session_state[COUNT_KEY] = ((report_filter, shown), label)
-        count_line.write(f"**{counted[1]}** results · showing {first + 1:,}–{first + len(page.rows):,}")
+        noun = "result" if counted[1] == "1" else "results"
+        count_line.write(f"**{counted[1]}** {noun} · showing {first + 1:,}–{first + len(page.rows):,}")
         _pager(page, cursors)
         _actions(principal, selected)
     opened = st.session_state.get(report_view.OPEN_KEY)
