@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+
 import pandas as pd
 import streamlit as st
 
@@ -20,6 +22,12 @@ from services.statuses import ReportStatus
 FILTER_KEY = "reports_filter"
 CURSORS_KEY = "reports_cursors"
 COUNT_KEY = "reports_count"
+# The ticked reports, by id: the grid's own selection is by row position, and positions name
+# other reports once the rows change (a report opened under "New", one removed in error).
+SELECTED_KEY = "reports_selected"
+# The report ids the grid shows and the number in its widget key: a new list of rows gets a new
+# grid, ticked from SELECTED_KEY, so no position carries over to another report.
+GRID_KEY = "reports_shown"
 _USER_KEY = "reports_user"
 _LINKED_KEY = "reports_linked"
 _INJURY = {"All": None, "Injury": True, "Non-injury": False}
@@ -38,6 +46,7 @@ def _filters(principal: Principal) -> None:
         service = right.date_input("Service date between", value=(), key="f_service")
         name = left.text_input("Patient name", key="f_name", placeholder="Last or first name")
         employee = middle.text_input("Employee ID", key="f_employee")
+        number = right.text_input("Report #", key="f_report_number", placeholder="e.g. 4992")
         injury = right.radio("Injury", list(_INJURY), horizontal=True, key="f_injury")
         account = None
         if len(choices.accounts) > 1:
@@ -58,12 +67,19 @@ def _filters(principal: Principal) -> None:
                                           format_func=_STATUS_LABELS.get, key="f_status",
                                           placeholder="Any status")
         if st.form_submit_button("Search", type="primary"):
+            try:
+                report_id = search.report_number(number)
+            except DomainError as error:
+                st.error(str(error))
+                return
             st.session_state[FILTER_KEY] = ReportFilter(
                 report_types=tuple(types), posted_from=_start(posted), posted_to=_end(posted),
                 service_from=_start(service), service_to=_end(service), patient_name=name,
                 employee_id=employee, account_id=account, provider_id=provider, state=state or "",
-                injury=_INJURY[injury], read=_READ[read], statuses=tuple(statuses))
+                injury=_INJURY[injury], read=_READ[read], statuses=tuple(statuses),
+                report_id=report_id)
             st.session_state[CURSORS_KEY] = [None]
+            st.session_state.pop(SELECTED_KEY, None)  # a new search starts with nothing ticked
             st.session_state.pop(COUNT_KEY, None)
             report_view.close()
             report_bundle.forget()
@@ -116,26 +132,64 @@ def _results() -> None:
         return
     first = (len(cursors) - 1) * search.PAGE_SIZE
     if not page.rows:
+        _forget_unlisted(())
         st.info("No reports match. Widen the dates or clear a filter.")
     else:
         # The grid goes out first and the count follows into this line: for a common name the
-        # count takes longer than the page. It is taken once per search, then reused.
+        # count takes longer than the page. It is taken once per search and list of rows (an
+        # action that changes the rows, a report opened under "New" or removed, changes it too).
         count_line = st.empty()
-        event = st.dataframe(_frame(page.rows, principal.is_staff), hide_index=True,
-                             width="stretch", on_select="rerun", selection_mode="multi-row",
-                             key=f"reports_grid_{len(cursors)}_{hash(report_filter)}")
-        selected = [page.rows[i].id for i in event.selection.rows if i < len(page.rows)]
+        selected = _grid(page.rows, principal.is_staff)
         counted = st.session_state.get(COUNT_KEY)
-        if counted is None or counted[0] != report_filter:
+        shown = tuple(row.id for row in page.rows)
+        if counted is None or counted[0] != (report_filter, shown):
             label = search.count_label(*search.count(runtime.database(), principal,
-                                                                   report_filter))
-            counted = st.session_state[COUNT_KEY] = (report_filter, label)
-        count_line.write(f"**{counted[1]}** results · showing {first + 1:,}–{first + len(page.rows):,}")
+                                                     report_filter))
+            counted = st.session_state[COUNT_KEY] = ((report_filter, shown), label)
+        noun = "result" if counted[1] == "1" else "results"
+        count_line.write(f"**{counted[1]}** {noun} · showing {first + 1:,}–{first + len(page.rows):,}")
         _pager(page, cursors)
         _actions(principal, selected)
     opened = st.session_state.get(report_view.OPEN_KEY)
     if opened is not None:
         report_view.show(principal, opened)
+
+
+def _grid(rows: list[search.ReportRow], staff: bool) -> list[int]:
+    """The results grid; returns the ticked report ids, in the order of the rows."""
+    shown = tuple(row.id for row in rows)
+    grid = st.session_state.get(GRID_KEY)
+    if grid is None or grid[0] != shown:
+        grid = st.session_state[GRID_KEY] = (shown, (grid[1] + 1) if grid else 0)
+    _forget_unlisted(shown)
+    ticked = st.session_state.get(SELECTED_KEY, [])
+    key = f"reports_grid_{grid[1]}"
+    event = st.dataframe(
+        _frame(rows, staff), hide_index=True, width="stretch", key=key,
+        on_select=functools.partial(_ticked, key, shown), selection_mode="multi-row",
+        selection_default={"selection": {"rows": [shown.index(i) for i in ticked]}})
+    # The same grid as the tick (its key changes with its rows): positions name these rows.
+    selected = [shown[i] for i in sorted(event.selection.rows) if i < len(shown)]
+    st.session_state[SELECTED_KEY] = selected
+    return selected
+
+
+def _ticked(key: str, shown: tuple[int, ...]) -> None:
+    """A tick, read as report ids against the rows the person saw when ticking."""
+    positions = st.session_state[key]["selection"]["rows"]
+    st.session_state[SELECTED_KEY] = [shown[i] for i in sorted(positions) if i < len(shown)]
+
+
+def _forget_unlisted(shown: tuple[int, ...]) -> None:
+    """Untick reports that left the list, and say so: nothing acts on a report out of sight."""
+    ticked = st.session_state.get(SELECTED_KEY, [])
+    gone = [report_id for report_id in ticked if report_id not in shown]
+    if not gone:
+        return
+    st.session_state[SELECTED_KEY] = [report_id for report_id in ticked if report_id in shown]
+    numbers = ", ".join(f"{report_id}" for report_id in gone)
+    which = f"Report {numbers} is" if len(gone) == 1 else f"Reports {numbers} are"
+    st.info(f"{which} no longer in this list, so no longer selected.")
 
 
 def _pager(page: search.ReportPage, cursors: list) -> None:
@@ -162,7 +216,7 @@ def _actions(principal: Principal, selected: list[int]) -> None:
 def _start_fresh_for(principal: Principal) -> None:
     """Search state belongs to one user: never carry another's filter, page or count over."""
     if st.session_state.get(_USER_KEY) != principal.user_id:
-        for key in (FILTER_KEY, CURSORS_KEY, COUNT_KEY, _LINKED_KEY):
+        for key in (FILTER_KEY, CURSORS_KEY, COUNT_KEY, _LINKED_KEY, SELECTED_KEY):
             st.session_state.pop(key, None)
         report_view.close()
         report_bundle.forget()

@@ -32,6 +32,8 @@ _MAX_NAME_WORDS = 5
 # reports, where the two plans cost the same at about 1,000 patients.
 COMMON_NAME_PATIENTS = 1_000
 _WORD = re.compile(r"\w+")
+# Report ids fit a 64-bit integer column; more digits cannot name a report.
+_MAX_REPORT_DIGITS = 18
 
 ReadState = Literal["all", "new", "opened"]
 
@@ -54,6 +56,8 @@ class ReportFilter:
     read: ReadState = "all"
     # Staff only: client and provider users always see available reports alone.
     statuses: tuple[str, ...] = ()
+    # One report by its number (an incident or a ticket names it); scope still decides.
+    report_id: int | None = None
 
 
 @dataclass(frozen=True)
@@ -151,6 +155,10 @@ def _conditions(session: Session, principal: Principal, report_filter: ReportFil
     """The WHERE clause; `newest_first` when it serves a page (see _named), not a count."""
     f = report_filter
     conditions = [scope.visible(session, principal)]
+    if f.report_id is not None:
+        # Outside the principal's scope it finds nothing, exactly like a number that does not
+        # exist, so a typed number reveals nothing.
+        conditions.append(Report.id == f.report_id)
     if f.report_types:
         unknown = set(f.report_types) - set(REPORT_TYPES)
         if unknown:
@@ -266,6 +274,16 @@ def _patients_named(session: Session, typed: str):
     if not words:
         raise InvalidInput("Type at least one letter or digit of the patient's name.")
     return dialect.patients_named(session, words)
+
+
+def report_number(typed: str) -> int | None:
+    """The report number typed in the search form ('4992' or '#4992'); None when left empty."""
+    cleaned = typed.strip().removeprefix("#").strip()
+    if not cleaned:
+        return None
+    if not cleaned.isascii() or not cleaned.isdigit() or len(cleaned) > _MAX_REPORT_DIGITS:
+        raise InvalidInput("A report number is digits only, for example 4992.")
+    return int(cleaned)
 
 
 def _check_range(start: date | None, end: date | None, what: str) -> None:

@@ -48,7 +48,7 @@ def _grid(at):
 
 
 def _count_texts(at) -> list[str]:
-    return [m.value for m in at.markdown if " results · showing " in m.value]
+    return [m.value for m in at.markdown if " · showing " in m.value]
 
 
 def _reports(app, email: str):
@@ -108,6 +108,52 @@ def test_a_filter_nothing_matches_says_so(app, fake_clock_app):
     app.button(key=SEARCH).click().run()
     assert [i.value for i in app.info] == [NO_MATCH]
     assert not app.dataframe and not _count_texts(app)
+
+
+def test_a_report_number_finds_that_report_alone(app, demo_db, fake_clock_app):
+    _reports(app, EMPLOYER)
+    wanted = int(_grid(app).iloc[-1]["Report #"])
+    app.text_input(key="f_report_number").input(f"#{wanted}")
+    app.button(key=SEARCH).click().run()
+    assert _grid(app)["Report #"].tolist() == [wanted]
+    assert _count_texts(app) == ["**1** result · showing 1–1"]
+    app.text_input(key="f_report_number").input("49x")
+    app.button(key=SEARCH).click().run()
+    assert [e.value for e in app.error] == ["A report number is digits only, for example 4992."]
+
+
+def test_a_report_number_outside_the_employers_view_finds_nothing(app, demo_db, fake_clock_app):
+    with demo_db.transaction(write=False) as session:
+        not_theirs = session.scalar(select(Report.id).where(~exists().where(
+            ReportRecipient.report_id == Report.id,
+            ReportRecipient.account_id.in_(select(AccountMembership.account_id).join(
+                User, User.id == AccountMembership.user_id).where(User.email == EMPLOYER)))))
+    assert not_theirs is not None
+    _reports(app, EMPLOYER)
+    app.text_input(key="f_report_number").input(str(not_theirs))
+    app.button(key=SEARCH).click().run()
+    assert [i.value for i in app.info] == [NO_MATCH]
+    assert not _audit(demo_db, EMPLOYER, "permission.denied")
+
+
+def test_a_tick_does_not_move_to_the_next_report_when_the_new_list_changes(app, demo_db,
+                                                                          fake_clock_app):
+    _reports(app, EMPLOYER)
+    app.radio(key="f_read").set_value("New (not opened by me)")
+    app.button(key=SEARCH).click().run()
+    first, second = (int(n) for n in _grid(app)["Report #"].tolist()[:2])
+    _select_rows(app, 0)
+    assert app.button(key="bundle_prepare").label == "Prepare download (1)"
+    app.button(key="reports_open_selected").click().run()
+    app.button(key="report_close").click().run()
+    assert not app.exception
+    assert _grid(app)["Report #"].tolist()[0] == second
+    assert [i.value for i in app.info] == [
+        f"Report {first} is no longer in this list, so no longer selected."]
+    assert app.session_state[reports.SELECTED_KEY] == []
+    assert app.dataframe[0].key not in app.session_state or not (
+        app.session_state[app.dataframe[0].key]["selection"]["rows"])
+    assert not [b for b in app.button if b.key in ("reports_open_selected", "bundle_prepare")]
 
 
 # --- the pager ------------------------------------------------------------------------------

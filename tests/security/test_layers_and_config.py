@@ -81,6 +81,8 @@ def test_streamlit_config_keeps_secure_defaults(streamlit_config):
     assert browser.get("gatherUsageStats") is False
     assert isinstance(server.get("maxUploadSize"), int) and 0 < server["maxUploadSize"] <= 200
     assert client.get("toolbarMode") == "viewer"
+    # Grids of patients offer no client-side CSV download or copy, which no audit would record.
+    assert client.get("disableDataExport") is True
 
 
 def test_secrets_and_local_data_are_git_ignored():

@@ -24,6 +24,7 @@ from services.reports.search import PAGE_SIZE, ReportFilter, ReportPage
 from tests.services.report_world import (
     SPEC,
     add_report,
+    events,
     load_principal,
 )
 
@@ -114,6 +115,52 @@ def test_filters_only_narrow_a_client_users_scope(db, world):
 def test_invalid_filters_are_refused(db, world, report_filter, message):
     with pytest.raises(InvalidInput, match=message):
         search.search(world.db, world.principal("support"), report_filter)
+
+
+# --- report number: exact, and only inside one's scope ---------------------------------------
+
+def test_a_report_number_finds_exactly_that_report(db, world):
+    wanted = world.report["globex_referral"]
+    assert _keys(world, "support", ReportFilter(report_id=wanted)) == {"globex_referral"}
+    assert _keys(world, "globex_user", ReportFilter(report_id=wanted)) == {"globex_referral"}
+    # Staff find archived and withdrawn reports by number too.
+    assert _keys(world, "support", ReportFilter(report_id=world.report["acme_withdrawn"])) == {
+        "acme_withdrawn"}
+    # Other filters still apply on top of the number.
+    assert _keys(world, "support", ReportFilter(report_id=wanted, report_types=("ccf",))) == set()
+
+
+def test_a_report_number_outside_ones_scope_finds_what_a_missing_one_finds(db, world):
+    missing = max(world.report.values()) + 1000
+    before = len(_denials(world))
+    for user_key, report_key in [("acme_user", "globex_referral"), ("acme_user", "unrouted"),
+                                 ("acme_user", "acme_archived"), ("staff_p2a", "acme_ccf"),
+                                 ("tpa_user", "acme_ccf")]:
+        other = search.search(world.db, world.principal(user_key),
+                              ReportFilter(report_id=world.report[report_key]))
+        absent = search.search(world.db, world.principal(user_key), ReportFilter(report_id=missing))
+        assert (other.rows, other.count, other.count_capped) == ([], 0, False), (user_key, report_key)
+        assert (absent.rows, absent.count, absent.count_capped) == ([], 0, False)
+        assert search.count(world.db, world.principal(user_key),
+                            ReportFilter(report_id=world.report[report_key])) == (0, False)
+    # Nothing in the trail tells the two apart either.
+    assert len(_denials(world)) == before
+
+
+def _denials(world) -> list:
+    return [e for e in events(world.db) if e.action == "permission.denied"]
+
+
+@pytest.mark.parametrize("typed, number", [("4992", 4992), (" #4992 ", 4992), ("# 17", 17),
+                                           ("", None), ("   ", None), ("#", None)])
+def test_a_typed_report_number_is_read_as_digits(typed, number):
+    assert search.report_number(typed) == number
+
+
+@pytest.mark.parametrize("typed", ["49 92", "4992a", "-4992", "4.5", "١٢٣", "9" * 19])
+def test_a_report_number_that_is_not_digits_is_refused(typed):
+    with pytest.raises(InvalidInput, match="digits only"):
+        search.report_number(typed)
 
 
 # --- patient name: word prefixes, any case, any order ---------------------------------------
