@@ -12,6 +12,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import Page, expect
 from sqlalchemy import select
 
@@ -140,3 +141,31 @@ def employer_reports(database_url: str) -> list:
     finally:
         db.dispose()
 
+
+
+GRID_ROW_HEIGHT = 35  # Streamlit's grid: header and rows are 35 px high
+
+
+def grid_box(page: Page, grid=None) -> dict:
+    """Where the (first) grid is drawn: it is a canvas, so its rows are clicked by position.
+    The grid may be drawn once more as a count fills in: measure the one that stays."""
+    grid = grid if grid is not None else page.get_by_test_id("stDataFrame").first
+    box = None
+    for _ in range(5):
+        expect(grid).to_be_visible()
+        try:
+            grid.scroll_into_view_if_needed(timeout=5_000)
+            box = grid.bounding_box()
+        except PlaywrightError:
+            page.wait_for_timeout(300)
+            continue
+        if box is not None:
+            break
+    assert box is not None, "the grid never settled"
+    return box
+
+
+def click_grid_row(page: Page, row: int, box: dict | None = None) -> None:
+    """Click the tick box of a grid row (0 is the first row under the header)."""
+    box = box or grid_box(page)
+    page.mouse.click(box["x"] + 14, box["y"] + GRID_ROW_HEIGHT * (row + 1.5))

@@ -11,8 +11,8 @@ from sqlalchemy import select
 from db.engine import Database
 from db.models import Incident
 from services.privacy import incidents
-from tests.conftest import principal_of
 from services.reports import search
+from tests.conftest import principal_of
 from tests.e2e.conftest import _start_portal, sign_in
 
 pytestmark = pytest.mark.browser

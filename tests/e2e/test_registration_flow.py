@@ -140,6 +140,6 @@ def test_registration_invitation_and_first_sign_in(portal, context, mailbox):
     expect(page.get_by_text("Your password is set and the invitation accepted.")).to_be_visible()
     _sign_in(page, url, STAFF[0], STAFF[2])
     page.get_by_test_id("stSidebarNav").get_by_role("link", name="Reports").click()
-    expect(page.get_by_text("1 results")).to_be_visible()
+    expect(page.get_by_text("1 result · showing")).to_be_visible()
     grid = page.get_by_test_id("stDataFrame").first
     expect(grid).to_be_visible()

@@ -7,7 +7,6 @@ from __future__ import annotations
 import re
 
 import pytest
-from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import Page, expect
 from sqlalchemy import select
 
@@ -15,11 +14,10 @@ from db.engine import Database
 from db.models import Incident, Report, User
 from services import principals
 from services.reports import search
-from tests.e2e.conftest import sign_in
+from tests.e2e.conftest import click_grid_row, grid_box, sign_in
 
 pytestmark = pytest.mark.browser
 
-ROW_HEIGHT = 35  # Streamlit's grid: header and rows are 35 px high
 EMPLOYER = "employer@demo.test"
 
 
@@ -48,18 +46,7 @@ def _grid(page: Page):
 
 
 def _tick_first_row(page: Page) -> None:
-    grid = _grid(page)
-    for _ in range(5):  # the grid may be drawn once more as the count fills in
-        expect(grid).to_be_visible()
-        try:
-            grid.scroll_into_view_if_needed(timeout=5_000)
-            box = grid.bounding_box()
-        except PlaywrightError:
-            page.wait_for_timeout(300)
-            continue
-        if box is not None:
-            break
-    page.mouse.click(box["x"] + 14, box["y"] + ROW_HEIGHT * 1.5)
+    click_grid_row(page, 0, grid_box(page, _grid(page)))
 
 
 def _column(page: Page, title: str) -> str:

@@ -8,7 +8,6 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import Page, expect
 from pypdf import PdfReader
 from sqlalchemy import select
@@ -17,11 +16,10 @@ from db.blob_store import BlobStore
 from db.engine import Database
 from db.models import REPORT_TYPES, Report
 from services.reports.access import pdf_file_name
-from tests.e2e.conftest import employer_reports, sign_in
+from tests.e2e.conftest import click_grid_row, employer_reports, grid_box, sign_in
 
 pytestmark = pytest.mark.browser
 
-ROW_HEIGHT = 35  # Streamlit's grid: header and rows are 35 px high
 
 
 def _sign_in_to_reports(page: Page, url: str) -> None:
@@ -31,22 +29,11 @@ def _sign_in_to_reports(page: Page, url: str) -> None:
 
 
 def _tick_rows(page: Page, indexes: tuple[int, ...]) -> None:
-    grid = page.get_by_test_id("stDataFrame").first
-    # The grid may be drawn again once more as the count fills in: measure the one that stays.
-    for _ in range(5):
-        expect(grid).to_be_visible()
-        try:
-            grid.scroll_into_view_if_needed(timeout=5_000)
-            box = grid.bounding_box()
-        except PlaywrightError:
-            page.wait_for_timeout(300)
-            continue
-        if box is not None:
-            break
+    box = grid_box(page)
     for ticked, index in enumerate(indexes, start=1):
         # The grid is a canvas: its row checkboxes are reached by position. Each tick reruns the
         # results, so wait until the screen counts it before the next one.
-        page.mouse.click(box["x"] + 14, box["y"] + ROW_HEIGHT * (index + 1) + ROW_HEIGHT / 2)
+        click_grid_row(page, index, box)
         expect(page.get_by_role("button", name=f"Prepare download ({ticked})")).to_be_visible()
 
 
