@@ -167,15 +167,6 @@ def _cumulative(weights) -> list[float]:
     return list(accumulate(weights))
 
 
-def _new_npi(rng: random.Random, used: set[str]) -> str:
-    while True:
-        first_nine = rng.choice("12") + "".join(rng.choice("0123456789") for _ in range(8))
-        candidate = first_nine + npi.check_digit(first_nine)
-        if candidate not in used:
-            used.add(candidate)
-            return candidate
-
-
 def _small_employer_names(count: int) -> list[str]:
     names = [f"{prefix} {trade}" for trade in _SMALL_TRADES for prefix in _SMALL_PREFIXES]
     if count > len(names):
@@ -206,10 +197,10 @@ def _organisations(db: Database, rng: random.Random, *, now: datetime,
         used: set[str] = set()
         groups, providers, provider_weights = [], [], []
         for group_name, locations in GROUPS:
-            group = ProviderGroup(name=group_name, npi=_new_npi(rng, used), created_at=now)
+            group = ProviderGroup(name=group_name, npi=npi.unused(rng, used), created_at=now)
             groups.append(group)
             for name, street, city, state, weight in locations:
-                providers.append(Provider(group=group, name=name, npi=_new_npi(rng, used),
+                providers.append(Provider(group=group, name=name, npi=npi.unused(rng, used),
                                           address=street, city=city, state=state))
                 provider_weights.append(weight)
         session.add_all(groups)

@@ -202,15 +202,6 @@ DEMO_LOGINS: list[tuple[str, str]] = [
 # --- Generation --------------------------------------------------------------------------------
 
 
-def _npi(rng: random.Random, used: set[str]) -> str:
-    while True:
-        first_nine = rng.choice("12") + "".join(rng.choice("0123456789") for _ in range(8))
-        candidate = first_nine + npi.check_digit(first_nine)
-        if candidate not in used:
-            used.add(candidate)
-            return candidate
-
-
 def _report_types(rng: random.Random, count: int) -> list[str]:
     # One of each first, so even a small seed shows every type.
     keys = list(REPORT_TYPES)
@@ -495,10 +486,10 @@ def _add_providers(session: Session, rng: random.Random, *,
     groups: list[ProviderGroup] = []
     located: list[tuple[Provider, str]] = []
     for group_name, locations in _GROUPS:
-        group = ProviderGroup(name=group_name, npi=_npi(rng, used_npis), created_at=now)
+        group = ProviderGroup(name=group_name, npi=npi.unused(rng, used_npis), created_at=now)
         groups.append(group)
         for name, street, city, state, postcode in locations:
-            provider = Provider(group=group, name=name, npi=_npi(rng, used_npis), address=street,
+            provider = Provider(group=group, name=name, npi=npi.unused(rng, used_npis), address=street,
                                 city=city, state=state)
             located.append((provider, f"{street}, {city}, {state} {postcode}"))
     session.add_all(groups)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import random
+
 _PREFIX = "80840"
 
 
@@ -25,3 +27,13 @@ def check_digit(first_nine: str) -> str:
 def is_valid(npi: str) -> bool:
     """True for a 10-digit NPI whose last digit is the right check digit."""
     return len(npi) == 10 and npi.isdigit() and npi[0] in "12" and check_digit(npi[:9]) == npi[9]
+
+
+def unused(rng: random.Random, used: set[str]) -> str:
+    """A random valid NPI not yet in `used`, which it joins: for demo and benchmark data only."""
+    while True:
+        first_nine = rng.choice("12") + "".join(rng.choice("0123456789") for _ in range(8))
+        candidate = first_nine + check_digit(first_nine)
+        if candidate not in used:
+            used.add(candidate)
+            return candidate

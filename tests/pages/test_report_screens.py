@@ -372,13 +372,7 @@ def test_a_manifest_over_the_row_limit_is_refused_on_the_upload_screen_and_nothi
     email = "groupadmin@demo.test"
     before = _report_count(demo_db)
     pdfs = [(f"limit-{n}.pdf", pdf_for(f"limit-{n}", 1), "application/pdf") for n in range(3)]
-    sign_in(app, email)
-    open_screen(app, "upload")
-    app.file_uploader(key="upload_files_0").set_value(pdfs)
-    app.file_uploader(key="upload_manifest_0").set_value(
-        ("manifest.csv", _manifest(demo_db, email, [name for name, _, _ in pdfs]), "text/csv"))
-    app.run()
-    app.button(key="upload_post").click().run()
+    _post_batch(app, demo_db, email, pdfs)
 
     assert not app.exception
     assert [e.value for e in app.error] == ["A manifest holds at most 2 rows."]
@@ -395,19 +389,24 @@ def test_a_manifest_over_the_row_limit_is_refused_on_the_upload_screen_and_nothi
     assert app.dataframe[0].value["Result"].tolist() == ["Posted", "Posted"]
 
 
+def _post_batch(app, demo_db, email: str, pdfs: list[tuple[str, bytes, str]]) -> None:
+    """Sign in, pick the PDFs and a manifest naming them, press Post."""
+    sign_in(app, email)
+    open_screen(app, "upload")
+    app.file_uploader(key="upload_files_0").set_value(pdfs)
+    app.file_uploader(key="upload_manifest_0").set_value(
+        ("manifest.csv", _manifest(demo_db, email, [name for name, _, _ in pdfs]), "text/csv"))
+    app.run()
+    app.button(key="upload_post").click().run()
+
+
 def test_a_partly_rejected_batch_warns_with_its_counts_and_leaves_the_pickers_empty(
         app, demo_db, fake_clock_app):
     email = "groupadmin@demo.test"
     before = _report_count(demo_db)
     pdfs = [("good.pdf", pdf_for("batch-good", 1), "application/pdf"),
             ("bad.pdf", b"not a pdf at all", "application/pdf")]
-    sign_in(app, email)
-    open_screen(app, "upload")
-    app.file_uploader(key="upload_files_0").set_value(pdfs)
-    app.file_uploader(key="upload_manifest_0").set_value(
-        ("manifest.csv", _manifest(demo_db, email, ["good.pdf", "bad.pdf"]), "text/csv"))
-    app.run()
-    app.button(key="upload_post").click().run()
+    _post_batch(app, demo_db, email, pdfs)
 
     assert not app.exception and not app.error
     assert _report_count(demo_db) == before + 1
@@ -428,13 +427,7 @@ def test_a_partly_rejected_batch_warns_with_its_counts_and_leaves_the_pickers_em
 def test_a_batch_that_all_posts_is_a_success(app, demo_db, fake_clock_app):
     email = "groupadmin@demo.test"
     pdfs = [(f"all-{n}.pdf", pdf_for(f"batch-all-{n}", 1), "application/pdf") for n in range(2)]
-    sign_in(app, email)
-    open_screen(app, "upload")
-    app.file_uploader(key="upload_files_0").set_value(pdfs)
-    app.file_uploader(key="upload_manifest_0").set_value(
-        ("manifest.csv", _manifest(demo_db, email, [name for name, _, _ in pdfs]), "text/csv"))
-    app.run()
-    app.button(key="upload_post").click().run()
+    _post_batch(app, demo_db, email, pdfs)
     assert not app.exception and not app.warning
     assert [m.value for m in app.success] == ["2 posted, 0 rejected"]
 
