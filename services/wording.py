@@ -6,6 +6,7 @@ from datetime import timedelta
 
 _SMALL = ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten")
 _UNITS = {"days": 86400, "hours": 3600, "minutes": 60}
+_SHORT = {"days": "d", "hours": "h", "minutes": "min"}
 
 
 def count(number: int) -> str:
@@ -13,9 +14,12 @@ def count(number: int) -> str:
     return _SMALL[number] if 0 <= number < len(_SMALL) else f"{number:,}"
 
 
-def period(length: timedelta, unit: str, *, spelled: bool = False) -> str:
-    """'90 days', '12 hours', '5 minutes'; with spelled=True 'two hours' (whole units only)."""
+def period(length: timedelta, unit: str, *, spelled: bool = False, short: bool = False) -> str:
+    """'90 days', '12 hours', '5 minutes'; with spelled=True 'two hours', with short=True '72 h'
+    (whole units only)."""
     amount = int(length.total_seconds() // _UNITS[unit])
+    if short:
+        return f"{amount:,} {_SHORT[unit]}"
     figure = count(amount) if spelled else f"{amount:,}"
     return f"{figure} {unit if amount != 1 else unit[:-1]}"
 

@@ -13,6 +13,7 @@ from services import clock
 from services.errors import InvalidInput
 from services.hipaa import NOTIFICATION_PERIOD
 from services.insight import dashboard
+from services.insight.report_volume import TURNAROUND_TARGET
 from services.policy import Action
 from services.principals import Principal
 from services.reports.retention import RETENTION_PERIOD
@@ -57,7 +58,7 @@ def _percent(value: float | None) -> str:
 def _totals(totals: dict, *, incidents: bool) -> None:
     cells = st.columns(6 if incidents else 5)
     cells[0].metric("Reports posted", f"{totals['reports']:,}")
-    hours = dashboard.TARGET_WORDS.replace(" hours", " h")
+    hours = period(TURNAROUND_TARGET, "hours", short=True)
     cells[1].metric(f"Non-injury ≤ {hours}", _percent(totals["non_injury_within_72h"]),
                     help=f"Share of non-injury results posted within {dashboard.TARGET_WORDS} "
                          "of the service date.")
