@@ -163,7 +163,7 @@ class Visit:
     clinic: Clinic
     service_date: date
     posted_at: datetime
-    claim: Claim | None  # set exactly for injury reports
+    claim: Claim | None  # set exactly for injury reports and the tests and letters of a claim
     employer_name: str
     age: int = field(init=False)
 
@@ -182,8 +182,13 @@ def _lower_first(text: str) -> str:
     return text[:1].lower() + text[1:]
 
 
-def _atf(rng: random.Random, visit: Visit):
+def _test_reason(rng: random.Random, visit: Visit) -> str:
     reason = rng.choices(_TEST_REASONS, _TEST_REASON_WEIGHTS)[0]
+    return "Post-accident" if visit.claim is not None else reason
+
+
+def _atf(rng: random.Random, visit: Visit):
+    reason = _test_reason(rng, visit)
     technician = rng.choice(_TECHNICIANS)
     roll = rng.random()
     screening = 0.0 if roll < 0.92 else round(rng.uniform(0.005, 0.019), 3) if roll < 0.97 else round(
@@ -216,7 +221,7 @@ def _atf(rng: random.Random, visit: Visit):
 
 
 def _ccf(rng: random.Random, visit: Visit):
-    reason = rng.choices(_TEST_REASONS, _TEST_REASON_WEIGHTS)[0]
+    reason = _test_reason(rng, visit)
     panel, substances = rng.choice(_PANELS)
     roll = rng.random()
     if roll < 0.85:
@@ -289,6 +294,8 @@ def _referral(rng: random.Random, visit: Visit):
 
 def _no_show(rng: random.Random, visit: Visit):
     appointment = rng.choice(_NO_SHOW_APPOINTMENTS)
+    if visit.claim is not None:
+        appointment = f"Injury recheck ({visit.claim.injury.body_part.lower()})"
     at = rng.choice(_APPOINTMENT_TIMES)
     details = (
         ("Missed appointment", f"{_us_date(visit.service_date)} at {at}"),

@@ -64,8 +64,11 @@ PROGRESS_EVERY = 250
 
 INJURY_REPORT_TYPES = frozenset({"injury_status", "first_notice", "transcription", "state_wc_form",
                                  "referral", "recheck_reminder"})
-NON_INJURY_REPORT_TYPES = frozenset({"atf", "ccf", "no_show"})
-# transcription_summary is either: an injury visit or a pre-employment / DOT examination.
+# The other types belong to an injury claim this often: a post-accident drug or alcohol test, a
+# missed injury recheck, a summary of an injury visit (the rest are pre-employment, random or DOT
+# work). Those reach the claim's payor or TPA too: the FAQ lists ATF, CCF and no-show letters
+# among a payor's reports, and a payor the demo never sent one would search for them in vain.
+_CLAIM_SHARE = {"atf": 0.15, "ccf": 0.1, "no_show": 0.4, "transcription_summary": 0.6}
 
 # Drug and alcohol testing is most of an occupational clinic's volume.
 _TYPE_WEIGHTS = {
@@ -214,9 +217,7 @@ def _report_types(rng: random.Random, count: int) -> list[str]:
 def _is_injury(rng: random.Random, report_type: str) -> bool:
     if report_type in INJURY_REPORT_TYPES:
         return True
-    if report_type in NON_INJURY_REPORT_TYPES:
-        return False
-    return rng.random() < 0.6  # transcription summaries: mostly injury visits, some exams
+    return rng.random() < _CLAIM_SHARE[report_type]
 
 
 def _service_lag(rng: random.Random, injury: bool) -> int:

@@ -47,3 +47,19 @@ def test_an_employer_is_offered_every_type(portal, context):
     page = context.new_page()
     sign_in(page, portal["url"], "employer@demo.test")
     assert _offered_types(page) == list(REPORT_TYPES.values())
+
+
+def test_a_payor_finds_the_post_accident_tests_of_its_claims(portal, context):
+    """ATF and CCF are on a payor's list because post-accident tests reach the claim's payor: the
+    demo sends some, so choosing the type finds them instead of 'No reports match'."""
+    page = context.new_page()
+    sign_in(page, portal["url"], "payor@demo.test")
+    _offered_types(page)
+    page.get_by_role("combobox", name="Report type").click()
+    page.get_by_role("option", name=REPORT_TYPES["ccf"]).click()
+    page.keyboard.press("Escape")
+    page.get_by_test_id("stForm").get_by_role("button", name="Search", exact=True).click()
+    grid = page.get_by_test_id("stDataFrame")
+    expect(grid).to_be_visible()
+    expect(page.get_by_text("No reports match")).to_have_count(0)
+    expect(page.get_by_text("results ·").or_(page.get_by_text("result ·"))).to_be_visible()

@@ -202,6 +202,21 @@ def test_routing_follows_what_each_kind_of_account_receives(seeded):
         assert len(payers_of.get(report_id, [])) == expected_payers
 
 
+def test_payors_and_tpas_receive_tests_and_letters_of_their_claims(seeded):
+    """The FAQ lists ATF, CCF and no-show letters among a payor's reports: the demo sends some
+    (post-accident tests, missed injury rechecks), so a payor's type filter finds them."""
+    db, *_ = seeded
+    received = {kind: {t for (t,) in _all(db, select(Report.report_type).distinct()
+                                         .join(ReportRecipient, ReportRecipient.report_id == Report.id)
+                                         .join(Account, Account.id == ReportRecipient.account_id)
+                                         .where(Account.kind == kind))}
+                for kind in ("payor", "tpa")}
+    assert received["payor"] | received["tpa"] >= {"atf", "ccf", "no_show"}
+    untied = _all(db, select(Report.report_type).where(Report.report_type.in_(NON_INJURY_TYPES),
+                                                       Report.claim_number.is_(None)))
+    assert untied, "most tests and letters are not part of a claim"
+
+
 def test_injury_flag_claims_and_dates_fit_the_type(seeded):
     db, *_ = seeded
     rows = _all(db, select(Report.report_type, Report.injury, Report.claim_number, Report.posted_at,
@@ -209,8 +224,6 @@ def test_injury_flag_claims_and_dates_fit_the_type(seeded):
     for report_type, injury, claim, posted_at, service_date, status, state in rows:
         if report_type in INJURY_TYPES:
             assert injury
-        if report_type in NON_INJURY_TYPES:
-            assert not injury
         assert (claim is not None) == injury
         assert NOW - timedelta(days=120) <= posted_at <= NOW
         assert 0 <= (posted_at.date() - service_date).days <= 5
