@@ -7,6 +7,7 @@ from contextlib import asynccontextmanager
 
 import streamlit as st
 from starlette.middleware import Middleware
+from streamlit.runtime.pages_manager import PagesManager
 
 from commands.inline_jobs import InlineJobs
 from pages.common import security_headers, session_routes
@@ -36,6 +37,13 @@ async def lifespan(_app):
         if jobs is not None:
             jobs.stop()
 
+
+# Streamlit treats a `pages/` folder beside app.py as its older page folder until app.py has called
+# st.navigation once in this process: the first request for /<screen> would run pages/<screen>.py
+# without app.py's sign-in gate, or answer "Page not found" and drop the address the person asked
+# for (an emailed report link). Every screen here is registered through st.navigation, so the
+# folder is never a page folder. tests/e2e/test_deep_link_flow.py checks a fresh server.
+PagesManager.uses_pages_directory = False
 
 app = st.App("app.py", routes=session_routes.ROUTES, lifespan=lifespan,
              middleware=[Middleware(security_headers.SecurityHeaders)])

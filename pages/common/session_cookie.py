@@ -10,7 +10,7 @@ is a form too, posted to /auth/sign-out, which ends the session and clears the c
 from __future__ import annotations
 
 from html import escape
-from urllib.parse import urlsplit
+from urllib.parse import urlencode, urlsplit
 
 import streamlit as st
 
@@ -37,11 +37,14 @@ def read() -> str | None:
 
 
 def _current_path() -> str:
+    """The address this tab shows, with its query (st.context.url leaves the query out): an
+    emailed ?report= link opened signed out still opens that report once signed in."""
     url = st.context.url
     parts = urlsplit(url) if isinstance(url, str) else None
     if parts is None or not parts.path.startswith("/"):
         return "/"
-    return parts.path + (f"?{parts.query}" if parts.query else "")
+    query = urlencode(st.query_params.to_dict())
+    return parts.path + (f"?{query}" if query else "")
 
 
 def schedule_handoff(code: str) -> None:

@@ -78,8 +78,14 @@ def pages_for(principal: Principal | None) -> dict[str, list[st.Page]] | list[st
     if principal is None:
         signing_in = st.Page(sign_in.render, title="Sign in", url_path="sign-in", default=True)
         st.session_state[sign_in.SIGN_IN_PAGE_KEY] = signing_in
+        # A signed-out browser that asks for a screen by address (an emailed report link, a
+        # bookmark) gets the sign-in form at that same address, and returns to it signed in.
+        at_screen_addresses = [
+            st.Page(sign_in.render, title="Sign in", url_path=screen.url_path, visibility="hidden")
+            for screen in SCREENS if screen.url_path != "home"]
         return [
             signing_in,
+            *at_screen_addresses,
             st.Page(public_access.forgot_password, title="Forgot password", url_path="forgot-password"),
             st.Page(public_access.register, title="Register a provider group", url_path="register"),
             # Reached from emailed links only.
