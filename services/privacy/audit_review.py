@@ -117,6 +117,7 @@ def export_csv(db: Database, principal: Principal, *, where: AuditFilter) -> byt
                      for e in (line.event,)]
         audit.record(session, action="audit.exported", actor_user_id=principal.user_id,
                      actor_email=principal.email, target_type="audit",
-                     details={"rows": len(rows), "filter": {k: str(v) for k, v in vars(where).items() if v}})
+                     details={"rows": len(rows), "filter": {k: ", ".join(v) if isinstance(v, tuple) else str(v)
+                                               for k, v in vars(where).items() if v}})
     return to_csv(["Event", "Time (UTC)", "Actor", "What happened", "Action", "Action code", "Outcome",
                    "Target", "Target type", "Target id", "Details"], rows)

@@ -46,7 +46,7 @@ _KEY_WORDS = {
     "individuals": "Individuals notified", "hhs": "HHS notified", "new_account": "New account",
     "client_address": "From address", "new_results": "New-result emails",
     "first_bad_id": "First changed event", "temporary_files": "Temporary files removed",
-    "previews_removed": "Previews removed", "removed": "Files removed",
+    "previews_removed": "Previews removed", "removed": "Files removed", "tpa_accounts": "TPA accounts",
 }
 
 Names = dict[tuple[str, int], str]
@@ -191,7 +191,7 @@ def _parts(details: dict, names: Names) -> Iterable[tuple[str, object]]:
     for key, words in (("old_roles", "Roles before"), ("new_roles", "Roles after")):
         if key in details:
             roles = details.pop(key)
-            yield words, "; ".join(_role_words(g, names) for g in roles) or "none"
+            yield words, _listed([_role_words(g, names) for g in roles]) or "none"
     if "purpose" in details:
         reference = details.pop("reference", "")
         yield "Purpose", details.pop("purpose") + (f" (ticket {reference})" if reference else "")
@@ -272,6 +272,11 @@ def _when(value) -> datetime | str:
     except ValueError:
         return str(value)
     return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+
+
+def _listed(items: list[str]) -> str:
+    """"A", "A and B", "A, B and C": the parts of a detail are already split by semicolons."""
+    return " and ".join(filter(None, [", ".join(items[:-1]), items[-1] if items else ""]))
 
 
 def _count(value, noun: str) -> str:

@@ -94,6 +94,21 @@ def test_a_role_grant_reads_as_a_sentence_naming_the_person_and_the_place(world,
     assert "Roles after: none" in revoked.details()
 
 
+def test_several_roles_read_as_a_list_inside_one_detail(world, make_user):
+    db = world.db
+    admin, reviewer = _admin(db, make_user), _reviewer(db, make_user)
+    ana = make_user("ana@x.test", name="Ana Diaz")
+    for group, provider in (("north", "p1a"), ("south", "p2a")):
+        memberships.grant(db, admin, user_id=ana, role=Grant(
+            Role.PROVIDER_STAFF, group_id=world.group[group], provider_id=world.provider[provider]))
+    second = _lines(db, reviewer, target_type="user", target_id=str(ana))[0]
+    parts = second.details().split("; ")
+    assert parts[:2] == ["Role: Provider staff at Southside Main",
+                         "Roles before: Provider staff at Northside Main"]
+    assert parts[2] in ("Roles after: Provider staff at Northside Main and Provider staff at Southside Main",
+                        "Roles after: Provider staff at Southside Main and Provider staff at Northside Main")
+
+
 def test_a_staff_opening_names_the_report_and_its_purpose_never_the_patient(world, make_user):
     db, reviewer = world.db, _reviewer(world.db, make_user)
     support = world.principal("support")
