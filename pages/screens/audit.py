@@ -83,7 +83,8 @@ def _results(where: audit_review.AuditFilter) -> None:
         return
     st.dataframe(pd.DataFrame([{
         "Time": components.utc(line.event.occurred_at), "Actor": line.event.actor_email or "",
-        "What happened": line.sentence, "Outcome": line.event.outcome.capitalize(), "Details": line.details(components.utc),
+        "What happened": line.sentence, "Outcome": line.event.outcome.capitalize(),
+        "Details": line.details(components.utc),
     } for line in page.lines]), width="stretch", hide_index=True,
         column_config={"What happened": st.column_config.TextColumn(width="large"),
                        "Details": st.column_config.TextColumn(width="large")})

@@ -115,9 +115,9 @@ def export_csv(db: Database, principal: Principal, *, where: AuditFilter) -> byt
                       line.details()]
                      for line in audit_words.lines(session, events[start:start + _NAMES_BATCH])
                      for e in (line.event,)]
+        chosen = {k: ", ".join(v) if isinstance(v, tuple) else str(v) for k, v in vars(where).items() if v}
         audit.record(session, action="audit.exported", actor_user_id=principal.user_id,
                      actor_email=principal.email, target_type="audit",
-                     details={"rows": len(rows), "filter": {k: ", ".join(v) if isinstance(v, tuple) else str(v)
-                                               for k, v in vars(where).items() if v}})
+                     details={"rows": len(rows), "filter": chosen})
     return to_csv(["Event", "Time (UTC)", "Actor", "What happened", "Action", "Action code", "Outcome",
                    "Target", "Target type", "Target id", "Details"], rows)

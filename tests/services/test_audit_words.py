@@ -174,7 +174,8 @@ def test_unknown_details_and_targets_still_read_as_words(db, make_user, fake_clo
     assert seeded.details() == "Shelf count: 3; Fully stocked: yes; By colour: red 1"
     assert locked.target == "User 999"  # a person no longer in the portal keeps their id
     assert locked.details() == "After 5 failed attempts; Locked until: 2026-11-02 13:15 UTC"
-    assert locked.details(lambda moment: f"at {moment:%H:%M}") == "After 5 failed attempts; Locked until: at 13:15"
+    assert (locked.details(lambda moment: f"at {moment:%H:%M}")
+            == "After 5 failed attempts; Locked until: at 13:15")
 
 
 def test_the_action_filter_takes_labels_and_keeps_working_with_the_other_filters(db, make_user, fake_clock):
@@ -216,3 +217,5 @@ def test_the_export_has_the_words_and_keeps_names_formula_safe(world, make_user)
     assert row[3] == f"Role granted to {name} (user {sly}): Client account user at Acme Freight"
     assert row[4:8] == ["Role granted", "user.role_granted", "success", f"'{name} (user {sly})"]
     assert row[10].startswith("Role: Client account user at Acme Freight")
+    exported = _lines(db, reviewer, labels=("Audit events exported",))[0]
+    assert exported.details() == "1 row; Filter: labels Role granted"
