@@ -22,23 +22,68 @@ GENESIS = "0" * 64  # the "previous hash" of the first event in the chain
 _CHAIN_LOCK = 7_400_212
 _LAST_HASH = "audit_last_hash"
 
-# Every action name the services write; the Audit page offers these as filter choices.
-ACTIONS = (
-    "sign_in", "sign_out", "session.expired", "sessions.ended", "user.locked", "user.unlocked",
-    "user.deactivated", "user.reactivated", "user.created", "permission.denied", "demo.seeded",
-    "report.opened", "report.previewed", "report.downloaded", "report.posted", "report.rejected",
-    "report.redelivered", "reports.archived", "notices.changed", "notices.queued", "outbox.sent", "blobs.swept",
-    "user.invited", "user.role_granted", "user.role_revoked", "user.role_changed",
-    "user.contact_changed", "user.deleted", "terms.accepted", "user.invitation_resent",
-    "user.invitation_accepted", "password.reset_requested", "password.reset_throttled",
-    "password.reset", "password.changed", "registration_code.issued", "registration.failed",
-    "provider_group.registered", "incident.opened", "incident.claimed",
-    "audit.verified", "incident.assessed", "incident.closed", "incident.reopened",
-    "incident.rerouted", "incident.notified", "incidents.exported", "audit.exported", "incident.removal_confirmed",
-    "dashboard.exported", "invitation.sent", "invitation.resent", "invitation.accepted",
-    "invitation.declined", "invitation.cancelled", "session.probing", "session.handoff_refused",
-    "sign_in.address_limited",
-)
+# Every action name the services write, with its words for people reading the trail (the Audit
+# page, its filter and its export). record() refuses a name missing here, so none goes unlabelled.
+ACTIONS: dict[str, str] = {
+    "sign_in": "Sign-in",
+    "sign_out": "Signed out",
+    "session.expired": "Session expired",
+    "sessions.ended": "Sessions ended",
+    "user.locked": "Account locked",
+    "user.unlocked": "Account unlocked",
+    "user.deactivated": "Account deactivated",
+    "user.reactivated": "Account reactivated",
+    "user.created": "Account created",
+    "permission.denied": "Permission denied",
+    "demo.seeded": "Demo data loaded",
+    "report.opened": "Report opened",
+    "report.previewed": "Report previewed",
+    "report.downloaded": "Report downloaded",
+    "report.posted": "Report posted",
+    "report.rejected": "Report upload rejected",
+    "report.redelivered": "Report re-delivered",
+    "reports.archived": "Reports archived",
+    "notices.changed": "New-result emails turned on or off",
+    "notices.queued": "New-result emails queued",
+    "outbox.sent": "Emails sent",
+    "blobs.swept": "Unused files removed",
+    "user.invited": "Person invited",
+    "user.role_granted": "Role granted",
+    "user.role_revoked": "Role removed",
+    "user.role_changed": "Role changed",
+    "user.contact_changed": "Contact details changed",
+    "user.deleted": "Account deleted",
+    "terms.accepted": "Terms accepted",
+    "user.invitation_resent": "Account invitation sent again",
+    "user.invitation_accepted": "Account invitation accepted",
+    "password.reset_requested": "Password reset requested",
+    "password.reset_throttled": "Password reset refused (too many requests)",
+    "password.reset": "Password reset",
+    "password.changed": "Password changed",
+    "registration_code.issued": "Registration code issued",
+    "registration.failed": "Registration failed",
+    "provider_group.registered": "Provider group registered",
+    "incident.opened": "Incident opened",
+    "incident.claimed": "Incident claimed",
+    "audit.verified": "Audit chain verified",
+    "incident.assessed": "Incident assessed",
+    "incident.closed": "Incident closed",
+    "incident.reopened": "Incident reopened",
+    "incident.rerouted": "Report re-routed for an incident",
+    "incident.notified": "Incident notifications recorded",
+    "incidents.exported": "Incident log exported",
+    "audit.exported": "Audit events exported",
+    "incident.removal_confirmed": "Removal of a misrouted report confirmed",
+    "dashboard.exported": "Dashboard exported",
+    "invitation.sent": "Role invitation sent",
+    "invitation.resent": "Role invitation sent again",
+    "invitation.accepted": "Role invitation accepted",
+    "invitation.declined": "Role invitation declined",
+    "invitation.cancelled": "Role invitation cancelled",
+    "session.probing": "Session ended for probing",
+    "session.handoff_refused": "Session hand-off refused",
+    "sign_in.address_limited": "Sign-in refused (too many from one address)",
+}
 
 
 def record(session: Session, *, action: str, outcome: str = "success",
@@ -46,6 +91,8 @@ def record(session: Session, *, action: str, outcome: str = "success",
            target_type: str | None = None, target_id: str | int | None = None,
            details: dict | None = None, now: datetime | None = None) -> None:
     """Append one event inside the caller's transaction, chained to the event before it."""
+    if action not in ACTIONS:
+        raise ValueError(f"Unknown audit action {action!r}: add it, with its words, to audit.ACTIONS.")
     previous = session.info.get(_LAST_HASH)
     if previous is None:
         # One chain: writers take turns from reading the last hash to their commit.

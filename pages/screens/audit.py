@@ -8,18 +8,17 @@ import pandas as pd
 import streamlit as st
 
 from pages.common import components, runtime
-from services import audit, clock
+from services import clock
 from services.policy import Action
 from services.principals import Principal
-from services.privacy import audit_chain, audit_review
+from services.privacy import audit_chain, audit_review, audit_words
 
 # Session state: the filters the pages belong to, and the pages seen so far.
 _SIGNATURE_KEY = "audit_signature"
 _CURSORS_KEY = "audit_cursors"
 
 _VIEWS = ("All events", "Who accessed a report", "What a user did")
-_TARGETS = ["", "report", "user", "incident", "account", "provider", "provider_group", "npi",
-            "screen", "audit", "dashboard"]
+_TARGETS = ["", *audit_words.TARGET_KINDS]
 _OUTCOMES = ["", "success", "failure", "denied"]
 
 
@@ -41,16 +40,16 @@ def _filter() -> audit_review.AuditFilter:
     actor = left.text_input("Actor email", key="audit_actor")
     if view == "What a user did":
         return audit_review.AuditFilter(actor=actor or "-", since=since, until=until)
-    action = middle.selectbox("Action", ["All actions", *audit.ACTIONS], key="audit_action")
+    labels = middle.multiselect("Actions", audit_review.action_labels(), key="audit_actions",
+                                placeholder="All actions")
     more_left, more_middle, more_right = st.columns([2, 2, 2])
     target_type = more_left.selectbox("Target", _TARGETS, key="audit_target_type",
-                                      format_func=lambda t: t or "Any target")
+                                      format_func=lambda t: audit_words.TARGET_KINDS.get(t, "Any target"))
     target_id = more_middle.text_input("Target id", key="audit_target_id")
     outcome = more_right.selectbox("Outcome", _OUTCOMES, key="audit_outcome",
-                                   format_func=lambda o: o or "Any outcome")
-    return audit_review.AuditFilter(actor=actor, action="" if action == "All actions" else action,
-                                     since=since, until=until, target_type=target_type,
-                                     target_id=target_id, outcome=outcome)
+                                   format_func=lambda o: o.capitalize() or "Any outcome")
+    return audit_review.AuditFilter(actor=actor, labels=tuple(labels), since=since, until=until,
+                                     target_type=target_type, target_id=target_id, outcome=outcome)
 
 
 def _tools(principal: Principal, where: audit_review.AuditFilter) -> None:
@@ -83,10 +82,12 @@ def _results(where: audit_review.AuditFilter) -> None:
         st.info("No audit events match these filters.")
         return
     st.dataframe(pd.DataFrame([{
-        "Time (UTC)": components.utc(e.occurred_at), "Actor": e.actor_email or "", "Action": e.action,
-        "Outcome": e.outcome, "Target": f"{e.target_type} {e.target_id}" if e.target_type else "",
-        "Details": ", ".join(f"{k}: {v}" for k, v in (e.details or {}).items()),
-    } for e in page.events]), width="stretch", hide_index=True)
+        "Time": components.utc(line.event.occurred_at), "Actor": line.event.actor_email or "",
+        "What happened": line.sentence, "Outcome": line.event.outcome.capitalize(),
+        "Details": line.details(components.utc),
+    } for line in page.lines]), width="stretch", hide_index=True,
+        column_config={"What happened": st.column_config.TextColumn(width="large"),
+                       "Details": st.column_config.TextColumn(width="large")})
     previous, label, following = st.columns([1, 2, 1])
     # Callbacks move the page before the rerun they cause, whichever kind of rerun it is.
     previous.button("Previous", disabled=len(cursors) == 1, key="audit_previous", on_click=cursors.pop)
@@ -99,7 +100,7 @@ def render(principal: Principal) -> None:
     components.guard(principal, Action.REVIEW_AUDIT)
     st.title("Audit trail")
     st.caption("Every sign-in, administrative change, report opened or downloaded, and refused "
-               "action. Times are UTC.")
+               "action, in words, with the people and places named.")
     where = _filter()
     _tools(principal, where)
     _results(where)

@@ -17,10 +17,17 @@ def test_privacy_officer_reviews_failures_and_lockouts_in_the_audit_trail(app, f
     open_screen(app, "audit")
     assert titles(app) == ["Audit trail"]
     table = app.dataframe[0].value
-    assert {"sign_in", "user.locked"} <= set(table["Action"])
-    assert set(table[table["Action"] == "user.locked"]["Actor"]) == {"clinic@demo.test"}
-    app.selectbox(key="audit_action").select("user.locked").run()
-    assert set(app.dataframe[0].value["Action"]) == {"user.locked"}
+    happened = table["What happened"]
+    assert happened.str.startswith("Sign-in: ").any() and happened.str.startswith("Account locked: ").any()
+    locked = table[happened.str.startswith("Account locked: ")]
+    assert len(locked) == 1 and locked["Details"].str.fullmatch(
+        r"After 3 failed attempts; Locked until: \d{4}-\d\d-\d\d \d\d:\d\d UTC").all()
+    assert set(table[happened.str.startswith("Account locked: ")]["Actor"]) == {"clinic@demo.test"}
+    assert set(table[happened.str.startswith("Sign-in: Chris Chen (user ")]["Outcome"]) == {"Failure"}
+    assert "Reason: wrong password" in set(table["Details"])
+    app.multiselect(key="audit_actions").set_value(["Account locked"]).run()
+    only = app.dataframe[0].value["What happened"]
+    assert len(only) == 1 and only.str.fullmatch(r"Account locked: Chris Chen \(user \d+\)").all()
 
 
 def test_support_unlocks_from_the_users_screen_and_the_user_gets_back_in(app, fake_clock_app):

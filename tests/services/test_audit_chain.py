@@ -77,7 +77,9 @@ def test_the_audit_export_is_formula_safe_and_itself_audited(db, make_user):
         reviewer = principals.load(session, session.get(User, reviewer_id))
     data = audit_review.export_csv(db, reviewer, where=audit_review.AuditFilter(target_type="user"))
     rows = list(csv.reader(io.StringIO(data.decode("utf-8-sig"))))
-    assert rows[1][2] == "'=cmd@example.test" and rows[1][3] == "user.contact_changed"
+    assert rows[0][3:6] == ["What happened", "Action", "Action code"]
+    assert rows[1][2] == "'=cmd@example.test" and rows[1][3:6] == [
+        "Contact details changed: User 7", "Contact details changed", "user.contact_changed"]
     with db.transaction(write=False) as session:
         exported = session.scalar(select(AuditEvent).where(AuditEvent.action == "audit.exported"))
     assert exported.actor_email == "privacy@example.test" and exported.details["rows"] == 1
