@@ -37,7 +37,7 @@ ACTIONS = (
     "incident.rerouted", "incident.notified", "incidents.exported", "audit.exported", "incident.removal_confirmed",
     "dashboard.exported", "invitation.sent", "invitation.resent", "invitation.accepted",
     "invitation.declined", "invitation.cancelled", "session.probing", "session.handoff_refused",
-    "sign_in.address_limited",
+    "sign_in.address_limited", "time_zone.changed",
 )
 
 

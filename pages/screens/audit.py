@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import datetime, time, timedelta, timezone
+from datetime import timedelta
 
 import pandas as pd
 import streamlit as st
 
 from pages.common import components, runtime
-from services import audit, clock
+from services import audit, clock, time_zones
 from services.policy import Action
 from services.principals import Principal
 from services.privacy import audit_chain, audit_review
@@ -23,17 +23,17 @@ _TARGETS = ["", "report", "user", "incident", "account", "provider", "provider_g
 _OUTCOMES = ["", "success", "failure", "denied"]
 
 
-def _filter() -> audit_review.AuditFilter:
-    today = clock.now().date()
+def _filter(principal: Principal) -> audit_review.AuditFilter:
+    today = clock.now().astimezone(principal.zone).date()
     view = st.radio("View", _VIEWS, horizontal=True, key="audit_view")
     left, middle, right = st.columns([2, 2, 2])
-    period = right.date_input("Date range (UTC)", value=(today - timedelta(days=7), today),
+    period = right.date_input("Date range", value=(today - timedelta(days=7), today),
                               max_value=today, key="audit_period")
     since = until = None
     if isinstance(period, tuple) and period:
-        since = datetime.combine(period[0], time.min, tzinfo=timezone.utc)
+        # The person's own calendar days, in the zone the times below are shown in.
         end = period[1] if len(period) > 1 else period[0]
-        until = datetime.combine(end + timedelta(days=1), time.min, tzinfo=timezone.utc)
+        since, until = time_zones.days_between(period[0], end, principal.zone)
     if view == "Who accessed a report":
         report = left.text_input("Report number", key="audit_report")
         return audit_review.AuditFilter(target_type="report", target_id=report.strip() or "-",
@@ -83,7 +83,7 @@ def _results(where: audit_review.AuditFilter) -> None:
         st.info("No audit events match these filters.")
         return
     st.dataframe(pd.DataFrame([{
-        "Time (UTC)": components.utc(e.occurred_at), "Actor": e.actor_email or "", "Action": e.action,
+        "Time": components.local_time(e.occurred_at, principal), "Actor": e.actor_email or "", "Action": e.action,
         "Outcome": e.outcome, "Target": f"{e.target_type} {e.target_id}" if e.target_type else "",
         "Details": ", ".join(f"{k}: {v}" for k, v in (e.details or {}).items()),
     } for e in page.events]), width="stretch", hide_index=True)
@@ -99,7 +99,7 @@ def render(principal: Principal) -> None:
     components.guard(principal, Action.REVIEW_AUDIT)
     st.title("Audit trail")
     st.caption("Every sign-in, administrative change, report opened or downloaded, and refused "
-               "action. Times are UTC.")
-    where = _filter()
+               "action. Times and dates are in your time zone (My account); the export is in UTC.")
+    where = _filter(principal)
     _tools(principal, where)
     _results(where)
