@@ -30,15 +30,16 @@ def adopt_browser_zone(db: Database, principal: Principal, *, browser_zone: str 
         user = session.get(User, principal.user_id)
         if user.time_zone is not None:  # chosen already, perhaps in another tab: keep that
             return user.time_zone
-        _store(session, principal, name)
+        _store(session, principal, name,
+               {"from": "none", "to": name, "source": "browser at first sign-in"})
     return name
 
 
-def _store(session, principal: Principal, name: str) -> None:
+def _store(session, principal: Principal, name: str, details: dict | None = None) -> None:
     user = session.get(User, principal.user_id)
     if user.time_zone == name:
         return
     before, user.time_zone = user.time_zone, name
     audit.record(session, action="time_zone.changed", actor_user_id=principal.user_id,
                  actor_email=principal.email, target_type="user", target_id=principal.user_id,
-                 details={"from": before or "", "to": name}, now=clock.now())
+                 details=details or {"from": before or "none", "to": name}, now=clock.now())

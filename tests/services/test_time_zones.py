@@ -4,7 +4,9 @@ person's own calendar days. Every test runs on SQLite and on PostgreSQL."""
 
 from __future__ import annotations
 
+import csv
 import dataclasses
+import io
 from datetime import date, datetime, timezone
 
 import pytest
@@ -13,6 +15,7 @@ from db.models import User
 from services import time_zones
 from services.errors import InvalidInput, PermissionDenied
 from services.identity.time_zone import adopt_browser_zone, set_time_zone
+from services.privacy import audit_review
 from services.reports import search
 from services.reports.search import ReportFilter
 from tests.services.report_world import add_report, events, load_principal
@@ -34,7 +37,7 @@ def test_first_sign_in_keeps_the_browsers_zone_and_audits_it(db, make_user):
     assert load_principal(db, ana).time_zone == "America/Chicago"
     [event] = events(db, "time_zone.changed")
     assert (event.actor_user_id, event.target_id) == (ana, str(ana))
-    assert event.details == {"from": "", "to": "America/Chicago"}
+    assert event.details == {"from": "none", "to": "America/Chicago", "source": "browser at first sign-in"}
 
 
 @pytest.mark.parametrize("browser_zone", [None, "", "Mars/Olympus_Mons", "../../etc/passwd",
@@ -124,3 +127,16 @@ def test_a_calendar_day_across_a_daylight_saving_change_is_its_real_length():
     start, end = time_zones.days_between(date(2026, 11, 1), date(2026, 11, 1), chicago)
     assert start == datetime(2026, 11, 1, 5, 0, tzinfo=timezone.utc)  # midnight CDT
     assert end == datetime(2026, 11, 2, 6, 0, tzinfo=timezone.utc)    # midnight CST: 25 hours
+
+
+def test_the_audit_export_says_its_times_are_utc_whatever_the_readers_zone(db, make_user):
+    officer = make_user("privacy@example.test", staff=("privacy_officer",))
+    set_time_zone(db, load_principal(db, officer), user_id=officer, time_zone="America/Chicago")
+
+    exported = audit_review.export_csv(db, load_principal(db, officer),
+                                       where=audit_review.AuditFilter())
+
+    rows = list(csv.reader(io.StringIO(exported.decode("utf-8-sig"))))
+    assert rows[0][:2] == ["Event", "Time (UTC)"]
+    changed = next(row for row in rows[1:] if row[3] == "time_zone.changed")
+    assert changed[1].endswith("+00:00")
