@@ -83,7 +83,8 @@ def _results(where: audit_review.AuditFilter) -> None:
         st.info("No audit events match these filters.")
         return
     st.dataframe(pd.DataFrame([{
-        "Time": components.local_time(e.occurred_at, principal), "Actor": e.actor_email or "", "Action": e.action,
+        "Time": components.local_time(e.occurred_at, principal), "Actor": e.actor_email or "",
+        "Action": e.action,
         "Outcome": e.outcome, "Target": f"{e.target_type} {e.target_id}" if e.target_type else "",
         "Details": ", ".join(f"{k}: {v}" for k, v in (e.details or {}).items()),
     } for e in page.events]), width="stretch", hide_index=True)

@@ -89,7 +89,8 @@ def render(principal: Principal) -> None:
     opened = sessions.open_sessions(runtime.database(), principal)
     count = len(opened)
     st.write(f"You are signed in on {count} {'device or tab' if count == 1 else 'devices or tabs'}.")
-    st.dataframe(pd.DataFrame([{"Signed in": components.local_time(started, principal), "Last active": components.local_time(seen, principal),
+    st.dataframe(pd.DataFrame([{"Signed in": components.local_time(started, principal),
+                                "Last active": components.local_time(seen, principal),
                                 "": "this one" if this else ""} for started, seen, this in opened]),
                  hide_index=True)
     st.button("Sign out everywhere", on_click=_sign_out_everywhere)

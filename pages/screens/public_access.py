@@ -82,8 +82,8 @@ def _offer(token: str) -> role_invitations.InvitationOffer | None:
 
 def _show(offer: role_invitations.InvitationOffer, principal: Principal | None = None) -> None:
     components.literal(f"{offer.inviter} invited {offer.email} to ResultsDesk as {offer.role}.")
-    st.caption(f"The invitation is open until {components.local_time(offer.expires_at, principal)}. Nothing changes "
-               "until you accept.")
+    until = components.local_time(offer.expires_at, principal)
+    st.caption(f"The invitation is open until {until}. Nothing changes until you accept.")
 
 
 _DECLINED = "You declined the invitation. Nothing was changed."

@@ -37,5 +37,6 @@ def render(principal: Principal) -> None:
         st.subheader("Recent codes")
         st.dataframe(pd.DataFrame([{
             "NPI": c.npi, "Facility": c.facility_name, "Issued by": c.issued_by,
-            "Issued": components.local_time(c.issued_at, principal), "Expires": components.local_time(c.expires_at, principal),
+            "Issued": components.local_time(c.issued_at, principal),
+            "Expires": components.local_time(c.expires_at, principal),
             "State": c.state} for c in codes]), hide_index=True, width="stretch")
