@@ -15,7 +15,7 @@ from db.models import User
 from services import time_zones
 from services.errors import InvalidInput, PermissionDenied
 from services.identity.time_zone import adopt_browser_zone, set_time_zone
-from services.privacy import audit_review
+from services.privacy import audit_review, incidents
 from services.reports import search
 from services.reports.search import ReportFilter
 from tests.services.report_world import add_report, events, load_principal
@@ -140,3 +140,16 @@ def test_the_audit_export_says_its_times_are_utc_whatever_the_readers_zone(db, m
     assert rows[0][:2] == ["Event", "Time (UTC)"]
     changed = next(row for row in rows[1:] if row[3] == "time_zone.changed")
     assert changed[1].endswith("+00:00")
+
+
+def test_the_incident_export_names_utc_in_every_time_columns_header(db, make_user):
+    officer = make_user("privacy@example.test", staff=("privacy_officer",))
+    set_time_zone(db, load_principal(db, officer), user_id=officer, time_zone="America/Chicago")
+    start, end = time_zones.days_between(date(2026, 11, 1), date(2026, 11, 30),
+                                         time_zones.zone_of("America/Chicago"))
+
+    exported = incidents.export_csv(db, load_principal(db, officer), start=start, end=end)
+
+    [header] = list(csv.reader(io.StringIO(exported.decode("utf-8-sig"))))
+    assert [h for h in header if "(UTC)" in h] == ["Discovered (UTC)", "Removed (UTC)",
+                                                   "Closed (UTC)"]
