@@ -83,6 +83,7 @@ ACTIONS: dict[str, str] = {
     "session.probing": "Session ended for probing",
     "session.handoff_refused": "Session hand-off refused",
     "sign_in.address_limited": "Sign-in refused (too many from one address)",
+    "time_zone.changed": "Time zone changed",
 }
 
 

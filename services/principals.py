@@ -7,12 +7,13 @@ deactivation applies at the user's next interaction.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from db.models import Account, AccountMembership, Membership, Provider, ProviderGroup, StaffRole, User
-from services import policy
+from services import policy, time_zones
 from services.errors import PermissionDenied
 from services.policy import Action, Role
 
@@ -44,6 +45,12 @@ class Principal:
     account_links: tuple[AccountLink, ...] = ()
     session_id: int | None = None
     terms_version: str | None = None  # the terms of use version this user last accepted
+    time_zone: str | None = None  # IANA name; None until the first sign-in stores one
+
+    @property
+    def zone(self) -> ZoneInfo:
+        """The zone the screens show this person's times in (UTC until one is stored)."""
+        return time_zones.zone_of(self.time_zone)
 
     @property
     def roles(self) -> frozenset[Role]:
@@ -126,4 +133,5 @@ def load(session: Session, user: User, *, session_id: int | None = None) -> Prin
         ),
         session_id=session_id,
         terms_version=user.terms_version,
+        time_zone=user.time_zone,
     )

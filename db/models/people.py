@@ -39,6 +39,8 @@ class User(Base):
     # Reports posted after this moment count as new for the next new-results notice.
     results_notified_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     phone: Mapped[str] = mapped_column(String(40), default="")
+    # IANA name ("America/Chicago"); empty until the first sign-in reads the browser's zone.
+    time_zone: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 

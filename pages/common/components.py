@@ -7,7 +7,8 @@ from datetime import datetime
 
 import streamlit as st
 
-from services import policy
+from pages.common import runtime
+from services import policy, time_zones
 from services.policy import Action
 from services.principals import Principal
 
@@ -37,9 +38,17 @@ def role_labels(principal: Principal) -> list[str]:
     return labels
 
 
-def utc(moment: datetime | None) -> str:
-    return "" if moment is None else moment.strftime("%Y-%m-%d %H:%M UTC")
+def local_time(moment: datetime | None, principal: Principal | None) -> str:
+    """A stored (UTC) time as the person reads it: their zone, with its abbreviation.
 
+    Every time a screen shows goes through here, so nobody sees a UTC time taken for local.
+    """
+    if moment is None:
+        return ""
+    stored = principal.time_zone if principal is not None else None
+    # Signed out, or before the first sign-in stored a zone: the browser's own zone.
+    zone = time_zones.zone_of(stored or runtime.browser_time_zone())
+    return moment.astimezone(zone).strftime("%Y-%m-%d %H:%M %Z")
 
 
 def literal(text: str, *, tag: str = "p") -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 
 import streamlit as st
@@ -12,7 +13,7 @@ from db.migrate import open_database
 from pages.common import session_cookie
 from services import settings
 from services.errors import SessionEnded
-from services.identity import passwords, sessions
+from services.identity import passwords, sessions, time_zone
 from services.principals import Principal
 
 TOKEN_KEY = "session_token"
@@ -79,7 +80,24 @@ def current_principal() -> Principal | None:
         _session_ended(token, ended)
         return None
     st.session_state[TOKEN_KEY] = token
+    if principal.time_zone is None:
+        principal = _with_browser_time_zone(principal)
     return principal
+
+
+def browser_time_zone() -> str | None:
+    """The IANA zone the browser reports, if any (checked by whoever stores or uses it)."""
+    try:
+        return st.context.timezone
+    except Exception:  # outside a browser session (bare runs, some tests) there is none
+        return None
+
+
+def _with_browser_time_zone(principal: Principal) -> Principal:
+    # The first signed-in run stores the browser's zone (UTC if it sends none); later runs, other
+    # tabs and other devices show the stored one, which only My account changes.
+    stored = time_zone.adopt_browser_zone(database(), principal, browser_zone=browser_time_zone())
+    return dataclasses.replace(principal, time_zone=stored)
 
 
 def watch_idle_timeout() -> None:

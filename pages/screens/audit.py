@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import datetime, time, timedelta, timezone
+from datetime import timedelta
 
 import pandas as pd
 import streamlit as st
 
 from pages.common import components, runtime
-from services import clock
+from services import clock, time_zones
 from services.policy import Action
 from services.principals import Principal
 from services.privacy import audit_chain, audit_review, audit_words
@@ -22,17 +22,17 @@ _TARGETS = ["", *audit_words.TARGET_KINDS]
 _OUTCOMES = ["", "success", "failure", "denied"]
 
 
-def _filter() -> audit_review.AuditFilter:
-    today = clock.now().date()
+def _filter(principal: Principal) -> audit_review.AuditFilter:
+    today = clock.now().astimezone(principal.zone).date()
     view = st.radio("View", _VIEWS, horizontal=True, key="audit_view")
     left, middle, right = st.columns([2, 2, 2])
-    period = right.date_input("Date range (UTC)", value=(today - timedelta(days=7), today),
+    period = right.date_input("Date range", value=(today - timedelta(days=7), today),
                               max_value=today, key="audit_period")
     since = until = None
     if isinstance(period, tuple) and period:
-        since = datetime.combine(period[0], time.min, tzinfo=timezone.utc)
+        # The person's own calendar days, in the zone the times below are shown in.
         end = period[1] if len(period) > 1 else period[0]
-        until = datetime.combine(end + timedelta(days=1), time.min, tzinfo=timezone.utc)
+        since, until = time_zones.days_between(period[0], end, principal.zone)
     if view == "Who accessed a report":
         report = left.text_input("Report number", key="audit_report")
         return audit_review.AuditFilter(target_type="report", target_id=report.strip() or "-",
@@ -81,10 +81,13 @@ def _results(where: audit_review.AuditFilter) -> None:
     if not page.events:
         st.info("No audit events match these filters.")
         return
+    def local(moment):
+        return components.local_time(moment, principal)
+
     st.dataframe(pd.DataFrame([{
-        "Time": components.utc(line.event.occurred_at), "Actor": line.event.actor_email or "",
+        "Time": local(line.event.occurred_at), "Actor": line.event.actor_email or "",
         "What happened": line.sentence, "Outcome": line.event.outcome.capitalize(),
-        "Details": line.details(components.utc),
+        "Details": line.details(local),
     } for line in page.lines]), width="stretch", hide_index=True,
         column_config={"What happened": st.column_config.TextColumn(width="large"),
                        "Details": st.column_config.TextColumn(width="large")})
@@ -100,7 +103,8 @@ def render(principal: Principal) -> None:
     components.guard(principal, Action.REVIEW_AUDIT)
     st.title("Audit trail")
     st.caption("Every sign-in, administrative change, report opened or downloaded, and refused "
-               "action, in words, with the people and places named.")
-    where = _filter()
+               "action, in words, with the people and places named. Times and dates are in your "
+               "time zone (My account); the export is in UTC.")
+    where = _filter(principal)
     _tools(principal, where)
     _results(where)

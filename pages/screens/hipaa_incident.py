@@ -40,7 +40,7 @@ def render(principal: Principal, incident_id: int) -> None:
         return
     with st.container(border=True, key=f"incident_panel_{found.id}"):
         st.subheader(f"Incident {found.id}: {STATUS[found.status]}")
-        components.literal_list([f"{k}: {v}" for k, v in _facts(found)])
+        components.literal_list([f"{k}: {v}" for k, v in _facts(principal, found)])
         st.caption("The report's content is not shown here. To read it, open report "
                    f"{found.report_id} on the Reports screen with the purpose 'HIPAA incident "
                    "review' (recorded in the audit trail).")
@@ -60,15 +60,15 @@ def render(principal: Principal, incident_id: int) -> None:
             _decide(found)
 
 
-def _facts(found: incidents.IncidentDetail) -> list[tuple[str, str]]:
+def _facts(principal: Principal, found: incidents.IncidentDetail) -> list[tuple[str, str]]:
     return [
         ("Report", f"{found.report_type}, service date {found.service_date}, report {found.report_id}"),
         ("Provider", found.provider),
         ("Received in error by", found.wrong_account),
-        ("Reported", f"{components.utc(found.discovered_at)} by {found.reported_by or '—'} "
+        ("Reported", f"{components.local_time(found.discovered_at, principal)} by {found.reported_by or '—'} "
                      f"({found.channel})"),
-        ("Removed from their view", components.utc(found.removed_at) or "not yet"),
-        ("Notify by", components.utc(found.deadline)),
+        ("Removed from their view", components.local_time(found.removed_at, principal) or "not yet"),
+        ("Notify by", components.local_time(found.deadline, principal)),
         ("Now sent to", ", ".join(found.recipients_now) or "nobody"),
         ("Assignee", found.assignee or "nobody yet"),
         ("Note", found.note or "—"),
@@ -79,7 +79,7 @@ def _history(principal: Principal, found: incidents.IncidentDetail) -> None:
     history = incidents.access_history(runtime.database(), principal, incident_id=found.id)
     st.markdown("**What the wrong account did with it**")
     if history:
-        st.dataframe(pd.DataFrame([{"When": components.utc(a.at), "Who": a.who,
+        st.dataframe(pd.DataFrame([{"When": components.local_time(a.at, principal), "Who": a.who,
                                     "What": a.action.removeprefix("report.")} for a in history]),
                      hide_index=True, width="stretch", key=f"incident_history_{found.id}")
     else:

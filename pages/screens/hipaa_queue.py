@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime, time, timedelta, timezone
 
 import pandas as pd
 import streamlit as st
@@ -12,7 +11,7 @@ from pages.common.actions import run_action, say, show_message
 from pages.common.selection import SingleChoice
 from pages.screens import hipaa_incident
 from pages.screens.hipaa_incident import MESSAGE_KEY, STATUS, act
-from services import clock
+from services import clock, time_zones
 from services.hipaa import NOTIFICATION_PERIOD
 from services.policy import Action
 from services.principals import Principal
@@ -96,10 +95,10 @@ def _export(principal: Principal) -> None:
         period = st.date_input("Discovered between", value=(), key="incident_export_period")
         if isinstance(period, (tuple, list)) and len(period) == 2:
             db, resume, (first, last) = runtime.database(), runtime.principal_at_click(), period
+            # The person's own calendar days; the file's times are UTC, as its headers say.
+            start, end = time_zones.days_between(first, last, principal.zone)
 
             def build() -> bytes:
-                start = datetime.combine(first, time.min, tzinfo=timezone.utc)
-                end = datetime.combine(last + timedelta(days=1), time.min, tzinfo=timezone.utc)
                 return incidents.export_csv(db, resume(), start=start, end=end)
 
             st.download_button("Download CSV", data=build, file_name=f"incidents_{first}_{last}.csv",

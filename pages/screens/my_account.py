@@ -6,14 +6,18 @@ import pandas as pd
 import streamlit as st
 
 from pages.common import components, runtime
-from pages.common.actions import run_action
-from services.identity import password_policy, password_reset, sessions, users
+from pages.common.actions import run_action, show_message
+from services import time_zones
+from services.identity import password_policy, password_reset, sessions, time_zone, users
 from services.policy import Action
 from services.principals import Principal
 from services.reports import notices
 
 # Session state: the result-notices switch.
 _NOTICES_KEY = "my_account_notices"
+# Session state: the time zone picker.
+_TIME_ZONE_KEY = "my_account_time_zone"
+_TIME_ZONE_MESSAGE_KEY = "my_account_time_zone_message"
 
 
 def _sign_out_everywhere() -> None:
@@ -37,6 +41,28 @@ def _notices(principal: Principal) -> None:
                    "It never contains patient details.")
 
 
+def _time_zone_changed() -> None:
+    run_action(lambda principal: time_zone.set_time_zone(
+        runtime.database(), principal, user_id=principal.user_id,
+        time_zone=st.session_state[_TIME_ZONE_KEY]),
+        success=lambda name: f"Times are now shown in {name}.", message_key=_TIME_ZONE_MESSAGE_KEY)
+
+
+def _time_zone(principal: Principal) -> None:
+    st.subheader("Time zone")
+    options = time_zones.choices()
+    stored = time_zones.checked(principal.time_zone) or time_zones.UTC_NAME
+    # The picker shows what is stored: a change made in another tab, or one refused, wins over
+    # the value the widget kept from before.
+    if st.session_state.get(_TIME_ZONE_KEY) not in (None, stored):
+        st.session_state.pop(_TIME_ZONE_KEY)
+    st.selectbox("Show times in", options, index=options.index(stored), key=_TIME_ZONE_KEY,
+                 on_change=_time_zone_changed,
+                 help="Times on every screen are shown in this zone, with its abbreviation "
+                      "(CST, CDT, ...). Type to search; the common US zones come first.")
+    show_message(_TIME_ZONE_MESSAGE_KEY)
+
+
 def _password() -> None:
     st.subheader("Password")
     with st.form("change_password", clear_on_submit=True):
@@ -57,12 +83,14 @@ def render(principal: Principal) -> None:
     components.literal("Roles: " + ("; ".join(components.role_labels(principal)) or "none"))
     if principal.can(Action.VIEW_REPORTS):
         _notices(principal)
+    _time_zone(principal)
     _password()
     st.subheader("Sessions")
     opened = sessions.open_sessions(runtime.database(), principal)
     count = len(opened)
     st.write(f"You are signed in on {count} {'device or tab' if count == 1 else 'devices or tabs'}.")
-    st.dataframe(pd.DataFrame([{"Signed in": components.utc(started), "Last active": components.utc(seen),
+    st.dataframe(pd.DataFrame([{"Signed in": components.local_time(started, principal),
+                                "Last active": components.local_time(seen, principal),
                                 "": "this one" if this else ""} for started, seen, this in opened]),
                  hide_index=True)
     st.button("Sign out everywhere", on_click=_sign_out_everywhere)

@@ -10,6 +10,7 @@ from pages.common.actions import attempt, run_action
 from pages.screens.sign_in import SIGN_IN_PAGE_KEY
 from services.identity import invitations, password_policy, password_reset, role_invitations, terms
 from services.identity.tokens import InvalidToken
+from services.principals import Principal
 from services.organizations import registration
 
 # Session state: what a finished form says (the form is not shown again), the answer to an
@@ -79,10 +80,10 @@ def _offer(token: str) -> role_invitations.InvitationOffer | None:
         return None
 
 
-def _show(offer: role_invitations.InvitationOffer) -> None:
+def _show(offer: role_invitations.InvitationOffer, principal: Principal | None = None) -> None:
     components.literal(f"{offer.inviter} invited {offer.email} to ResultsDesk as {offer.role}.")
-    st.caption(f"The invitation is open until {components.utc(offer.expires_at)}. Nothing changes "
-               "until you accept.")
+    until = components.local_time(offer.expires_at, principal)
+    st.caption(f"The invitation is open until {until}. Nothing changes until you accept.")
 
 
 _DECLINED = "You declined the invitation. Nothing was changed."
@@ -146,7 +147,7 @@ def accept_invitation_signed_in(principal) -> None:
     offer = _offer(token)
     if offer is None:
         return
-    _show(offer)
+    _show(offer, principal)
     if offer.email != principal.email:
         st.warning("This invitation was sent to another email address. Sign out, then sign in "
                    "as the person invited.")

@@ -30,12 +30,13 @@ def render(principal: Principal) -> None:
                 runtime.database(), principal, npi_number=number, facility_name=name),
                 success=lambda issued: (
                     f"Code for NPI {number}: {issued.code} (valid until "
-                    f"{components.utc(issued.expires_at)}). It is shown only now: pass it "
+                    f"{components.local_time(issued.expires_at, principal)}). It is shown only now: pass it "
                     "to the facility by phone or a secure channel."))
     codes = registration.list_codes(runtime.database(), principal)
     if codes:
         st.subheader("Recent codes")
         st.dataframe(pd.DataFrame([{
             "NPI": c.npi, "Facility": c.facility_name, "Issued by": c.issued_by,
-            "Issued": components.utc(c.issued_at), "Expires": components.utc(c.expires_at),
+            "Issued": components.local_time(c.issued_at, principal),
+            "Expires": components.local_time(c.expires_at, principal),
             "State": c.state} for c in codes]), hide_index=True, width="stretch")

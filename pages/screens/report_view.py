@@ -51,14 +51,14 @@ def staff_purpose(principal: Principal, *, key: str) -> access.Purpose | None:
         return None
 
 
-def _details_table(detail: access.ReportDetail) -> None:
+def _details_table(principal: Principal, detail: access.ReportDetail) -> None:
     rows = [
         ("Report", f"{detail.type_label} · report {detail.id}"),
         ("Patient", detail.patient_name),
         ("Date of birth", detail.date_of_birth.isoformat()),
         ("Employee ID", detail.employee_id),
         ("Service date", detail.service_date.isoformat()),
-        ("Posted", components.utc(detail.posted_at)),
+        ("Posted", components.local_time(detail.posted_at, principal)),
         ("Provider", f"{detail.provider_name} (NPI {detail.provider_npi})"),
         ("State", detail.state),
         ("Injury", "Injury" if detail.injury else "Non-injury"),
@@ -93,7 +93,7 @@ def show(principal: Principal, report_id: int) -> None:
         st.subheader(f"{detail.type_label}, {detail.service_date:%Y-%m-%d}")
         info, picture = st.columns([2, 3])
         with info:
-            _details_table(detail)
+            _details_table(principal, detail)
             purpose = staff_purpose(principal, key=f"report_{report_id}")
             if principal.is_staff and purpose is None:
                 st.info("Choose a purpose to see and download the PDF.")

@@ -95,10 +95,10 @@ def _end(chosen) -> object:
     return None
 
 
-def _frame(rows: list[search.ReportRow], staff: bool) -> pd.DataFrame:
+def _frame(rows: list[search.ReportRow], principal: Principal) -> pd.DataFrame:
     frame = pd.DataFrame([{
         "": "New" if row.is_new else "",
-        "Posted": components.utc(row.posted_at),
+        "Posted": components.local_time(row.posted_at, principal),
         "Report type": row.type_label,
         "Patient": row.patient_name,
         "Employee ID": row.employee_id,
@@ -109,7 +109,7 @@ def _frame(rows: list[search.ReportRow], staff: bool) -> pd.DataFrame:
         "Status": _STATUS_LABELS[row.status],
         "Report #": row.id,
     } for row in rows])
-    return frame if staff else frame.drop(columns="Status")
+    return frame if principal.is_staff else frame.drop(columns="Status")
 
 
 @st.fragment
@@ -139,7 +139,7 @@ def _results() -> None:
         # count takes longer than the page. It is taken once per search and list of rows (an
         # action that changes the rows, a report opened under "New" or removed, changes it too).
         count_line = st.empty()
-        selected = _grid(page.rows, principal.is_staff)
+        selected = _grid(page.rows, principal)
         counted = st.session_state.get(COUNT_KEY)
         shown = tuple(row.id for row in page.rows)
         if counted is None or counted[0] != (report_filter, shown):
@@ -155,7 +155,7 @@ def _results() -> None:
         report_view.show(principal, opened)
 
 
-def _grid(rows: list[search.ReportRow], staff: bool) -> list[int]:
+def _grid(rows: list[search.ReportRow], principal: Principal) -> list[int]:
     """The results grid; returns the ticked report ids, in the order of the rows."""
     shown = tuple(row.id for row in rows)
     grid = st.session_state.get(GRID_KEY)
@@ -165,7 +165,7 @@ def _grid(rows: list[search.ReportRow], staff: bool) -> list[int]:
     ticked = st.session_state.get(SELECTED_KEY, [])
     key = f"reports_grid_{grid[1]}"
     event = st.dataframe(
-        _frame(rows, staff), hide_index=True, width="stretch", key=key,
+        _frame(rows, principal), hide_index=True, width="stretch", key=key,
         on_select=functools.partial(_ticked, key, shown), selection_mode="multi-row",
         selection_default={"selection": {"rows": [shown.index(i) for i in ticked]}})
     # The same grid as the tick (its key changes with its rows): positions name these rows.

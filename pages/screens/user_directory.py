@@ -146,7 +146,7 @@ def people(principal: Principal) -> None:
     table = pd.DataFrame([{
         "Email": r.email, "Name": r.name, "Status": r.status,
         "Roles": ", ".join(ROLE_LABELS[Role(x)] for x in r.roles),
-        "Last sign-in": components.utc(r.last_login_at) or "never",
+        "Last sign-in": components.local_time(r.last_login_at, principal) or "never",
         "Invitation": _INVITATIONS.get(r.invitation, ""),
     } for r in rows])
     version = st.session_state.get(_VERSION_KEY, 0)

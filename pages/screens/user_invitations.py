@@ -38,7 +38,8 @@ def invitations(principal: Principal) -> None:
     table = pd.DataFrame([{
         "Email": r.email, "Name (as typed)": r.name, "Role": r.role,
         "State": "Expired" if r.expired else "Invitation sent",
-        "Sent": components.utc(r.sent_at), "Expires": components.utc(r.expires_at),
+        "Sent": components.local_time(r.sent_at, principal),
+        "Expires": components.local_time(r.expires_at, principal),
         "Sent by": r.inviter} for r in rows])
     event = st.dataframe(table, hide_index=True, width="stretch", on_select="rerun",
                          selection_mode="single-row",

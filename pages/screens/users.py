@@ -35,7 +35,8 @@ def _locked(principal: Principal) -> None:
     if not locked:
         st.write("No locked accounts in your scope.")
         return
-    st.dataframe(pd.DataFrame([{"Email": u.email, "Name": u.name, "Locked until": components.utc(u.locked_until)}
+    st.dataframe(pd.DataFrame([{"Email": u.email, "Name": u.name,
+                                "Locked until": components.local_time(u.locked_until, principal)}
                                for u in locked]), hide_index=True, width="stretch")
     by_email = {summary.email: summary.id for summary in locked}
     chosen = st.selectbox("Account to unlock", list(by_email), key="unlock_choice")
@@ -56,9 +57,11 @@ def _lookup(principal: Principal) -> None:
     except DomainError as error:
         st.warning(str(error))
         return
+    locked_until = components.local_time(found.locked_until, principal)
+    last_sign_in = components.local_time(found.last_login_at, principal) or "never"
     components.literal(f"{found.name} ({found.email}): status {found.status}"
-                       + (f", locked until {components.utc(found.locked_until)}" if found.status == UserStatus.LOCKED else "")
-                       + f"; last sign-in {components.utc(found.last_login_at) or 'never'}.")
+                       + (f", locked until {locked_until}" if found.status == UserStatus.LOCKED else "")
+                       + f"; last sign-in {last_sign_in}.")
     yourself = found.id == principal.user_id
     # Only what can apply to this person; deactivating asks first.
     choices = [(label, action) for label, action, applies in (
@@ -92,9 +95,10 @@ def _delivery(principal: Principal) -> None:
         return
     st.dataframe(pd.DataFrame([{
         "To": p.to_address, "Email": p.kind.replace("_", " "), "State": (
-            "gave up" if p.status == MessageStatus.FAILED else f"retry at {components.utc(p.next_attempt_at)}"),
+            "gave up" if p.status == MessageStatus.FAILED
+            else f"retry at {components.local_time(p.next_attempt_at, principal)}"),
         "Attempts": p.attempts, "Last error": p.last_error,
-        "Queued": components.utc(p.created_at)} for p in found]), hide_index=True, width="stretch")
+        "Queued": components.local_time(p.created_at, principal)} for p in found]), hide_index=True, width="stretch")
 
 
 def render(principal: Principal) -> None:

@@ -350,9 +350,9 @@ def export_csv(db: Database, principal: Principal, *, start: datetime, end: date
         audit.record(session, action="incidents.exported", actor_user_id=principal.user_id,
                      actor_email=principal.email, target_type="incident",
                      details={"from": start.isoformat(), "to": end.isoformat(), "rows": len(rows)})
-    header = ["Incident", "Discovered", "Report", "Report type", "Received in error by", "Channel",
-              "Removed", "Status", "Outcome", "Attested destroyed", "Individuals notified",
-              "HHS notified", "Closed", "Resolution"]
+    header = ["Incident", "Discovered (UTC)", "Report", "Report type", "Received in error by",
+              "Channel", "Removed (UTC)", "Status", "Outcome", "Attested destroyed",
+              "Individuals notified", "HHS notified", "Closed (UTC)", "Resolution"]
     return to_csv(header, ([
         i.id, i.discovered_at.isoformat(), i.report_id, REPORT_TYPES[report_type], account,
         i.channel, i.removed_at.isoformat() if i.removed_at else "", i.status, i.outcome or "",

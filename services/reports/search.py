@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import date, datetime, timedelta
 from typing import Literal
 
 from sqlalchemy import ColumnElement, exists, func, or_, select
@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from db import dialect
 from db.engine import Database
 from db.models import REPORT_STATUSES, REPORT_TYPES, Account, Patient, Provider, Report, ReportRead
-from services import reach
+from services import reach, time_zones
 from services.errors import InvalidInput
 from services.policy import Action
 from services.principals import Principal
@@ -106,7 +106,7 @@ def search(db: Database, principal: Principal, report_filter: ReportFilter, *,
     """One page of reports the principal may see, newest posting first."""
     with transaction(db, write=False) as session:
         conditions = _conditions(session, principal, report_filter, newest_first=True)
-        ends = _posted_before(report_filter)
+        ends = _posted_before(report_filter, principal)
         rows = _page(session, principal, conditions, ends, after)
         count, capped = 0, False
         if with_count:
@@ -124,7 +124,7 @@ def count(db: Database, principal: Principal, report_filter: ReportFilter) -> tu
     """How many reports match (exact up to COUNT_CAP), and whether there are more than that."""
     with transaction(db, write=False) as session:
         conditions = _conditions(session, principal, report_filter)
-        return capped_count(session, conditions + _posted_before(report_filter),
+        return capped_count(session, conditions + _posted_before(report_filter, principal),
                             newest_first=not report_filter.patient_name.strip())
 
 
@@ -171,7 +171,7 @@ def _conditions(session: Session, principal: Principal, report_filter: ReportFil
     _check_range(f.posted_from, f.posted_to, "posting")
     _check_range(f.service_from, f.service_to, "service")
     if f.posted_from:
-        conditions.append(Report.posted_at >= _start_of(f.posted_from))
+        conditions.append(Report.posted_at >= time_zones.day_start(f.posted_from, principal.zone))
     if f.service_from:
         conditions.append(Report.service_date >= f.service_from)
     if f.service_to:
@@ -203,10 +203,12 @@ def _conditions(session: Session, principal: Principal, report_filter: ReportFil
     return conditions
 
 
-def _posted_before(report_filter: ReportFilter) -> list[ColumnElement[bool]]:
+def _posted_before(report_filter: ReportFilter, principal: Principal) -> list[ColumnElement[bool]]:
+    # Posting dates are the person's own calendar days, in the zone their screens show times in.
     if report_filter.posted_to is None:
         return []
-    return [Report.posted_at < _start_of(report_filter.posted_to + timedelta(days=1))]
+    return [Report.posted_at < time_zones.day_start(report_filter.posted_to + timedelta(days=1),
+                                                     principal.zone)]
 
 
 def _filterable_providers(session: Session, principal: Principal) -> frozenset[int] | None:
@@ -289,10 +291,6 @@ def report_number(typed: str) -> int | None:
 def _check_range(start: date | None, end: date | None, what: str) -> None:
     if start and end and start > end:
         raise InvalidInput(f"The {what} date range ends before it starts.")
-
-
-def _start_of(day: date) -> datetime:
-    return datetime.combine(day, time.min, tzinfo=timezone.utc)
 
 
 @dataclass(frozen=True)
