@@ -13,7 +13,7 @@ import streamlit as st
 
 from pages.common import components, confirm, runtime
 from pages.common.actions import run_action
-from pages.screens.users_keys import MESSAGE_KEY, changed
+from pages.screens.users_keys import MESSAGE_KEY
 from services.errors import DomainError
 from services.identity import memberships, user_directory, users
 from services.policy import ROLE_LABELS, STAFF_ROLES, Grant, Role, gives_power
@@ -44,7 +44,6 @@ def _act(label: str, action: Callable[..., object], **kwargs) -> None:
     done = run_action(lambda principal: action(runtime.database(), principal, **kwargs),
                       success=lambda result: f"{label}: {result if isinstance(result, str) else 'done'}.",
                       message_key=MESSAGE_KEY)
-    changed()
     if done is not None and label == _ADDED:
         # The next role starts from an empty picker again.
         st.session_state[_ADD_GENERATION_KEY] = st.session_state.get(_ADD_GENERATION_KEY, 0) + 1

@@ -167,7 +167,8 @@ def test_closing_asks_first_names_the_incident_and_clears_the_tick(app, demo_db,
     assert _ticked(app) == []
     assert not app.subheader
     assert [s.value for s in app.success] == ["Closed."]
-    assert [i.value for i in app.info] == ["The incident you had selected is no longer in this list."]
+    assert [i.value for i in app.info] == [
+        f"Incident {first} is no longer in this list, so no longer selected."]
     assert incidents.detail(demo_db, privacy, incident_id=second).status == IncidentStatus.OPEN
 
 
@@ -196,7 +197,7 @@ def test_a_filter_that_leaves_the_chosen_incident_out_clears_it_and_says_so(app,
     open_screen(app, "hipaa-queue")
     _tick(app, 1)
     app.toggle(key="incident_mine").set_value(True).run()
-    assert [i.value for i in app.info] == ["The incident you had selected is no longer in this list.",
-                                           "No incidents here."]
+    assert [i.value for i in app.info] == [
+        f"Incident {second} is no longer in this list, so no longer selected.", "No incidents here."]
     app.toggle(key="incident_mine").set_value(False).run()
     assert _ticked(app) == [] and not app.subheader
