@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import replace
+from functools import partial
 
 import streamlit as st
 
@@ -74,9 +75,14 @@ def _roles(principal: Principal, row: user_directory.UserRow, person: membership
             else:
                 middle.button(text, key=key, on_click=_act,
                               args=("Role changed", memberships.change_role), kwargs=kwargs)
-        right.button("Remove", key=f"role_remove_{row.id}_{index}", on_click=_act,
-                     args=("Role removed", memberships.revoke),
-                     kwargs={"user_id": row.id, "role": role})
+        right.button("Remove", key=f"role_remove_{row.id}_{index}", on_click=confirm.ask,
+                     args=(confirm.Question(
+                         title="Remove this role?", confirm="Remove the role",
+                         lines=(f"{who(row)} will lose: {label}.",
+                                "What the role lets them do stops at their next click. Their "
+                                "other roles and their account stay as they are."),
+                         act=partial(_act, "Role removed", memberships.revoke, user_id=row.id,
+                                     role=role)),))
 
 
 def _add_role(principal: Principal, row: user_directory.UserRow) -> None:
