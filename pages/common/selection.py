@@ -7,9 +7,11 @@ ticks back on those ids' rows in every run, and drops a choice whose record has 
 saying so in the portal's words ("Report 4992 is no longer in this list, so no longer
 selected.").
 
-The grid keeps one key for its life and is told its ticks through session state before it is
-drawn (Streamlit sends a selection set that way to the browser). A tick is read against the ids
-the grid showed in the run the person saw, never against the rows of this run.
+A new list of rows gets a new grid (its key carries a number that changes with the ids it
+shows), so the browser never keeps positions ticked from other rows and draws the new rows at
+once; the grid is told its ticks through session state before it is drawn, which Streamlit
+sends to the browser. A tick is read against the ids the grid showed in the run the person saw,
+never against the rows of this run.
 """
 
 from __future__ import annotations
@@ -56,7 +58,7 @@ def left_note(labels: Sequence[str]) -> str:
 class Choice:
     """One grid whose ticks belong to record ids; single-row or multi-row."""
 
-    grid_key: str  # the st.dataframe's key: its selection by row position
+    grid_key: str  # the start of the st.dataframe's key (see key()): its selection by row position
     chosen_key: str  # the chosen ids (a list, in row order)
     label: Callable[[int], str]  # how a note names a record that left ("Report 12")
     multi: bool = False
@@ -69,6 +71,14 @@ class Choice:
     @property
     def _told_key(self) -> str:  # the ids the grid was last told to tick
         return f"{self.grid_key}__told"
+
+    @property
+    def _drawn_key(self) -> str:  # the key of the grid last drawn
+        return f"{self.grid_key}__drawn"
+
+    def key(self) -> str:
+        """The key of the grid drawn in the last run (each list of ids gets its own)."""
+        return st.session_state.get(self._drawn_key, f"{self.grid_key}_0")
 
     def chosen(self) -> list[int]:
         return list(st.session_state.get(self.chosen_key, []))
@@ -85,23 +95,27 @@ class Choice:
         last run, drop chosen ids that left the list with a note, and tick the rest again.
         Returns the chosen ids in row order. Call once per run, also when there are no rows."""
         state = st.session_state
-        grid = state.get(self.grid_key)
-        shown = list(state.get(self._shown_key, {}))
+        key = self.key()
+        grid = state.get(key)
+        known = state.get(self._shown_key, {})
+        shown = list(known)
         if grid is not None:
             ticks = clicked(grid["selection"]["rows"], shown)
             if set(ticks) != set(state.get(self._told_key, [])):  # a click since the last run
                 state[self.chosen_key] = ticks if self.multi else ticks[-1:]
+        if list(ids) != shown:  # other rows: a new grid, so no position carries over
+            key = state[self._drawn_key] = f"{self.grid_key}_{int(key.rsplit('_', 1)[1]) + 1}"
+            grid = None
         settled = settle(self.chosen(), ids)
         if settled.gone:
-            known = state.get(self._shown_key, {})
             note = left_note([known.get(i) or self.label(i) for i in settled.gone])
             if self.typed:
                 components.literal(note)
             else:
                 st.info(note)
         state[self.chosen_key] = settled.kept
-        if grid is None or list(grid["selection"]["rows"]) != settled.rows:
-            state[self.grid_key] = {"selection": {"rows": settled.rows}}
+        if ids and (grid is None or list(grid["selection"]["rows"]) != settled.rows):
+            state[key] = {"selection": {"rows": settled.rows}}
         state[self._shown_key] = {i: (labels or {}).get(i) or self.label(i) for i in ids}
         state[self._told_key] = settled.kept
         return settled.kept
@@ -112,5 +126,5 @@ class Choice:
         chosen = self.resolve(ids, labels)
         st.dataframe(frame, hide_index=True, width="stretch", on_select="rerun",
                      selection_mode="multi-row" if self.multi else "single-row",
-                     key=self.grid_key)
+                     key=self.key())
         return chosen

@@ -76,14 +76,20 @@ def _two_incidents(demo_db) -> list[int]:
     return [incidents.flag(demo_db, employer, report_id=r.id)[0] for r in reports]
 
 
+def _grid_key(app) -> str:
+    return next(frame.key for frame in app.dataframe if frame.key.startswith("incident_grid_"))
+
+
 def _tick(app, row: int | None) -> None:
     """What a click on the grid's checkbox column does (AppTest cannot click the canvas grid)."""
-    app.session_state["incident_grid"] = {"selection": {"rows": [] if row is None else [row]}}
+    app.session_state[_grid_key(app)] = {"selection": {"rows": [] if row is None else [row]}}
     app.run()
 
 
 def _ticked(app) -> list[int]:
-    return list(app.session_state["incident_grid"]["selection"]["rows"])
+    """The rows the grid shows ticked (none when no grid is drawn)."""
+    keys = [frame.key for frame in app.dataframe if frame.key.startswith("incident_grid_")]
+    return list(app.session_state[keys[0]]["selection"]["rows"]) if keys else []
 
 
 def _panel(app, incident_id: int) -> dict[str, object]:

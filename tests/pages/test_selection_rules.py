@@ -42,6 +42,11 @@ def _grid_script():
     st.write(f"chosen={chosen}")
 
 
+def _rows(at) -> list[int]:
+    """The rows the grid is told to tick."""
+    return list(at.session_state[at.dataframe[0].key]["selection"]["rows"])
+
+
 def _chosen(at) -> str:
     return next(m.value for m in at.markdown if m.value.startswith("chosen="))
 
@@ -49,19 +54,21 @@ def _chosen(at) -> str:
 def test_the_grid_re_ticks_ids_when_rows_move_and_drops_those_that_leave():
     at = AppTest.from_function(_grid_script)
     at.run()
-    at.session_state["g"] = {"selection": {"rows": [0, 2]}}  # the person ticks 1 and 3
+    at.session_state[at.dataframe[0].key] = {"selection": {"rows": [0, 2]}}  # ticks 1 and 3
     at.run()
     assert _chosen(at) == "chosen=[1, 3]"
+    first_grid = at.dataframe[0].key
     at.session_state["ids"] = [3, 4, 2, 1]  # the list changes under the ticks
     at.run()
     assert _chosen(at) == "chosen=[3, 1]"
-    assert list(at.session_state["g"]["selection"]["rows"]) == [0, 3]
+    assert at.dataframe[0].key != first_grid  # a new grid: no position carries over
+    assert _rows(at) == [0, 3]
     assert not at.info
     at.session_state["ids"] = [4, 1]
     at.run()
     assert _chosen(at) == "chosen=[1]"
     assert [i.value for i in at.info] == ["Record 3 is no longer in this list, so no longer selected."]
-    assert list(at.session_state["g"]["selection"]["rows"]) == [1]
+    assert _rows(at) == [1]
     at.run()
     assert not at.info  # said once
 
@@ -72,8 +79,8 @@ def test_the_screen_chooses_and_clears_from_elsewhere():
     at.session_state["choose"], at.session_state["choose_ids"] = True, [2]
     at.run()
     assert _chosen(at) == "chosen=[2]"
-    assert list(at.session_state["g"]["selection"]["rows"]) == [1]
+    assert _rows(at) == [1]
     at.session_state["chosen"] = []
     at.run()
     assert _chosen(at) == "chosen=[]"
-    assert list(at.session_state["g"]["selection"]["rows"]) == []
+    assert _rows(at) == []
