@@ -98,7 +98,8 @@ def test_reopening_an_incident_asks_first_and_names_it(app, demo_db, fake_clock_
     report = search.search(demo_db, employer, search.ReportFilter()).rows[0]
     incident_id = incidents.flag(demo_db, employer, report_id=report.id)[0]
     privacy = principal_of(demo_db, "privacy@demo.test")
-    incidents.assess(demo_db, privacy, incident_id=incident_id, factors={key: "Done" for key in incidents.FACTORS},
+    incidents.assess(demo_db, privacy, incident_id=incident_id,
+                     factors=dict.fromkeys(incidents.FACTORS, "Done"),
                      outcome="low_probability", attested_destroyed=True)
     incidents.close(demo_db, privacy, incident_id=incident_id, resolution="Destroyed.")
     sign_in(app, "privacy@demo.test")
@@ -115,7 +116,8 @@ def test_reopening_an_incident_asks_first_and_names_it(app, demo_db, fake_clock_
     assert incidents.detail(demo_db, privacy, incident_id=incident_id).status == IncidentStatus.CLOSED
     app.button(key=f"incident_reopen_{incident_id}").click().run()
     app.button(key="confirm_yes").click().run()
-    assert incidents.detail(demo_db, privacy, incident_id=incident_id).status == IncidentStatus.IN_REVIEW
+    reopened = incidents.detail(demo_db, privacy, incident_id=incident_id)
+    assert reopened.status == IncidentStatus.IN_REVIEW
     assert [s.value for s in app.success] == ["Reopened."]
     assert [i.value for i in app.info] == [
         f"Incident {incident_id} is no longer in this list, so no longer selected.",
