@@ -8,20 +8,36 @@ import streamlit as st
 
 from pages.common import components, confirm, runtime
 from pages.common.actions import run_action, show_message
+from pages.common.selection import Choice
 from services.identity import memberships
 from services.organizations import client_accounts
 from services.policy import ROLE_LABELS, Action, Grant, Role, gives_power
 from services.principals import Principal
 
-# Session state: the message a click leaves for the next run; the account and role to add to.
+# Session state: the message a click leaves for the next run.
 _MESSAGE_KEY = "ca_message"
-_TARGET_KEY = "ca_target"
-_ROLE_KEY = "ca_role"
 _ROLES = [Role.ACCOUNT_USER, Role.ACCOUNT_ADMIN]
 
 
-def _add(user_id: int) -> None:
-    account_id, role = st.session_state.get(_TARGET_KEY), st.session_state.get(_ROLE_KEY)
+def _people(account_id: int) -> Choice:
+    """The person chosen in one account's list, by user id (each account keeps its own)."""
+    return Choice(grid_key=f"ca_people_{account_id}", chosen_key=f"ca_person_{account_id}",
+                  label=lambda user_id: "The person you had selected", typed=True)
+
+
+def target_key(account_id: int, user_id: int) -> str:
+    """Session state: the other account a person listed in `account_id` is to be added to."""
+    return f"ca_target_{account_id}_{user_id}"
+
+
+def role_key(account_id: int, user_id: int) -> str:
+    """Session state: the role that person is to get there."""
+    return f"ca_role_{account_id}_{user_id}"
+
+
+def _add(listed_in: int, user_id: int) -> None:
+    account_id = st.session_state.get(target_key(listed_in, user_id))
+    role = st.session_state.get(role_key(listed_in, user_id))
     if account_id is None or role is None:
         return
     run_action(lambda principal: memberships.grant(
@@ -42,30 +58,37 @@ def render(principal: Principal) -> None:
              for a in found}
     chosen = st.selectbox("Account", list(names), format_func=names.get, key="ca_account")
     people = client_accounts.people_of(runtime.database(), principal, account_id=chosen)
+    choice = _people(chosen)
     if not people:
+        choice.resolve([])
         st.caption("Nobody belongs to this account yet: invite someone on the Users screen.")
         return
-    event = st.dataframe(pd.DataFrame([{
+    ticked = choice.grid(pd.DataFrame([{
         "Email": p.email, "Name": p.name, "Status": p.status, "Role": ROLE_LABELS[Role(p.role)]}
-        for p in people]), hide_index=True, width="stretch", on_select="rerun",
-        selection_mode="single-row", key=f"ca_people_{chosen}")
-    if not event.selection.rows:
+        for p in people]), [p.user_id for p in people],
+        labels={p.user_id: f"{p.name} ({p.email})" for p in people})
+    if not ticked:
         st.caption("Select a person to add them to another account.")
         return
-    person = people[event.selection.rows[0]]
+    person = next(p for p in people if p.user_id == ticked[0])
+    keys = chosen, person.user_id
     others = {a.id: names[a.id] for a in found if a.id != chosen}
     left, middle, right = st.columns([3, 2, 1])
-    left.selectbox("Add to account", list(others), format_func=others.get, key=_TARGET_KEY)
+    # Keyed by the person: choosing someone else never carries a pick over to them.
+    left.selectbox("Add to account", list(others), format_func=others.get,
+                   key=target_key(*keys))
     # Least privilege by default: no role is chosen until the representative picks one.
-    role = middle.selectbox("With the role", _ROLES, format_func=ROLE_LABELS.get, key=_ROLE_KEY,
-                            index=None, placeholder="Choose a role")
-    target = st.session_state.get(_TARGET_KEY)
+    role = middle.selectbox("With the role", _ROLES, format_func=ROLE_LABELS.get,
+                            key=role_key(*keys), index=None, placeholder="Choose a role")
+    target = st.session_state.get(target_key(*keys))
+    add_key = f"ca_add_{chosen}_{person.user_id}"
     if role is not None and gives_power(Role(role)) and target is not None:
-        right.button("Add", key="ca_add", on_click=confirm.ask, args=(confirm.Question(
-            title="Give this role?", confirm="Give the role",
-            act=lambda: _add(person.user_id),
+        question = confirm.Question(
+            title="Give this role?", confirm="Give the role", act=lambda: _add(*keys),
             lines=(f"{person.name} ({person.email}) will become {ROLE_LABELS[Role(role)]} of "
-                   f"{others[target]}.", "They will be able to manage that account's users."))),)
+                   f"{others[target]}.", "They will be able to manage that account's users."))
+        right.button("Add", key=add_key, on_click=confirm.ask, args=(question,))
     else:
-        right.button("Add", key="ca_add", disabled=role is None, help="Choose a role first."
-                     if role is None else None, on_click=_add, args=(person.user_id,))
+        right.button("Add", key=add_key, disabled=role is None,
+                     help="Choose a role first." if role is None else None, on_click=_add,
+                     args=keys)

@@ -100,8 +100,14 @@ def _reroute(principal: Principal, found: incidents.IncidentDetail) -> None:
 def _decide(found: incidents.IncidentDetail) -> None:
     if found.status == IncidentStatus.CLOSED:
         components.literal(f"Closed: {found.resolution}")
-        st.button("Reopen", key=f"incident_reopen_{found.id}", on_click=act,
-                  args=("Reopened", incidents.reopen), kwargs={"incident_id": found.id})
+        st.button("Reopen", key=f"incident_reopen_{found.id}", on_click=confirm.ask,
+                  args=(confirm.Question(
+                      title="Reopen this incident?", lines=(
+                          _named(found),
+                          "Reopening puts it back in review in the open queue, under its "
+                          "assignee; its assessment and resolution are kept."),
+                      confirm=f"Reopen incident {found.id}",
+                      act=partial(act, "Reopened", incidents.reopen, incident_id=found.id)),))
         return
     _assessment(found)
     _notification(found)
@@ -170,10 +176,15 @@ def _ask_to_close(found: incidents.IncidentDetail) -> None:
         return
     confirm.ask(confirm.Question(
         title="Close this incident?",
-        lines=(f"Incident {found.id}: report {found.report_id} ({found.report_type}, service date "
-               f"{found.service_date}), received in error by {found.wrong_account}.",
+        lines=(_named(found),
                "Closing records this resolution and takes the incident out of the open queue. "
                "It can be reopened later.",
                f"Resolution: {kept.result}"),
         confirm=f"Close incident {found.id}",
         act=partial(act, "Closed", incidents.close, incident_id=found.id, resolution=kept.result)))
+
+
+def _named(found: incidents.IncidentDetail) -> str:
+    """The incident as a question names it: its report and the account that received it."""
+    return (f"Incident {found.id}: report {found.report_id} ({found.report_type}, service date "
+            f"{found.service_date}), received in error by {found.wrong_account}.")

@@ -8,7 +8,7 @@ import streamlit as st
 
 from pages.common import components, confirm, runtime
 from pages.common.actions import run_action, say, show_message
-from pages.common.selection import SingleChoice
+from pages.common.selection import Choice
 from pages.screens import hipaa_incident
 from pages.screens.hipaa_incident import MESSAGE_KEY, STATUS, act
 from services import clock, time_zones
@@ -20,9 +20,8 @@ from services.statuses import IncidentStatus
 from services.wording import period
 
 # Session state: the incident open below the grid, kept by id (see pages.common.selection).
-_CHOICE = SingleChoice(grid_key="incident_grid", chosen_key="incident_selected",
-                       shown_key="incident_grid_shown", ticked_key="incident_grid_ticked")
-LEFT_THE_LIST = "The incident you had selected is no longer in this list."
+_CHOICE = Choice(grid_key="incident_grid", chosen_key="incident_selected",
+                 label=lambda incident_id: f"Incident {incident_id}")
 
 
 def _take_next() -> None:
@@ -54,21 +53,18 @@ def render(principal: Principal) -> None:
     _phone_report()
     rows = incidents.queue(runtime.database(), principal, status=status,
                            assignee_id=principal.user_id if mine else None)
-    chosen, left_the_list = _CHOICE.resolve([r.id for r in rows])
-    if left_the_list:
-        st.info(LEFT_THE_LIST)
     if not rows:
+        _CHOICE.resolve([])
         st.info("No incidents here.")
         return
     now = clock.now()
-    st.dataframe(pd.DataFrame([{
+    chosen = _CHOICE.grid(pd.DataFrame([{
         "Incident": r.id, "Report #": r.report_id, "Received in error by": r.wrong_account,
         "Status": STATUS[r.status], "Assignee": r.assignee or "nobody yet",
         "Age (days)": (now - r.discovered_at).days, "Days left to notify": r.days_left(now),
-    } for r in rows]), hide_index=True, width="stretch", on_select="rerun",
-        selection_mode="single-row", key=_CHOICE.grid_key)
-    if chosen is not None:
-        hipaa_incident.render(principal, chosen)
+    } for r in rows]), [r.id for r in rows])
+    if chosen:
+        hipaa_incident.render(principal, chosen[0])
 
 
 def _phone_report() -> None:

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import functools
-
 import pandas as pd
 import streamlit as st
 
 from pages.common import components, runtime
+from pages.common.selection import Choice
 from pages.screens import report_bundle, report_view
 from services.errors import DomainError
 from services.policy import Action
@@ -25,9 +24,8 @@ COUNT_KEY = "reports_count"
 # The ticked reports, by id: the grid's own selection is by row position, and positions name
 # other reports once the rows change (a report opened under "New", one removed in error).
 SELECTED_KEY = "reports_selected"
-# The report ids the grid shows and the number in its widget key: a new list of rows gets a new
-# grid, ticked from SELECTED_KEY, so no position carries over to another report.
-GRID_KEY = "reports_shown"
+_TICKS = Choice(grid_key="reports_grid", chosen_key=SELECTED_KEY, multi=True,
+                label=lambda report_id: f"Report {report_id}")
 _USER_KEY = "reports_user"
 _LINKED_KEY = "reports_linked"
 _INJURY = {"All": None, "Injury": True, "Non-injury": False}
@@ -132,7 +130,7 @@ def _results() -> None:
         return
     first = (len(cursors) - 1) * search.PAGE_SIZE
     if not page.rows:
-        _forget_unlisted(())
+        _TICKS.resolve([])
         st.info("No reports match. Widen the dates or clear a filter.")
     else:
         # The grid goes out first and the count follows into this line: for a common name the
@@ -157,39 +155,7 @@ def _results() -> None:
 
 def _grid(rows: list[search.ReportRow], principal: Principal) -> list[int]:
     """The results grid; returns the ticked report ids, in the order of the rows."""
-    shown = tuple(row.id for row in rows)
-    grid = st.session_state.get(GRID_KEY)
-    if grid is None or grid[0] != shown:
-        grid = st.session_state[GRID_KEY] = (shown, (grid[1] + 1) if grid else 0)
-    _forget_unlisted(shown)
-    ticked = st.session_state.get(SELECTED_KEY, [])
-    key = f"reports_grid_{grid[1]}"
-    event = st.dataframe(
-        _frame(rows, principal), hide_index=True, width="stretch", key=key,
-        on_select=functools.partial(_ticked, key, shown), selection_mode="multi-row",
-        selection_default={"selection": {"rows": [shown.index(i) for i in ticked]}})
-    # The same grid as the tick (its key changes with its rows): positions name these rows.
-    selected = [shown[i] for i in sorted(event.selection.rows) if i < len(shown)]
-    st.session_state[SELECTED_KEY] = selected
-    return selected
-
-
-def _ticked(key: str, shown: tuple[int, ...]) -> None:
-    """A tick, read as report ids against the rows the person saw when ticking."""
-    positions = st.session_state[key]["selection"]["rows"]
-    st.session_state[SELECTED_KEY] = [shown[i] for i in sorted(positions) if i < len(shown)]
-
-
-def _forget_unlisted(shown: tuple[int, ...]) -> None:
-    """Untick reports that left the list, and say so: nothing acts on a report out of sight."""
-    ticked = st.session_state.get(SELECTED_KEY, [])
-    gone = [report_id for report_id in ticked if report_id not in shown]
-    if not gone:
-        return
-    st.session_state[SELECTED_KEY] = [report_id for report_id in ticked if report_id in shown]
-    numbers = ", ".join(f"{report_id}" for report_id in gone)
-    which = f"Report {numbers} is" if len(gone) == 1 else f"Reports {numbers} are"
-    st.info(f"{which} no longer in this list, so no longer selected.")
+    return _TICKS.grid(_frame(rows, principal), [row.id for row in rows])
 
 
 def _pager(page: search.ReportPage, cursors: list) -> None:

@@ -10,8 +10,9 @@ import streamlit as st
 
 from pages.common import components, confirm, runtime
 from pages.common.actions import run_action, say
+from pages.common.selection import Choice
 from pages.screens import user_panel
-from pages.screens.users_keys import CHANGED_KEY, MESSAGE_KEY, changed
+from pages.screens.users_keys import MESSAGE_KEY
 from services import clock
 from services.errors import DomainError
 from services.identity import memberships, user_directory, users
@@ -21,13 +22,10 @@ from services.principals import Principal
 from services.statuses import InvitationState, UserStatus
 from services.wording import plural
 
-# Session state: the people search last asked for; the grid's generation (a new one starts with
-# nothing ticked); the ids ticked in the last run; whether the selection was just cleared
-# because the list moved under it.
+# Session state: the people search last asked for; the people ticked, by id.
 FILTER_KEY = "people_filter"
-_VERSION_KEY = "people_version"
-_TICKED_KEY = "people_ticked_ids"
-_MOVED_KEY = "people_selection_moved"
+_TICKS = Choice(grid_key="people_grid_ticks", chosen_key="people_ticked_ids", multi=True,
+                label=lambda user_id: "A person you had selected", typed=True)
 _BULK_DEACTIVATE, _BULK_RESEND, _BULK_END = "Deactivate", "Resend invitation", "End sessions"
 _STATUSES = [status.value for status in UserStatus]
 _INVITATIONS = {InvitationState.PENDING: "Invitation pending", InvitationState.EXPIRED: "Invitation expired"}
@@ -60,6 +58,7 @@ def _filters(principal: Principal) -> None:
                 never_signed_in=signed == "Never",
                 signed_in_since=(clock.now() - _SIGNED_IN[signed]) if signed and _SIGNED_IN[signed]
                 else None)
+            _TICKS.clear()  # a new search starts with nothing ticked, like Reports
 
 
 def _bulk(label: str, action: Callable[..., object], user_ids: list[int]) -> None:
@@ -74,7 +73,6 @@ def _bulk(label: str, action: Callable[..., object], user_ids: list[int]) -> Non
         return refused
 
     done = run_action(each)
-    changed()
     if done is None:
         return
     refused = done.result
@@ -118,19 +116,6 @@ def _bulk_actions(principal: Principal, chosen: list[user_directory.UserRow]) ->
             column.caption(f"Not for {plural(len(chosen) - len(fits), 'selected person', 'selected people')}.")
 
 
-def _same_people(rows: list[user_directory.UserRow], event) -> list[user_directory.UserRow]:
-    """The ticked rows, or none with a note when a change moved other people under the ticks."""
-    chosen = [rows[i] for i in event.selection.rows if i < len(rows)]
-    ids = [row.id for row in chosen]
-    if st.session_state.pop(CHANGED_KEY, False) and ids != st.session_state.get(_TICKED_KEY, []):
-        st.session_state[_VERSION_KEY] = st.session_state.get(_VERSION_KEY, 0) + 1
-        st.session_state[_TICKED_KEY] = []
-        st.session_state[_MOVED_KEY] = True
-        st.rerun()
-    st.session_state[_TICKED_KEY] = ids
-    return chosen
-
-
 def people(principal: Principal) -> None:
     st.subheader("People")
     _filters(principal)
@@ -141,6 +126,7 @@ def people(principal: Principal) -> None:
         st.error(str(error))
         return
     if not rows:
+        _TICKS.resolve([])
         st.info("Nobody in your reach matches.")
         return
     table = pd.DataFrame([{
@@ -149,15 +135,11 @@ def people(principal: Principal) -> None:
         "Last sign-in": components.local_time(r.last_login_at, principal) or "never",
         "Invitation": _INVITATIONS.get(r.invitation, ""),
     } for r in rows])
-    version = st.session_state.get(_VERSION_KEY, 0)
-    event = st.dataframe(table, hide_index=True, width="stretch", on_select="rerun",
-                         selection_mode="multi-row",
-                         key=f"people_grid_{hash(report_filter)}_{version}")
+    ticked = set(_TICKS.grid(table, [r.id for r in rows],
+                             labels={r.id: user_panel.who(r) for r in rows}))
     if more:
         st.caption(f"The first {user_directory.PAGE_SIZE} are shown: narrow the search to see others.")
-    if st.session_state.pop(_MOVED_KEY, False):
-        st.caption("The list changed, so the selection was cleared: select again.")
-    chosen = _same_people(rows, event)
+    chosen = [row for row in rows if row.id in ticked]
     if not chosen:
         st.caption("Select people to act on several at once, or one to see and change their roles.")
         return

@@ -11,28 +11,28 @@ import streamlit as st
 
 from pages.common import components, runtime
 from pages.common.actions import run_action
-from pages.screens.users_keys import MESSAGE_KEY, changed
+from pages.common.selection import Choice
+from pages.screens.users_keys import MESSAGE_KEY
 from services import settings
 from services.identity import role_invitations
 from services.principals import Principal
 from services.wording import period
 
-# Session state: bumped when the list changes, so the grid starts over.
-_VERSION_KEY = "invitations_version"
+# Session state: the invitation chosen, by id.
+_CHOICE = Choice(grid_key="invitations_grid", chosen_key="invitation_chosen",
+                 label=lambda invitation_id: "The invitation you had selected", typed=True)
 
 
 def _act(label: str, action, invitation_id: int) -> None:
     run_action(lambda principal: action(runtime.database(), principal, invitation_id=invitation_id),
                success=f"{label}: done.", message_key=MESSAGE_KEY)
-    changed()
-    # The list changes under the selection: start the next run with nothing ticked.
-    st.session_state[_VERSION_KEY] = st.session_state.get(_VERSION_KEY, 0) + 1
 
 
 def invitations(principal: Principal) -> None:
     st.subheader("Invitations waiting for an answer")
     rows = role_invitations.waiting(runtime.database(), principal)
     if not rows:
+        _CHOICE.resolve([])
         st.caption("No invitation is waiting for an answer.")
         return
     table = pd.DataFrame([{
@@ -41,10 +41,9 @@ def invitations(principal: Principal) -> None:
         "Sent": components.local_time(r.sent_at, principal),
         "Expires": components.local_time(r.expires_at, principal),
         "Sent by": r.inviter} for r in rows])
-    event = st.dataframe(table, hide_index=True, width="stretch", on_select="rerun",
-                         selection_mode="single-row",
-                         key=f"invitations_grid_{st.session_state.get(_VERSION_KEY, 0)}")
-    chosen = [rows[i] for i in event.selection.rows if i < len(rows)]
+    ticked = _CHOICE.grid(table, [r.id for r in rows],
+                          labels={r.id: f"The invitation to {r.email} ({r.role})" for r in rows})
+    chosen = [row for row in rows if row.id in ticked]
     if not chosen:
         lifetime = period(settings.current().invitation_lifetime, "hours")
         st.caption(f"Select an invitation to send it again (a new link for {lifetime}) or cancel it.")

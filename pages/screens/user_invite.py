@@ -5,14 +5,18 @@ The answer and the list entry are the same whether or not the address has an acc
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import partial
+
 import streamlit as st
 
-from pages.common import runtime
+from pages.common import confirm, runtime
 from pages.common.actions import run_action, say
 from pages.screens.users_keys import MESSAGE_KEY
 from services import settings
 from services.errors import InvalidInput
 from services.identity import memberships, role_invitations
+from services.policy import STAFF_ROLES, Role, gives_power
 from services.principals import Principal
 from services.wording import period
 
@@ -42,9 +46,30 @@ def invite(principal: Principal) -> None:
         label = right.selectbox("Role to give", [label for label, _ in offered], key="invite_role",
                                 index=None, placeholder="Choose a role and where it applies")
         if st.form_submit_button("Send invitation"):
-            if run_action(lambda principal: _invite(principal, email=email, name=name,
-                                                    phone=phone, role=dict(offered).get(label))):
-                # Through the screen's message and a fresh run, so the list above shows it at once.
-                say("success", f"Invitation sent. The link works for {_lifetime()}; nothing is "
-                               "given until the person accepts.", message_key=MESSAGE_KEY)
+            role = dict(offered).get(label)
+            send = partial(_send, email=email, name=name, phone=phone, role=role)
+            if role is not None and gives_power(role.role):
+                # Offering power asks first, naming who would get what.
+                confirm.ask(_question(label, role.role, email, name, send))
                 st.rerun()
+            send()
+
+
+def _send(message_key: str | None = None, **typed) -> None:
+    """Send it; a refusal shows at once, or through the screen's message from the dialog."""
+    if run_action(lambda principal: _invite(principal, **typed), message_key=message_key):
+        # Through the screen's message and a fresh run, so the list above shows it at once.
+        say("success", f"Invitation sent. The link works for {_lifetime()}; nothing is "
+                       "given until the person accepts.", message_key=MESSAGE_KEY)
+        st.rerun()
+
+
+def _question(label: str, role: Role, email: str, name: str,
+              send: Callable[..., None]) -> confirm.Question:
+    power = ("It is a staff role: it reaches across the whole portal." if role in STAFF_ROLES
+             else "If they accept, they will be able to manage users and give roles there.")
+    return confirm.Question(
+        title="Invite with this role?", confirm="Send the invitation",
+        act=partial(send, message_key=MESSAGE_KEY),
+        lines=(f"{name.strip() or 'The person'} ({email.strip()}) will be offered: {label}.", power,
+               f"The link works for {_lifetime()}; nothing is given until they accept."))

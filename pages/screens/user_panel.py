@@ -8,12 +8,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import replace
+from functools import partial
 
 import streamlit as st
 
 from pages.common import components, confirm, runtime
 from pages.common.actions import run_action
-from pages.screens.users_keys import MESSAGE_KEY, changed
+from pages.screens.users_keys import MESSAGE_KEY
 from services.errors import DomainError
 from services.identity import memberships, user_directory, users
 from services.policy import ROLE_LABELS, STAFF_ROLES, Grant, Role, gives_power
@@ -44,7 +45,6 @@ def _act(label: str, action: Callable[..., object], **kwargs) -> None:
     done = run_action(lambda principal: action(runtime.database(), principal, **kwargs),
                       success=lambda result: f"{label}: {result if isinstance(result, str) else 'done'}.",
                       message_key=MESSAGE_KEY)
-    changed()
     if done is not None and label == _ADDED:
         # The next role starts from an empty picker again.
         st.session_state[_ADD_GENERATION_KEY] = st.session_state.get(_ADD_GENERATION_KEY, 0) + 1
@@ -75,9 +75,14 @@ def _roles(principal: Principal, row: user_directory.UserRow, person: membership
             else:
                 middle.button(text, key=key, on_click=_act,
                               args=("Role changed", memberships.change_role), kwargs=kwargs)
-        right.button("Remove", key=f"role_remove_{row.id}_{index}", on_click=_act,
-                     args=("Role removed", memberships.revoke),
-                     kwargs={"user_id": row.id, "role": role})
+        right.button("Remove", key=f"role_remove_{row.id}_{index}", on_click=confirm.ask,
+                     args=(confirm.Question(
+                         title="Remove this role?", confirm="Remove the role",
+                         lines=(f"{who(row)} will lose: {label}.",
+                                "What the role lets them do stops at their next click. Their "
+                                "other roles and their account stay as they are."),
+                         act=partial(_act, "Role removed", memberships.revoke, user_id=row.id,
+                                     role=role)),))
 
 
 def _add_role(principal: Principal, row: user_directory.UserRow) -> None:

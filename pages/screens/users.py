@@ -10,7 +10,7 @@ import streamlit as st
 from pages.common import components, confirm, runtime
 from pages.common.actions import run_action, show_message
 from pages.screens import user_directory, user_invitations, user_invite
-from pages.screens.users_keys import MESSAGE_KEY, changed
+from pages.screens.users_keys import MESSAGE_KEY
 from services.errors import DomainError
 from services.identity import users
 from services.mail import deliveries
@@ -26,7 +26,6 @@ _LOOKUP_KEY = "users_lookup_email"
 def _act(label: str, action: Callable[..., object], user_id: int) -> None:
     run_action(lambda principal: action(runtime.database(), principal, user_id=user_id),
                success=f"{label}: done.", message_key=MESSAGE_KEY)
-    changed()
 
 
 def _locked(principal: Principal) -> None:

@@ -17,7 +17,6 @@ from tests.e2e.conftest import _start_portal, sign_in
 
 pytestmark = pytest.mark.browser
 ROW_HEIGHT = 35
-LEFT_THE_LIST = "The incident you had selected is no longer in this list."
 FIRST = {"nature": "Name and test result", "recipient": "HR of another employer",
          "acquired": "Opened once", "mitigation": "Deletion attested by phone"}
 ATTESTATION = "The recipient attested that every copy was destroyed"
@@ -98,7 +97,8 @@ def test_two_incidents_in_a_row_each_shows_its_own_and_closing_names_it(two_inci
     expect(page.get_by_text("Closed.")).to_be_visible()
 
     # After closing: the list holds only the second, nothing is ticked, no panel is open.
-    expect(page.get_by_text(LEFT_THE_LIST)).to_be_visible()
+    expect(page.get_by_text(f"Incident {first.id} is no longer in this list, so no longer "
+                            "selected.")).to_be_visible()
     expect(page.get_by_role("heading", name=f"Incident {second.id}", exact=False)).to_have_count(0)
     expect(page.get_by_role("textbox", name=incidents.FACTORS["nature"])).to_have_count(0)
     grid = page.get_by_test_id("stDataFrame").first
@@ -119,3 +119,29 @@ def test_two_incidents_in_a_row_each_shows_its_own_and_closing_names_it(two_inci
     assert (closed.status, closed.outcome, closed.assessment["acquired"]) == (
         "closed", "low_probability", "Opened once")
     assert (still_open.status, still_open.outcome, still_open.resolution) == ("open", None, "")
+
+    # Reopening asks first and names the incident; Cancel leaves it closed.
+    page.get_by_role("combobox", name="Status").click()
+    page.get_by_role("option", name="Closed").click()
+    expect(page.get_by_text(f"Incident {second.id} is no longer in this list, so no longer "
+                            "selected.")).to_be_visible()
+    _tick_row(page, 0)
+    expect(page.get_by_role("heading", name=f"Incident {first.id}: Closed")).to_be_visible()
+    page.get_by_role("button", name="Reopen").click()
+    dialog = page.get_by_role("dialog")
+    expect(dialog).to_contain_text(f"Incident {first.id}: report {first.report_id}")
+    expect(dialog).to_contain_text("back in review")
+    dialog.get_by_role("button", name="Cancel").click()
+    expect(dialog).to_be_hidden()
+    expect(page.get_by_role("heading", name=f"Incident {first.id}: Closed")).to_be_visible()
+    assert _incidents(database_url)[0].status == "closed"
+    page.get_by_role("button", name="Reopen").click()
+    dialog.get_by_role("button", name=f"Reopen incident {first.id}").click()
+    expect(dialog).to_be_hidden()
+    expect(page.get_by_text("Reopened.")).to_be_visible()
+    assert _incidents(database_url)[0].status == "in_review"
+    # The same run: the closed list no longer holds it, and nothing is left ticked or open.
+    expect(page.get_by_text(f"Incident {first.id} is no longer in this list, so no longer "
+                            "selected.")).to_be_visible()
+    expect(page.get_by_text("No incidents here.")).to_be_visible()
+    expect(page.get_by_role("heading", name=f"Incident {first.id}", exact=False)).to_have_count(0)

@@ -48,6 +48,16 @@ def _tick_first_row(page: Page) -> None:
     page.mouse.click(box["x"] + 14, box["y"] + ROW_HEIGHT * 1.5)
 
 
+def _invite(page: Page, address: str, name: str) -> None:
+    form = page.get_by_test_id("stForm").filter(has_text="Send invitation")
+    form.get_by_role("textbox", name="Email address (their user ID)").fill(address)
+    form.get_by_role("textbox", name="Name", exact=True).fill(name)
+    form.get_by_role("combobox", name="Role to give").click()
+    page.keyboard.type("Provider admin: Sunbelt Occupational Medicine - Dallas")
+    page.get_by_role("option", name=DALLAS_ADMIN).click()
+    form.get_by_role("button", name="Send invitation").click()
+
+
 def test_group_admin_invites_gives_an_admin_role_and_deactivates(portal, context):
     url, database_url = portal["url"], portal["database_url"]
     page = context.new_page()
@@ -91,6 +101,38 @@ def test_group_admin_invites_gives_an_admin_role_and_deactivates(portal, context
     expect(grid).to_contain_text("Provider admin")
     expect(page.get_by_text(DALLAS_ADMIN, exact=True).first).to_be_visible()
     expect(page.get_by_role("combobox", name="Add a role")).to_have_value("")
+
+    # Removing a role asks first, naming whom and which role; Cancel keeps it.
+    dallas_row = page.get_by_test_id("stHorizontalBlock").filter(has_text=DALLAS_ADMIN).last
+    dallas_row.get_by_role("button", name="Remove").click()
+    dialog = page.get_by_role("dialog")
+    expect(dialog).to_contain_text(f"Chris Chen (clinic@demo.test) will lose: {DALLAS_ADMIN}.")
+    dialog.get_by_role("button", name="Cancel").click()
+    expect(page.get_by_role("dialog")).to_have_count(0)
+    _settled(page)
+    assert _person(database_url, "clinic@demo.test")[1] == ["provider_admin", "provider_staff"]
+    dallas_row.get_by_role("button", name="Remove").click()
+    page.get_by_role("dialog").get_by_role("button", name="Remove the role").click()
+    expect(page.get_by_text("Role removed: done.")).to_be_visible()
+    assert _person(database_url, "clinic@demo.test")[1] == ["provider_staff"]
+    expect(grid).not_to_contain_text("Provider admin")
+    expect(page.get_by_text(DALLAS_ADMIN, exact=True)).to_have_count(0)
+
+    # Inviting someone with an admin role asks first; Cancel sends nothing.
+    _invite(page, "sol.second@example.test", "Sol Second")
+    dialog = page.get_by_role("dialog")
+    expect(dialog).to_contain_text(f"Sol Second (sol.second@example.test) will be offered: "
+                                   f"{DALLAS_ADMIN}.")
+    dialog.get_by_role("button", name="Cancel").click()
+    expect(page.get_by_role("dialog")).to_have_count(0)
+    _settled(page)
+    assert _person(database_url, "clinic@demo.test")[2] == invitations_before
+    _invite(page, "sol.second@example.test", "Sol Second")
+    page.get_by_role("dialog").get_by_role("button", name="Send the invitation").click()
+    expect(page.get_by_text("Invitation sent.", exact=False)).to_be_visible()
+    assert _person(database_url, "clinic@demo.test")[2] == invitations_before + 1
+    expect(page.get_by_test_id("stDataFrame").filter(has_text="sol.second@example.test")
+           ).to_have_count(1)
 
     # Deactivate asks first; Cancel changes nothing, Deactivate does it.
     page.get_by_role("button", name="Deactivate", exact=True).click()

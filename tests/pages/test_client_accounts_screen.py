@@ -19,14 +19,17 @@ def test_account_rep_adds_a_user_to_another_account(app, demo_db, fake_clock_app
     assert list(grid["Email"]) == ["employer@demo.test"]
     app.session_state[app.dataframe[0].key] = {"selection": {"rows": [0]}}
     app.run()
-    app.selectbox(key="ca_target").select(ids["Cedar Ridge Fabrication"]).run()
-    # No role is chosen for the representative: Add waits for one.
-    assert app.selectbox(key="ca_role").value is None and app.button(key="ca_add").disabled
-    app.selectbox(key="ca_role").select("account_user").run()
-    app.button(key="ca_add").click().run()
-    assert [s.value for s in app.success] == ["Added to the account."]
     with demo_db.transaction(write=False) as session:
         user_id = session.scalar(select(User.id).where(User.email == "employer@demo.test"))
+    keys = f"{ids['Harborline Freight Co.']}_{user_id}"
+    app.selectbox(key=f"ca_target_{keys}").select(ids["Cedar Ridge Fabrication"]).run()
+    # No role is chosen for the representative: Add waits for one.
+    assert app.selectbox(key=f"ca_role_{keys}").value is None
+    assert app.button(key=f"ca_add_{keys}").disabled
+    app.selectbox(key=f"ca_role_{keys}").select("account_user").run()
+    app.button(key=f"ca_add_{keys}").click().run()
+    assert [s.value for s in app.success] == ["Added to the account."]
+    with demo_db.transaction(write=False) as session:
         held = session.scalars(select(AccountMembership.account_id)
                                .where(AccountMembership.user_id == user_id)).all()
     assert len(held) == 2

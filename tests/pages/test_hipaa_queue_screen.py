@@ -76,14 +76,20 @@ def _two_incidents(demo_db) -> list[int]:
     return [incidents.flag(demo_db, employer, report_id=r.id)[0] for r in reports]
 
 
+def _grid_key(app) -> str:
+    return next(frame.key for frame in app.dataframe if frame.key.startswith("incident_grid_"))
+
+
 def _tick(app, row: int | None) -> None:
     """What a click on the grid's checkbox column does (AppTest cannot click the canvas grid)."""
-    app.session_state["incident_grid"] = {"selection": {"rows": [] if row is None else [row]}}
+    app.session_state[_grid_key(app)] = {"selection": {"rows": [] if row is None else [row]}}
     app.run()
 
 
 def _ticked(app) -> list[int]:
-    return list(app.session_state["incident_grid"]["selection"]["rows"])
+    """The rows the grid shows ticked (none when no grid is drawn)."""
+    keys = [frame.key for frame in app.dataframe if frame.key.startswith("incident_grid_")]
+    return list(app.session_state[keys[0]]["selection"]["rows"]) if keys else []
 
 
 def _panel(app, incident_id: int) -> dict[str, object]:
@@ -167,7 +173,8 @@ def test_closing_asks_first_names_the_incident_and_clears_the_tick(app, demo_db,
     assert _ticked(app) == []
     assert not app.subheader
     assert [s.value for s in app.success] == ["Closed."]
-    assert [i.value for i in app.info] == ["The incident you had selected is no longer in this list."]
+    assert [i.value for i in app.info] == [
+        f"Incident {first} is no longer in this list, so no longer selected."]
     assert incidents.detail(demo_db, privacy, incident_id=second).status == IncidentStatus.OPEN
 
 
@@ -196,7 +203,7 @@ def test_a_filter_that_leaves_the_chosen_incident_out_clears_it_and_says_so(app,
     open_screen(app, "hipaa-queue")
     _tick(app, 1)
     app.toggle(key="incident_mine").set_value(True).run()
-    assert [i.value for i in app.info] == ["The incident you had selected is no longer in this list.",
-                                           "No incidents here."]
+    assert [i.value for i in app.info] == [
+        f"Incident {second} is no longer in this list, so no longer selected.", "No incidents here."]
     app.toggle(key="incident_mine").set_value(False).run()
     assert _ticked(app) == [] and not app.subheader
