@@ -132,7 +132,7 @@ def _same_people(rows: list[user_directory.UserRow], event) -> list[user_directo
 
 
 def people(principal: Principal) -> None:
-    st.subheader("People")
+    st.header("People")
     _filters(principal)
     report_filter = st.session_state.get(FILTER_KEY, UserFilter())
     try:
