@@ -22,7 +22,7 @@ from db.models import User
 from pages.navigation import Screen, screens_for
 from services import principals
 from tests.conftest import _skip_or_fail
-from tests.e2e.conftest import _start_portal, sign_in
+from tests.e2e.conftest import _start_portal, click_grid_row, sign_in
 
 pytestmark = pytest.mark.browser
 
@@ -140,5 +140,26 @@ def test_every_screen_of_the_role_has_no_serious_violations(quiet_portal, browse
             _settled(page, HEADINGS.get(screen.title, screen.title))
             found += _violations(page, f"{screen.title} as {role}@demo.test")
         assert found == [], "\n".join(found)
+    finally:
+        context.close()
+
+
+def test_an_opened_report_and_its_first_page_picture_have_no_serious_violations(quiet_portal, browser):
+    """The report panel is not a screen of its own in the navigation: open one from Reports."""
+    context = browser.new_context()
+    context.set_default_timeout(20_000)
+    try:
+        page = context.new_page()
+        sign_in(page, quiet_portal["url"], "employer@demo.test")
+        page.get_by_test_id("stSidebarNav").get_by_role("link", name="Reports", exact=True).click()
+        _settled(page, "Reports")
+        click_grid_row(page, 0)
+        page.get_by_role("button", name="Open report").click()
+        picture = page.get_by_test_id("stImage").locator("img")
+        expect(picture).to_be_visible()
+        _settled(page, "Reports")
+        expect(picture).to_have_attribute(
+            "alt", re.compile(r"^Preview of page 1 of the .+ report, service date \d{4}-\d{2}-\d{2}$"))
+        assert _violations(page, "an opened report as employer@demo.test") == []
     finally:
         context.close()
