@@ -6,6 +6,8 @@ PORT ?= 8501
 ADDRESS ?= 127.0.0.1
 # The suite runs in this many processes: each test file in one, all browser tests in one.
 TEST_PROCESSES ?= 2
+AXE_FOLDER := tests/e2e/accessibility
+AXE := $(AXE_FOLDER)/node_modules/axe-core/axe.min.js
 
 .PHONY: run test admin migrate seed bench bench-sign-in bench-reports bench-dashboard bench-load archive rollup notices send-mail sweep-blobs previews ingest verify-audit clean
 
@@ -18,9 +20,15 @@ $(VENV)/.runtime: requirements.txt | $(BIN)/python
 	$(BIN)/pip install --quiet -r requirements.txt
 	@touch $@
 
-$(VENV)/.dev: requirements.txt requirements-dev.txt $(VENV)/.runtime
+$(VENV)/.dev: requirements.txt requirements-dev.txt $(VENV)/.runtime | $(AXE)
 	$(BIN)/pip install --quiet -r requirements-dev.txt
 	@touch $@
+
+# axe-core for the accessibility browser test, exactly as package-lock.json pins it. Without npm
+# the test skips with the reason (fails under REQUIRE_BROWSER=1); see docs/accessibility.md.
+$(AXE): $(AXE_FOLDER)/package.json $(AXE_FOLDER)/package-lock.json
+	@if command -v npm >/dev/null; then cd $(AXE_FOLDER) && npm ci --no-audit --no-fund && touch node_modules/axe-core/axe.min.js; \
+	else echo "npm not found: the accessibility test will be skipped (apt-get install -y npm)"; fi
 
 run: $(VENV)/.runtime
 	$(BIN)/python -m commands.startup

@@ -125,7 +125,7 @@ def render(principal: Principal) -> None:
                         split=split, chosen=chosen, grain=grain, axis=axis, empty=empty)
     if tabs[1].open:
         with tabs[1]:
-            st.subheader("Turnaround of non-injury results")
+            st.header("Turnaround of non-injury results")
             if _chart(lambda: charts.turnaround(head.turnaround, **axis), head.turnaround,
                       "No non-injury results were posted in this period for these filters."):
                 st.caption("Hours from the service date (start of day, UTC) to posting; the "
@@ -139,7 +139,7 @@ def render(principal: Principal) -> None:
                           axis=axis, empty=empty)
     if tabs[3].open:
         with tabs[3]:
-            st.subheader("Archived and re-delivered")
+            st.header("Archived and re-delivered")
             st.caption(f"Results leave the portal {period(RETENTION_PERIOD, 'days')} after delivery; "
                        "staff can re-deliver "
                        "one on request. Counted by the period the results were posted in.")
@@ -149,7 +149,7 @@ def render(principal: Principal) -> None:
     if may_see_incidents and tabs[4].open:
         with tabs[4]:
             counts = dashboard.incident_counts(db, principal)
-            st.subheader("HIPAA incidents by status and age")
+            st.header("HIPAA incidents by status and age")
             st.caption("Every incident, whatever the filters; age is the time since discovery "
                        f"(notification is due within {period(NOTIFICATION_PERIOD, 'days')}).")
             if _chart(lambda: charts.incidents(counts), counts,
@@ -159,7 +159,7 @@ def render(principal: Principal) -> None:
 
 def _volume_tab(frame: pd.DataFrame, *, split: str, chosen, grain: str, axis: dict,
                 empty: str) -> None:
-    st.subheader("Results posted")
+    st.header("Results posted")
     if not _chart(lambda: charts.volume(frame, split_title=dashboard.SPLITS[split], **axis),
                   frame, empty):
         return
@@ -173,19 +173,19 @@ def _volume_tab(frame: pd.DataFrame, *, split: str, chosen, grain: str, axis: di
 
 def _adoption_tab(adoption: pd.DataFrame, activity: pd.DataFrame, accounts: pd.DataFrame, *,
                   chosen, grain: str, axis: dict, empty: str) -> None:
-    st.subheader(f"Opened within {dashboard.OPENED_WORDS} of posting")
+    st.header(f"Opened within {dashboard.OPENED_WORDS} of posting")
     if _chart(lambda: charts.opened_share(adoption, **axis), adoption, empty):
         st.caption("Of the results sent to at least one account, the share a user of a "
                    f"recipient account opened within {dashboard.OPENED_WORDS}; results of the "
                    f"last {dashboard.OPENED_WORDS} may still be opened in time.")
         _table(adoption, grain=grain, name="opened", label="openings", chosen=chosen)
-    st.subheader("Client activity")
+    st.header("Client activity")
     st.caption("What employer, payor and TPA users did on each day; the provider group and "
                "report type filters do not apply here.")
     if _chart(lambda: charts.downloads(activity, **axis), activity,
               "No client activity in this period."):
         _table(activity, grain=grain, name="activity", label="activity", chosen=chosen)
-    st.subheader("Accounts")
+    st.header("Accounts")
     if _chart(lambda: charts.active_users(accounts), accounts,
               "No results were routed to an account in this period."):
         st.caption(f"The {dashboard.TOP_ACCOUNTS} accounts that received the most results.")

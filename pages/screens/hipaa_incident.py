@@ -39,7 +39,7 @@ def render(principal: Principal, incident_id: int) -> None:
         st.error(str(error))
         return
     with st.container(border=True, key=f"incident_panel_{found.id}"):
-        st.subheader(f"Incident {found.id}: {STATUS[found.status]}")
+        st.header(f"Incident {found.id}: {STATUS[found.status]}")
         components.literal_list([f"{k}: {v}" for k, v in _facts(principal, found)])
         st.caption("The report's content is not shown here. To read it, open report "
                    f"{found.report_id} on the Reports screen with the purpose 'HIPAA incident "

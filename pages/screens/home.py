@@ -30,14 +30,14 @@ def render(principal: Principal) -> None:
         _new_results(principal)
     left, right = st.columns(2)
     with left:
-        st.subheader("Your roles")
+        st.header("Your roles")
         labels = components.role_labels(principal)
         if labels:
             components.literal_list(labels)
         else:
             st.write("No roles yet: ask your administrator.")
     with right:
-        st.subheader("What you can do")
+        st.header("What you can do")
         actions = [policy.ACTION_LABELS[a] for a in policy.Action if principal.can(a)]
         st.markdown("\n".join(f"- {label}" for label in actions) if actions else "Nothing yet.")
     limits = settings.current()

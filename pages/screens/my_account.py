@@ -33,7 +33,7 @@ def _notices_changed() -> None:
 
 
 def _notices(principal: Principal) -> None:
-    st.subheader("Email notices")
+    st.header("Email notices")
     st.toggle("Email me when new results arrive", key=_NOTICES_KEY,
               value=notices.result_notices_enabled(runtime.database(), principal),
               on_change=_notices_changed,
@@ -64,7 +64,7 @@ def _time_zone(principal: Principal) -> None:
 
 
 def _password() -> None:
-    st.subheader("Password")
+    st.header("Password")
     with st.form("change_password", clear_on_submit=True):
         current = st.text_input("Current password", type="password", key="pw_current")
         new = st.text_input("New password", type="password", key="pw_new",
@@ -85,7 +85,7 @@ def render(principal: Principal) -> None:
         _notices(principal)
     _time_zone(principal)
     _password()
-    st.subheader("Sessions")
+    st.header("Sessions")
     opened = sessions.open_sessions(runtime.database(), principal)
     count = len(opened)
     st.write(f"You are signed in on {count} {'device or tab' if count == 1 else 'devices or tabs'}.")

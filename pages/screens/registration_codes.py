@@ -34,7 +34,7 @@ def render(principal: Principal) -> None:
                     "to the facility by phone or a secure channel."))
     codes = registration.list_codes(runtime.database(), principal)
     if codes:
-        st.subheader("Recent codes")
+        st.header("Recent codes")
         st.dataframe(pd.DataFrame([{
             "NPI": c.npi, "Facility": c.facility_name, "Issued by": c.issued_by,
             "Issued": components.local_time(c.issued_at, principal),

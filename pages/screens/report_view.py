@@ -90,7 +90,7 @@ def show(principal: Principal, report_id: int) -> None:
         if detail is None:
             st.error(_NOT_YOURS)
             return
-        st.subheader(f"{detail.type_label}, {detail.service_date:%Y-%m-%d}")
+        st.header(f"{detail.type_label}, {detail.service_date:%Y-%m-%d}")
         info, picture = st.columns([2, 3])
         with info:
             _details_table(principal, detail)
@@ -144,7 +144,10 @@ def _preview(principal: Principal, shown: dict, purpose: access.Purpose | None) 
         # The PDF itself is still there: the download button beside this works as always.
         st.info(NO_PREVIEW)
         return
-    st.image(page.png, caption=f"Page 1 of {detail.page_count}", width="stretch")
+    # A screen reader says what the picture is; the words on it are in the PDF download.
+    st.image(page.png, caption=f"Page 1 of {detail.page_count}", width="stretch",
+             alt=f"Preview of page 1 of the {detail.type_label} report, service date "
+                 f"{detail.service_date:%Y-%m-%d}")
 
 
 def _received_in_error(report_id: int) -> None:

@@ -120,7 +120,7 @@ def _outcomes() -> None:
     outcomes = st.session_state.get(OUTCOMES_KEY)
     if not outcomes:
         return
-    st.subheader("Last upload")
+    st.header("Last upload")
     whole = all(o.result != "rejected" and not o.preview_problem for o in outcomes)
     (st.success if whole else st.warning)(summary(outcomes))
     # One type per column: a whole number, or none for a rejected file (Arrow refuses a mix).

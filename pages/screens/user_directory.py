@@ -117,7 +117,7 @@ def _bulk_actions(principal: Principal, chosen: list[user_directory.UserRow]) ->
 
 
 def people(principal: Principal) -> None:
-    st.subheader("People")
+    st.header("People")
     _filters(principal)
     report_filter = st.session_state.get(FILTER_KEY, UserFilter())
     try:

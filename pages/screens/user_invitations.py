@@ -29,7 +29,7 @@ def _act(label: str, action, invitation_id: int) -> None:
 
 
 def invitations(principal: Principal) -> None:
-    st.subheader("Invitations waiting for an answer")
+    st.header("Invitations waiting for an answer")
     rows = role_invitations.waiting(runtime.database(), principal)
     if not rows:
         _CHOICE.resolve([])

@@ -32,7 +32,7 @@ def _invite(principal: Principal, *, role, **person: str) -> None:
 
 
 def invite(principal: Principal) -> None:
-    st.subheader("Invite someone")
+    st.header("Invite someone")
     offered = memberships.grantable(runtime.database(), principal)
     if not offered:
         st.caption("There is no role you may give.")

@@ -29,7 +29,7 @@ def _act(label: str, action: Callable[..., object], user_id: int) -> None:
 
 
 def _locked(principal: Principal) -> None:
-    st.subheader("Locked accounts")
+    st.header("Locked accounts")
     locked = users.locked_users(runtime.database(), principal)
     if not locked:
         st.write("No locked accounts in your scope.")
@@ -43,7 +43,7 @@ def _locked(principal: Principal) -> None:
 
 
 def _lookup(principal: Principal) -> None:
-    st.subheader("Find a user")
+    st.header("Find a user")
     with st.form("find_user"):
         st.text_input("Email address", key=_LOOKUP_KEY)
         if st.form_submit_button("Find"):
@@ -87,7 +87,7 @@ def _lookup(principal: Principal) -> None:
 
 
 def _delivery(principal: Principal) -> None:
-    st.subheader("Email delivery problems")
+    st.header("Email delivery problems")
     found = deliveries.problems(runtime.database(), principal)
     if not found:
         st.caption("Every email was delivered (or is waiting for its first try).")

@@ -81,7 +81,7 @@ def test_no_patient_name_or_employee_id_appears_on_the_screen(app, demo_db, fake
         app.selectbox(key="dash_split").set_value(split).run()
         cells = {str(value) for frame in app.dataframe for value in frame.value.to_numpy().ravel()}
         cells |= {str(column) for frame in app.dataframe for column in frame.value.columns}
-        texts = " ".join(element.value for element in [*app.markdown, *app.caption, *app.subheader])
+        texts = " ".join(element.value for element in [*app.markdown, *app.caption, *app.header])
         assert not cells & identifiers, split
         assert not any(f" {name} " in f" {texts} " for name in identifiers if len(name) > 3)
 

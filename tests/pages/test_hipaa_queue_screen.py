@@ -116,7 +116,7 @@ def test_switching_incidents_shows_each_ones_own_saved_assessment(app, demo_db, 
     assert app.dataframe[0].value["Incident"].tolist() == [first, second]
 
     _tick(app, 0)
-    assert [s.value for s in app.subheader] == [f"Incident {first}: Open"]
+    assert [s.value for s in app.header] == [f"Incident {first}: Open"]
     assert _panel(app, first) == NEVER_ASSESSED
     for key, text in FIRST_ASSESSMENT.items():
         app.text_area(key=f"factor_{key}_{first}").input(text)
@@ -128,7 +128,7 @@ def test_switching_incidents_shows_each_ones_own_saved_assessment(app, demo_db, 
     app.run()
 
     _tick(app, 1)
-    assert [s.value for s in app.subheader] == [f"Incident {second}: Open"]
+    assert [s.value for s in app.header] == [f"Incident {second}: Open"]
     assert not any(key.endswith(f"_{first}") for key in _widget_keys(app))
     assert _panel(app, second) == NEVER_ASSESSED
     app.text_area(key=f"factor_nature_{second}").input("Typed for the second, never saved")
@@ -162,7 +162,7 @@ def test_closing_asks_first_names_the_incident_and_clears_the_tick(app, demo_db,
 
     app.button(key="confirm_cancel").click().run()
     assert incidents.detail(demo_db, privacy, incident_id=first).status == IncidentStatus.OPEN
-    assert [s.value for s in app.subheader] == [f"Incident {first}: Open"]
+    assert [s.value for s in app.header] == [f"Incident {first}: Open"]
     assert _ticked(app) == [0]
 
     app.button(key=f"FormSubmitter:closing_{first}-Close the incident").click().run()
@@ -171,7 +171,7 @@ def test_closing_asks_first_names_the_incident_and_clears_the_tick(app, demo_db,
     # The same run shows the list without it, nothing ticked, no panel, and says why.
     assert app.dataframe[0].value["Incident"].tolist() == [second]
     assert _ticked(app) == []
-    assert not app.subheader
+    assert not app.header
     assert [s.value for s in app.success] == ["Closed."]
     assert [i.value for i in app.info] == [
         f"Incident {first} is no longer in this list, so no longer selected."]
@@ -183,17 +183,17 @@ def test_taking_the_next_one_opens_it_and_moves_the_tick_to_it(app, demo_db, fak
     sign_in(app, "privacy@demo.test")
     open_screen(app, "hipaa-queue")
     _tick(app, 1)
-    assert [s.value for s in app.subheader] == [f"Incident {second}: Open"]
+    assert [s.value for s in app.header] == [f"Incident {second}: Open"]
     app.button(key="incident_take_next").click().run()
     # The oldest one is taken and opened; the old tick does not pull the panel back.
     assert [s.value for s in app.success] == [f"Incident {first} is yours."]
-    assert [s.value for s in app.subheader] == [f"Incident {first}: In review"]
+    assert [s.value for s in app.header] == [f"Incident {first}: In review"]
     assert _ticked(app) == [0]
     app.run()
-    assert [s.value for s in app.subheader] == [f"Incident {first}: In review"]
+    assert [s.value for s in app.header] == [f"Incident {first}: In review"]
     _tick(app, 1)
     app.button(key=f"incident_claim_{second}").click().run()
-    assert [s.value for s in app.subheader] == [f"Incident {second}: In review"]
+    assert [s.value for s in app.header] == [f"Incident {second}: In review"]
     assert _ticked(app) == [1]
 
 
@@ -206,4 +206,4 @@ def test_a_filter_that_leaves_the_chosen_incident_out_clears_it_and_says_so(app,
     assert [i.value for i in app.info] == [
         f"Incident {second} is no longer in this list, so no longer selected.", "No incidents here."]
     app.toggle(key="incident_mine").set_value(False).run()
-    assert _ticked(app) == [] and not app.subheader
+    assert _ticked(app) == [] and not app.header

@@ -377,7 +377,7 @@ def test_a_manifest_over_the_row_limit_is_refused_on_the_upload_screen_and_nothi
     assert not app.exception
     assert [e.value for e in app.error] == ["A manifest holds at most 2 rows."]
     assert _report_count(demo_db) == before
-    assert "Last upload" not in [h.value for h in app.subheader]
+    assert "Last upload" not in [h.value for h in app.header]
 
     # Within the limit the same screen posts every row.
     app.file_uploader(key="upload_manifest_0").set_value(
