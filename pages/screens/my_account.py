@@ -30,10 +30,10 @@ def _notices_changed() -> None:
 
 def _notices(principal: Principal) -> None:
     st.subheader("Email notices")
-    st.toggle("Email me when new results arrive", key=_NOTICES_KEY,
+    st.toggle("Email me when new reports arrive", key=_NOTICES_KEY,
               value=notices.result_notices_enabled(runtime.database(), principal),
               on_change=_notices_changed,
-              help="At most one email per notice run, saying how many new results you have. "
+              help="At most one email per notice run, saying how many new reports you have. "
                    "It never contains patient details.")
 
 

@@ -28,6 +28,8 @@ import subprocess
 import sys
 from dataclasses import dataclass
 
+from services import wording
+
 PDF_MAGIC = b"%PDF-"
 
 DAMAGED = "This PDF is damaged or incomplete and cannot be read."
@@ -63,14 +65,8 @@ def _rejected(reason: str) -> PdfCheck:
     return PdfCheck(page_count=None, reason=reason)
 
 
-def megabytes(size: int) -> str:
-    """A size as people read it in messages: '12.5 MB', '0.05 MB', '250 MB'."""
-    size_mb = size / (1024 * 1024)
-    return f"{size_mb:,.0f} MB" if size_mb >= 100 else f"{size_mb:.3g} MB"
-
-
 def too_large(max_bytes: int) -> str:
-    return f"This file is larger than the {megabytes(max_bytes)} limit."
+    return f"This file is larger than the {wording.size(max_bytes)} limit."
 
 
 def check_pdf(data: bytes, *, max_bytes: int, max_pages: int, timeout_seconds: float,
