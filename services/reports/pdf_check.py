@@ -28,8 +28,6 @@ import subprocess
 import sys
 from dataclasses import dataclass
 
-from services import wording
-
 PDF_MAGIC = b"%PDF-"
 
 DAMAGED = "This PDF is damaged or incomplete and cannot be read."
@@ -66,7 +64,10 @@ def _rejected(reason: str) -> PdfCheck:
 
 
 def too_large(max_bytes: int) -> str:
-    return f"This file is larger than the {wording.size(max_bytes)} limit."
+    # Imported here: the checking child runs this file on its own (-I), without the package.
+    from services.wording import size
+
+    return f"This file is larger than the {size(max_bytes)} limit."
 
 
 def check_pdf(data: bytes, *, max_bytes: int, max_pages: int, timeout_seconds: float,
