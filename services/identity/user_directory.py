@@ -113,4 +113,4 @@ def _place(session, grant) -> str:
         return session.get(ProviderGroup, grant.group_id).name
     if grant.account_id is not None:
         return session.get(Account, grant.account_id).name
-    return ""
+    return "Whole portal"  # a staff role
