@@ -35,7 +35,7 @@ _KB, _MB, _GB = 1024, 1024 ** 2, 1024 ** 3
 def size(number_of_bytes: int) -> str:
     """A file size as people read it: '48 KB' under 0.1 MB, then '1.2 MB', then '2.5 GB'.
 
-    One decimal, dropped when it is zero ('150 MB'); a non-empty file never shows as '0 KB'.
+    One decimal, dropped when it is zero ('3 MB'); a non-empty file never shows as '0 KB'.
     """
     if number_of_bytes <= 0:
         return "0 KB"
