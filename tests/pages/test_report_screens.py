@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+
+import re
 from collections import Counter
 
 from sqlalchemy import exists, select, update
@@ -224,6 +226,8 @@ def test_an_employer_opens_a_selected_report(app, demo_db, fake_clock_app):
     details = [t for t in literal_texts(app) if t.startswith("<table>")]
     assert len(details) == 1 and f"<td>{row['Patient']}</td>" in details[0]
     assert f"report {report_id}</td>" in details[0]
+    # The demo PDFs are a few kilobytes: the size reads in KB, never "0.0 MB".
+    assert re.search(r"<th[^>]*>File size</th><td>[1-9][0-9]* KB</td>", details[0])
     [image] = app.get("image")
     assert image.value and image.value[0] and image.captions[0].startswith("Page 1 of ")
     assert [b.label for b in app.get("download_button")] == ["Download PDF"]
