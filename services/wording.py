@@ -27,3 +27,22 @@ def period(length: timedelta, unit: str, *, spelled: bool = False, short: bool =
 def plural(number: int, one: str, many: str) -> str:
     """'1 person', '3 people': the count in figures with the right noun."""
     return f"{number:,} {one if number == 1 else many}"
+
+
+_KB, _MB, _GB = 1024, 1024 ** 2, 1024 ** 3
+
+
+def size(number_of_bytes: int) -> str:
+    """A file size as people read it: '48 KB' under 0.1 MB, then '1.2 MB', then '2.5 GB'.
+
+    One decimal, dropped when it is zero ('3 MB'); a non-empty file never shows as '0 KB'.
+    """
+    if number_of_bytes <= 0:
+        return "0 KB"
+    if number_of_bytes < _MB // 10:
+        return f"{max(1, round(number_of_bytes / _KB)):,} KB"
+    # Rounded first, so 1,023.96 MB reads '1 GB', not '1,024 MB'.
+    megabytes = round(number_of_bytes / _MB, 1)
+    if megabytes < 1024:
+        return f"{megabytes:,.1f} MB".replace(".0 ", " ")
+    return f"{round(number_of_bytes / _GB, 1):,.1f} GB".replace(".0 ", " ")

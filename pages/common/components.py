@@ -30,7 +30,8 @@ def who_may_see(action: Action | None) -> str:
 def role_labels(principal: Principal) -> list[str]:
     labels = [policy.ROLE_LABELS[r] for r in sorted(principal.staff_roles)]
     for link in principal.provider_links:
-        where = link.provider_name or f"all providers of {link.group_name}"
+        # A group-wide role names the group once; its role label already says "group".
+        where = link.provider_name or link.group_name
         labels.append(f"{policy.ROLE_LABELS[link.role]}: {where}")
     for link in principal.account_links:
         kind = "TPA" if link.account_kind == "tpa" else link.account_kind

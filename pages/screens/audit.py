@@ -12,6 +12,7 @@ from services import clock, time_zones
 from services.policy import Action
 from services.principals import Principal
 from services.privacy import audit_chain, audit_review, audit_words
+from services.wording import plural
 
 # Session state: the filters the pages belong to, and the pages seen so far.
 _SIGNATURE_KEY = "audit_signature"
@@ -61,7 +62,7 @@ def _tools(principal: Principal, where: audit_review.AuditFilter) -> None:
     if right.button("Verify the audit chain", key="audit_verify"):
         result = audit_chain.check(db, principal)
         if result.intact:
-            st.success(f"The audit chain is intact: {result.checked:,} events checked.")
+            st.success(f"The audit chain is intact: {plural(result.checked, 'event', 'events')} checked.")
         else:
             st.error(f"The audit chain is broken at event {result.first_bad_id}: that event or the "
                      "one before it was changed, removed or inserted outside the portal.")

@@ -13,6 +13,7 @@ from services.identity import memberships
 from services.organizations import client_accounts
 from services.policy import ROLE_LABELS, Action, Grant, Role, gives_power
 from services.principals import Principal
+from services.wording import plural
 
 # Session state: the message a click leaves for the next run.
 _MESSAGE_KEY = "ca_message"
@@ -54,7 +55,7 @@ def render(principal: Principal) -> None:
     if not found:
         st.info("There are no client accounts yet.")
         return
-    names = {a.id: f"{a.name} ({'TPA' if a.kind == 'tpa' else a.kind}, {a.people} people)"
+    names = {a.id: f"{a.name} ({'TPA' if a.kind == 'tpa' else a.kind}, {plural(a.people, 'person', 'people')})"
              for a in found}
     chosen = st.selectbox("Account", list(names), format_func=names.get, key="ca_account")
     people = client_accounts.people_of(runtime.database(), principal, account_id=chosen)

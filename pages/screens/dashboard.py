@@ -60,10 +60,10 @@ def _totals(totals: dict, *, incidents: bool) -> None:
     cells[0].metric("Reports posted", f"{totals['reports']:,}")
     hours = period(TURNAROUND_TARGET, "hours", short=True)
     cells[1].metric(f"Non-injury ≤ {hours}", _percent(totals["non_injury_within_72h"]),
-                    help=f"Share of non-injury results posted within {dashboard.TARGET_WORDS} "
+                    help=f"Share of non-injury reports posted within {dashboard.TARGET_WORDS} "
                          "of the service date.")
     cells[2].metric(f"Opened ≤ {dashboard.OPENED_WORDS}", _percent(totals["opened_within_3_days"]),
-                    help="Share of results a user of a recipient account opened within "
+                    help="Share of reports a user of a recipient account opened within "
                          f"{dashboard.OPENED_WORDS} of posting.")
     cells[3].metric("Downloads", f"{totals['downloads']:,}")
     cells[4].metric("Active users", f"{totals['active_users']:,}",
@@ -96,8 +96,8 @@ def _chart(chart, frame: pd.DataFrame, empty: str) -> bool:
 def render(principal: Principal) -> None:
     components.guard(principal, Action.VIEW_DASHBOARDS)
     st.title("Dashboard")
-    st.caption("Counts only: no patient appears here. A result belongs to the UTC day it was "
-               "posted; a result sent to two accounts counts once, and once for each account "
+    st.caption("Counts only: no patient appears here. A report belongs to the UTC day it was "
+               "posted; a report sent to two accounts counts once, and once for each account "
                "when you choose an account.")
     db = runtime.database()
     options = dashboard.choices(db, principal)
@@ -118,18 +118,18 @@ def render(principal: Principal) -> None:
         names.append("HIPAA incidents")
     # Only the open tab's queries and charts run: each tab change is one rerun.
     tabs = st.tabs(names, key="dash_tab", on_change="rerun")
-    empty = "No results were posted in this period for these filters."
+    empty = "No reports were posted in this period for these filters."
     if tabs[0].open:
         with tabs[0]:
             _volume_tab(dashboard.volume(db, principal, chosen, grain=grain, split=split),
                         split=split, chosen=chosen, grain=grain, axis=axis, empty=empty)
     if tabs[1].open:
         with tabs[1]:
-            st.header("Turnaround of non-injury results")
+            st.header("Turnaround of non-injury reports")
             if _chart(lambda: charts.turnaround(head.turnaround, **axis), head.turnaround,
-                      "No non-injury results were posted in this period for these filters."):
+                      "No non-injury reports were posted in this period for these filters."):
                 st.caption("Hours from the service date (start of day, UTC) to posting; the "
-                           f"portal's promise is {dashboard.TARGET_WORDS} for non-injury results.")
+                           f"portal's promise is {dashboard.TARGET_WORDS} for non-injury reports.")
                 _table(head.turnaround, grain=grain, name="turnaround", label="turnaround",
                        chosen=chosen)
     if tabs[2].open:
@@ -140,9 +140,9 @@ def render(principal: Principal) -> None:
     if tabs[3].open:
         with tabs[3]:
             st.header("Archived and re-delivered")
-            st.caption(f"Results leave the portal {period(RETENTION_PERIOD, 'days')} after delivery; "
+            st.caption(f"Reports leave the portal {period(RETENTION_PERIOD, 'days')} after delivery; "
                        "staff can re-deliver "
-                       "one on request. Counted by the period the results were posted in.")
+                       "one on request. Counted by the period the reports were posted in.")
             if _chart(lambda: charts.lifecycle(head.lifecycle, **axis), head.lifecycle, empty):
                 _table(head.lifecycle, grain=grain, name="archive", label="archive",
                        chosen=chosen)
@@ -159,7 +159,7 @@ def render(principal: Principal) -> None:
 
 def _volume_tab(frame: pd.DataFrame, *, split: str, chosen, grain: str, axis: dict,
                 empty: str) -> None:
-    st.header("Results posted")
+    st.header("Reports posted")
     if not _chart(lambda: charts.volume(frame, split_title=dashboard.SPLITS[split], **axis),
                   frame, empty):
         return
@@ -175,8 +175,8 @@ def _adoption_tab(adoption: pd.DataFrame, activity: pd.DataFrame, accounts: pd.D
                   chosen, grain: str, axis: dict, empty: str) -> None:
     st.header(f"Opened within {dashboard.OPENED_WORDS} of posting")
     if _chart(lambda: charts.opened_share(adoption, **axis), adoption, empty):
-        st.caption("Of the results sent to at least one account, the share a user of a "
-                   f"recipient account opened within {dashboard.OPENED_WORDS}; results of the "
+        st.caption("Of the reports sent to at least one account, the share a user of a "
+                   f"recipient account opened within {dashboard.OPENED_WORDS}; reports of the "
                    f"last {dashboard.OPENED_WORDS} may still be opened in time.")
         _table(adoption, grain=grain, name="opened", label="openings", chosen=chosen)
     st.header("Client activity")
@@ -187,6 +187,6 @@ def _adoption_tab(adoption: pd.DataFrame, activity: pd.DataFrame, accounts: pd.D
         _table(activity, grain=grain, name="activity", label="activity", chosen=chosen)
     st.header("Accounts")
     if _chart(lambda: charts.active_users(accounts), accounts,
-              "No results were routed to an account in this period."):
-        st.caption(f"The {dashboard.TOP_ACCOUNTS} accounts that received the most results.")
+              "No reports were routed to an account in this period."):
+        st.caption(f"The {dashboard.TOP_ACCOUNTS} accounts that received the most reports.")
         _table(accounts, name="accounts", label="accounts", chosen=chosen)

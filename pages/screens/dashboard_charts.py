@@ -49,14 +49,14 @@ def turnaround(frame: pd.DataFrame, *, period_title: str, grain: str) -> alt.Lay
 
 
 def opened_share(frame: pd.DataFrame, *, period_title: str, grain: str) -> alt.Chart:
-    """Share of results (by posting period) a recipient opened in time."""
+    """Share of reports (by posting period) a recipient opened in time."""
     return alt.Chart(frame).mark_line(point=True).encode(
         x=_period_axis(period_title, grain),
         y=alt.Y(f"{dashboard.SHARE_OPENED_IN_TIME}:Q",
-                title=f"Opened within {dashboard.OPENED_WORDS} (% of results)",
+                title=f"Opened within {dashboard.OPENED_WORDS} (% of reports)",
                 scale=alt.Scale(domain=[0, 100])),
         tooltip=[alt.Tooltip("period:T", title=period_title),
-                 alt.Tooltip("results sent to an account:Q", title="Results sent", format=","),
+                 alt.Tooltip("reports sent to an account:Q", title="Reports sent", format=","),
                  alt.Tooltip(f"{dashboard.SHARE_OPENED_IN_TIME}:Q",
                              title=f"Opened within {dashboard.OPENED_WORDS} (%)")],
     ).properties(height=_HEIGHT)
@@ -83,16 +83,16 @@ def downloads(frame: pd.DataFrame, *, period_title: str, grain: str) -> alt.Char
 
 
 def lifecycle(frame: pd.DataFrame, *, period_title: str, grain: str) -> alt.Chart:
-    """Archived and re-delivered results, by the period they were posted in."""
+    """Archived and re-delivered reports, by the period they were posted in."""
     long = frame.melt(id_vars="period", value_vars=["archived now", "re-delivered"],
-                      var_name="what", value_name="results")
+                      var_name="what", value_name="reports")
     return alt.Chart(long).mark_bar().encode(
         x=_period_axis(period_title, grain),
         xOffset="what:N",
-        y=alt.Y("results:Q", title="Results (by posting period)"),
+        y=alt.Y("reports:Q", title="Reports (by posting period)"),
         color=alt.Color("what:N", title="", legend=alt.Legend(orient="bottom")),
         tooltip=[alt.Tooltip("period:T", title=period_title), "what:N",
-                 alt.Tooltip("results:Q", format=",")],
+                 alt.Tooltip("reports:Q", format=",")],
     ).properties(height=_HEIGHT)
 
 

@@ -9,15 +9,16 @@ from services import policy, settings
 from services.policy import Action
 from services.principals import Principal
 from services.reports import search
+from services.wording import period
 
 
 def _new_results(principal: Principal) -> None:
     found, capped = search.count(runtime.database(), principal,
                                         search.ReportFilter(read="new"))
     if found == 0:
-        st.info("No new results since you last looked.")
+        st.info("No new reports since you last looked.")
         return
-    noun = "result" if found == 1 and not capped else "results"
+    noun = "report" if found == 1 and not capped else "reports"
     st.info(f"You have {search.count_label(found, capped)} new {noun}: they are marked "
             "New on the Reports screen.")
 
@@ -41,5 +42,6 @@ def render(principal: Principal) -> None:
         actions = [policy.ACTION_LABELS[a] for a in policy.Action if principal.can(a)]
         st.markdown("\n".join(f"- {label}" for label in actions) if actions else "Nothing yet.")
     limits = settings.current()
-    st.caption(f"For your security you are signed out after {int(limits.session_idle.total_seconds() // 60)} "
-               f"minutes without activity and after {limits.session_absolute.total_seconds() / 3600:g} hours in all.")
+    hours = limits.session_absolute.total_seconds() / 3600
+    st.caption(f"For your security you are signed out after {period(limits.session_idle, 'minutes')} "
+               f"without activity and after {hours:g} {'hour' if hours == 1 else 'hours'} in all.")

@@ -34,10 +34,10 @@ def _notices_changed() -> None:
 
 def _notices(principal: Principal) -> None:
     st.header("Email notices")
-    st.toggle("Email me when new results arrive", key=_NOTICES_KEY,
+    st.toggle("Email me when new reports arrive", key=_NOTICES_KEY,
               value=notices.result_notices_enabled(runtime.database(), principal),
               on_change=_notices_changed,
-              help="At most one email per notice run, saying how many new results you have. "
+              help="At most one email per notice run, saying how many new reports you have. "
                    "It never contains patient details.")
 
 
@@ -49,7 +49,7 @@ def _time_zone_changed() -> None:
 
 
 def _time_zone(principal: Principal) -> None:
-    st.subheader("Time zone")
+    st.header("Time zone")
     options = time_zones.choices()
     stored = time_zones.checked(principal.time_zone) or time_zones.UTC_NAME
     # The picker shows what is stored: a change made in another tab, or one refused, wins over

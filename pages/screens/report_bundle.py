@@ -10,7 +10,7 @@ from services import settings
 from services.errors import DomainError
 from services.principals import Principal
 from services.reports import bundles
-from services.reports.pdf_check import megabytes
+from services.wording import plural, size
 
 _BUNDLE_KEY = "reports_bundle"
 _FORMATS = {"ZIP of PDFs": "zip", "One merged PDF": "pdf"}
@@ -40,7 +40,7 @@ def offer(principal: Principal, selected: list[int]) -> None:
             _build(principal, selected, bundle_format, purpose, wanted)
             prepared = st.session_state.get(_BUNDLE_KEY)
         st.caption(f"One download holds up to {limits.bulk_download_reports:,} reports or "
-                   f"{megabytes(limits.bulk_download_bytes)}.")
+                   f"{size(limits.bulk_download_bytes)}.")
     if prepared is not None:
         bundle = prepared[1]
         st.download_button(f"Save {bundle.file_name}", data=bundle.data, file_name=bundle.file_name,
@@ -50,7 +50,7 @@ def offer(principal: Principal, selected: list[int]) -> None:
 
 def _build(principal: Principal, selected: list[int], bundle_format: str, purpose, wanted) -> None:
     # The principal of this run: the fragment resumed the session a moment ago.
-    with st.status(f"Preparing {len(selected)} report(s)…", expanded=True) as status:
+    with st.status(f"Preparing {plural(len(selected), 'report', 'reports')}…", expanded=True) as status:
         bar = st.progress(0.0)
 
         def progress(done: int, total: int) -> None:
@@ -64,7 +64,7 @@ def _build(principal: Principal, selected: list[int], bundle_format: str, purpos
         except DomainError as error:
             status.update(label=str(error), state="error")
             return
-        size = len(bundle.data) / (1024 * 1024)
-        status.update(label=f"Ready: {bundle.report_count} report(s), {size:,.1f} MB",
+        status.update(label=f"Ready: {plural(bundle.report_count, 'report', 'reports')}, "
+                            f"{size(len(bundle.data))}",
                       state="complete", expanded=False)
     st.session_state[_BUNDLE_KEY] = (wanted, bundle)

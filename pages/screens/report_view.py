@@ -15,7 +15,7 @@ from services.privacy import incidents
 from services.reports import access
 from services.reports.retention import RETENTION_PERIOD
 from services.statuses import ReportStatus
-from services.wording import period
+from services.wording import period, size
 
 _RETENTION = period(RETENTION_PERIOD, "days")
 
@@ -65,6 +65,7 @@ def _details_table(principal: Principal, detail: access.ReportDetail) -> None:
         ("Claim number", detail.claim_number or "—"),
         ("Sent to", ", ".join(detail.recipients) or "—"),
         ("Pages", str(detail.page_count)),
+        ("File size", size(detail.file_size)),
     ]
     if detail.status != ReportStatus.AVAILABLE:
         rows.append(("Status", detail.status.capitalize()))

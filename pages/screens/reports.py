@@ -15,6 +15,7 @@ from services.reports import search
 from services.reports.retention import RETENTION_PERIOD
 from services.reports.search import ReportFilter
 from services.statuses import ReportStatus
+from services.wording import period
 
 # Session state: the search, its pages so far and its count, whose they are, and the
 # ?report= link already followed. Which report is open belongs to report_view.
@@ -169,7 +170,7 @@ def _pager(page: search.ReportPage, cursors: list) -> None:
 
 def _actions(principal: Principal, selected: list[int]) -> None:
     if not selected:
-        st.caption("Select one result to open it, or several to download them together.")
+        st.caption("Select one report to open it, or several to download them together.")
         return
     one, many = st.columns([1, 3])
     if one.button("Open report", disabled=len(selected) != 1, key="reports_open_selected"):
@@ -202,8 +203,8 @@ def render(principal: Principal) -> None:
     components.guard(principal, Action.VIEW_REPORTS)
     st.title("Reports")
     if not principal.is_staff:
-        st.caption(f"Results stay here for {RETENTION_PERIOD.days} days after posting, then "
-                   "archive automatically. For an older result, contact the medical center that "
+        st.caption(f"Reports stay here for {period(RETENTION_PERIOD, 'days')} after posting, then "
+                   "archive automatically. For an older report, contact the medical center that "
                    "saw the patient.")
     _start_fresh_for(principal)
     _deep_link()

@@ -57,7 +57,7 @@ def _submit() -> None:
 def render() -> None:
     _notice_from_address()
     st.title("Sign in to ResultsDesk")
-    st.caption("Occupational-health reports and results for clinics, employers, payors and TPAs.")
+    st.caption("Occupational-health reports for clinics, employers, payors and TPAs.")
     notice = st.session_state.get(runtime.NOTICE_KEY)
     if notice:
         st.info(notice)

@@ -16,6 +16,7 @@ from services.policy import Action
 from services.principals import Principal
 from services.reports import ingest, manifest
 from services.reports.ingest import FIELDS, IngestOutcome, ReportUpload
+from services.wording import plural
 
 # Session state: the last upload's outcomes, kept until the next upload.
 OUTCOMES_KEY = "upload_outcomes"
@@ -83,7 +84,7 @@ def _uploads(files, manifest_file, details: pd.DataFrame | None) -> list[ReportU
 
 def _post(principal: Principal, items: list[ReportUpload | IngestOutcome]) -> None:
     uploads = [item for item in items if isinstance(item, ReportUpload)]
-    with st.status(f"Posting {len(uploads)} report(s)…", expanded=True) as status:
+    with st.status(f"Posting {plural(len(uploads), 'report', 'reports')}…", expanded=True) as status:
         bar = st.progress(0.0)
 
         def progress(done: int, total: int, outcome: IngestOutcome) -> None:
@@ -126,7 +127,7 @@ def _outcomes() -> None:
     # One type per column: a whole number, or none for a rejected file (Arrow refuses a mix).
     st.dataframe(pd.DataFrame({
         "File": [o.label for o in outcomes],
-        "Result": [_result(o) for o in outcomes],
+        "Outcome": [_result(o) for o in outcomes],
         "Report #": pd.array([o.report_id for o in outcomes], dtype="Int64"),
         "Reason": [_reason(o) for o in outcomes],
     }), hide_index=True, width="stretch")
@@ -175,6 +176,6 @@ def render(principal: Principal) -> None:
             st.caption("Your providers (NPI):")
             components.literal_list(list(choices.providers.values()))
         details = None if manifest_file else _editor(files, choices, batch)
-        if st.button(f"Post {len(files)} report(s)", type="primary", key="upload_post"):
+        if st.button(f"Post {plural(len(files), 'report', 'reports')}", type="primary", key="upload_post"):
             run_action(lambda principal: _post(principal, _uploads(files, manifest_file, details)))
     _outcomes()

@@ -76,7 +76,7 @@ def _bulk(label: str, action: Callable[..., object], user_ids: list[int]) -> Non
     if done is None:
         return
     refused = done.result
-    text = f"{label}: {len(user_ids) - len(refused)} of {len(user_ids)} done."
+    text = f"{label}: done for {len(user_ids) - len(refused)} of {plural(len(user_ids), 'person', 'people')}."
     if refused:
         text += " Not done: " + "; ".join(sorted(set(refused)))
     say("error" if refused else "success", text, message_key=MESSAGE_KEY)
@@ -132,6 +132,7 @@ def people(principal: Principal) -> None:
     table = pd.DataFrame([{
         "Email": r.email, "Name": r.name, "Status": r.status,
         "Roles": ", ".join(ROLE_LABELS[Role(x)] for x in r.roles),
+        "Where": ", ".join(r.places),
         "Last sign-in": components.local_time(r.last_login_at, principal) or "never",
         "Invitation": _INVITATIONS.get(r.invitation, ""),
     } for r in rows])

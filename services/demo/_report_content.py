@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 from db.models import Account
+from services.wording import plural
 
 _MROS = ("Dr. Gregory Hale, MD, MRO", "Dr. Nadia Farouk, MD, MRO")
 _TECHNICIANS = ("Tanya Greer, BAT", "Luis Moreno, BAT", "Kim Nguyen, BAT", "Derek Shaw, BAT")
@@ -300,7 +301,7 @@ def _no_show(rng: random.Random, visit: Visit):
     details = (
         ("Missed appointment", f"{_us_date(visit.service_date)} at {at}"),
         ("Appointment type", appointment),
-        ("Attempts to reach", f"{rng.randint(1, 3)} phone call(s) to the number on file"),
+        ("Attempts to reach", f"{plural(rng.randint(1, 3), 'phone call', 'phone calls')} to the number on file"),
     )
     narrative = (
         f"Dear {visit.employer_name} representative,",

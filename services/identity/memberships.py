@@ -217,7 +217,7 @@ def grantable(db: Database, principal: Principal) -> list[tuple[str, Grant]]:
                         Grant(Role.PROVIDER_GROUP_ADMIN, group_id=gid)))
     for pid, gid, name in providers:
         for role in (Role.PROVIDER_ADMIN, Role.PROVIDER_STAFF):
-            choices.append((f"{labels[role]}: {name} ({group_names[gid]})",
+            choices.append((f"{labels[role]}: {_at_provider(name, group_names[gid])}",
                             Grant(role, group_id=gid, provider_id=pid)))
     for aid, name, kind in accounts:
         for role in (Role.ACCOUNT_ADMIN, Role.ACCOUNT_USER):
@@ -255,10 +255,15 @@ def label(session: Session, role: Grant) -> str:
         group = session.get(ProviderGroup, role.group_id).name
         if role.provider_id is None:
             return f"{words}: {group}"
-        return f"{words}: {session.get(Provider, role.provider_id).name} ({group})"
+        return f"{words}: {_at_provider(session.get(Provider, role.provider_id).name, group)}"
     if role.kind == "account":
         return f"{words}: {session.get(Account, role.account_id).name}"
     return words
+
+
+def _at_provider(provider: str, group: str) -> str:
+    """A provider's name, with its group only when the name does not already say it."""
+    return provider if group.casefold() in provider.casefold() else f"{provider} ({group})"
 
 
 def resend_invitation(db: Database, principal: Principal, *, user_id: int) -> None:

@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlalchemy import exists, func, or_, select
 
 from db.engine import Database
-from db.models import AccountMembership, Membership, StaffRole, Token, User
+from db.models import Account, AccountMembership, Membership, Provider, ProviderGroup, StaffRole, Token, User
 from services import clock, reach
 from services.errors import InvalidInput
 from services.identity import memberships
@@ -42,6 +42,7 @@ class UserRow:
     last_login_at: datetime | None
     invitation: str  # "" or an InvitationState
     phone: str = ""
+    places: tuple[str, ...] = ()  # the provider, provider group or account of each role, once
 
 
 def search(db: Database, principal: Principal, user_filter: UserFilter, *,
@@ -93,6 +94,7 @@ def _row(session, principal: Principal, user: User, now: datetime) -> UserRow:
     visible = reach.visible_roles(principal, reach.of_user(session, user.id),
                                   memberships.grants_of(session, user.id))
     roles = sorted({str(grant.role) for grant in visible})
+    places = tuple(dict.fromkeys(name for name in (_place(session, grant) for grant in visible) if name))
     invitation = ""
     if user.status == UserStatus.INVITED:
         pending = session.scalar(select(func.count()).select_from(Token).where(
@@ -100,4 +102,15 @@ def _row(session, principal: Principal, user: User, now: datetime) -> UserRow:
             Token.expires_at > now))
         invitation = InvitationState.PENDING if pending else InvitationState.EXPIRED
     return UserRow(user.id, user.email, user.name, user.status, tuple(roles), user.last_login_at,
-                   invitation, user.phone)
+                   invitation, user.phone, places)
+
+
+def _place(session, grant) -> str:
+    """Where a role applies, in one name: the provider, else the whole group, else the account."""
+    if grant.provider_id is not None:
+        return session.get(Provider, grant.provider_id).name
+    if grant.group_id is not None:
+        return session.get(ProviderGroup, grant.group_id).name
+    if grant.account_id is not None:
+        return session.get(Account, grant.account_id).name
+    return "Whole portal"  # a staff role

@@ -191,7 +191,7 @@ def volume(db: Database, principal: Principal, selected: DashboardFilter, *,
 
 def client_activity(db: Database, principal: Principal, selected: DashboardFilter, *,
                     grain: str = "week") -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Client activity per period, and the accounts that received the most results."""
+    """Client activity per period, and the accounts that received the most reports."""
     with _reading(db, principal, selected, grain) as query:
         return _activity(query), _accounts(query)
 
@@ -307,7 +307,7 @@ def _share(part, whole):
 def _turnaround_frame(by_period: pd.DataFrame) -> pd.DataFrame:
     rows = by_period.loc[~by_period["injury"]].set_index("period")
     frame = pd.DataFrame({
-        "non-injury results": rows["reports"],
+        "non-injury reports": rows["reports"],
         "average hours to posting": (rows["turnaround_seconds"] / 3600 / rows["reports"]).round(1),
         WITHIN_TARGET: rows["within_72h"],
         SHARE_WITHIN_TARGET: _share(rows["within_72h"], rows["reports"]),
@@ -317,7 +317,7 @@ def _turnaround_frame(by_period: pd.DataFrame) -> pd.DataFrame:
 
 def _adoption_frame(rows: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame({
-        "results sent to an account": rows["routed"], "opened": rows["opened"],
+        "reports sent to an account": rows["routed"], "opened": rows["opened"],
         OPENED_IN_TIME: rows["opened_3d"],
         SHARE_OPENED_IN_TIME: _share(rows["opened_3d"], rows["routed"]),
     }).reset_index()
@@ -356,9 +356,9 @@ def _accounts(query: _Query) -> pd.DataFrame:
     frame = pd.DataFrame([(names.get(account_id, str(account_id)), int(reports), int(opened),
                            *used.get(account_id, (0, 0)))
                           for account_id, reports, opened in routed],
-                         columns=["account", "results", OPENED_IN_TIME, "downloads",
+                         columns=["account", "reports", OPENED_IN_TIME, "downloads",
                                   "active users"])
-    frame.insert(3, SHARE_OPENED_IN_TIME, _share(frame[OPENED_IN_TIME], frame["results"]))
+    frame.insert(3, SHARE_OPENED_IN_TIME, _share(frame[OPENED_IN_TIME], frame["reports"]))
     return frame
 
 

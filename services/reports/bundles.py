@@ -23,8 +23,8 @@ from services.errors import InvalidInput
 from services.insight import portal_activity
 from services.principals import Principal
 from services.reports.access import Purpose, load_many, mark_read, pdf_file_name, purpose_details
-from services.reports.pdf_check import megabytes
 from services.transaction import transaction
+from services.wording import size
 
 BundleFormat = Literal["zip", "pdf"]
 Progress = Callable[[int, int], None]
@@ -49,8 +49,8 @@ def check_size(report_count: int, total_bytes: int) -> None:
             f"{report_count:,} are selected. Narrow the search or download in parts.")
     if total_bytes > limits.bulk_download_bytes:
         raise InvalidInput(
-            f"One download holds at most {megabytes(limits.bulk_download_bytes)}; "
-            f"the selected reports come to {megabytes(total_bytes)}. "
+            f"One download holds at most {size(limits.bulk_download_bytes)}; "
+            f"the selected reports come to {size(total_bytes)}. "
             "Select fewer reports or download in parts.")
 
 

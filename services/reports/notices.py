@@ -31,7 +31,7 @@ class NoticeRun:
 
 
 def set_result_notices(db: Database, principal: Principal, *, enabled: bool) -> None:
-    """Switch the acting user's own new-result emails on or off (from My account)."""
+    """Switch the acting user's own new-report emails on or off (from My account)."""
     now = clock.now()
     with transaction(db) as session:
         user = session.get(User, principal.user_id)
@@ -91,13 +91,13 @@ def _notify(db: Database, user_id: int, now: datetime) -> int:
         if count == 0:
             return 0
         outbox.enqueue(session, kind="new_results", to_address=user.email,
-                       subject="New results in ResultsDesk", body=_body(user.name, count), now=now)
+                       subject="New reports in ResultsDesk", body=_body(user.name, count), now=now)
         return 1
 
 
 def _body(name: str, count: int) -> str:
     capped = f"{count:,}+" if count >= search.COUNT_CAP else f"{count:,}"
-    results = "new result is" if count == 1 else "new results are"
+    results = "new report is" if count == 1 else "new reports are"
     return (f"Hello {name},\n\n"
             f"{capped} {results} waiting for you in ResultsDesk.\n\n"
             f"Sign in to see them: {settings.current().portal_url}/reports\n\n"

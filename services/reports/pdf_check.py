@@ -63,14 +63,11 @@ def _rejected(reason: str) -> PdfCheck:
     return PdfCheck(page_count=None, reason=reason)
 
 
-def megabytes(size: int) -> str:
-    """A size as people read it in messages: '12.5 MB', '0.05 MB', '250 MB'."""
-    size_mb = size / (1024 * 1024)
-    return f"{size_mb:,.0f} MB" if size_mb >= 100 else f"{size_mb:.3g} MB"
-
-
 def too_large(max_bytes: int) -> str:
-    return f"This file is larger than the {megabytes(max_bytes)} limit."
+    # Imported here: the checking child runs this file on its own (-I), without the package.
+    from services.wording import size
+
+    return f"This file is larger than the {size(max_bytes)} limit."
 
 
 def check_pdf(data: bytes, *, max_bytes: int, max_pages: int, timeout_seconds: float,

@@ -23,7 +23,7 @@ def test_a_manager_sees_the_volume_chart_and_downloads_its_table(portal, context
     sign_in(page, portal["url"], "manager@demo.test")
     expect(page.get_by_role("heading", name="Welcome", exact=True)).to_be_visible()
     page.get_by_test_id("stSidebarNav").get_by_role("link", name="Dashboard").click()
-    expect(page.get_by_role("heading", name="Results posted")).to_be_visible()
+    expect(page.get_by_role("heading", name="Reports posted")).to_be_visible()
 
     chart = page.get_by_test_id("stVegaLiteChart").first
     expect(chart).to_be_visible()

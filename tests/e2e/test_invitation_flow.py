@@ -20,8 +20,7 @@ from tests.e2e.conftest import sign_in
 
 pytestmark = pytest.mark.browser
 
-ROLE = ("Provider staff: Sunbelt Occupational Medicine - Houston "
-        "(Sunbelt Occupational Medicine)")
+ROLE = "Provider staff: Sunbelt Occupational Medicine - Houston"
 KNOWN = "employer@demo.test"  # a client user: wholly outside the clinic admin's reach
 NEW = "new.colleague@example.test"
 

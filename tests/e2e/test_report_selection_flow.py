@@ -76,7 +76,7 @@ def _expect_nothing_ticked(page: Page, left: int) -> None:
     expect(page.get_by_role("button", name="Prepare download", exact=False)).to_have_count(0)
     expect(page.get_by_text(f"Report {left} is no longer in this list, so no longer selected.")
            ).to_be_visible()
-    expect(page.get_by_text("Select one result to open it")).to_be_visible()
+    expect(page.get_by_text("Select one report to open it")).to_be_visible()
 
 
 def _expect_count(page: Page, results: int) -> None:

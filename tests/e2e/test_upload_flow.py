@@ -64,7 +64,7 @@ def test_group_admin_posts_a_batch_with_a_manifest(portal, context, tmp_path):
     # would (rightly) reject both files for missing details.
     expect(page.get_by_text("manifest.csv")).to_be_visible()
     expect(page.get_by_test_id("stDataFrame")).to_have_count(0)
-    page.get_by_role("button", name="Post 4 report(s)").click()
+    page.get_by_role("button", name="Post 4 reports").click()
     expect(page.get_by_role("heading", name="Last upload")).to_be_visible()
     expect(_alert(page, "Warning").filter(
         has_text="2 posted, 2 rejected; 1 posted without a preview")).to_be_visible()
@@ -127,7 +127,7 @@ def test_a_partly_rejected_batch_says_so_and_the_pickers_are_empty_after_it(port
     manifest_picker.locator("input[type=file]").set_input_files(tmp_path / "mixed.csv")
     expect(page.get_by_text("mixed.csv")).to_be_visible()
     expect(page.get_by_test_id("stDataFrame")).to_have_count(0)
-    page.get_by_role("button", name="Post 2 report(s)").click()
+    page.get_by_role("button", name="Post 2 reports").click()
 
     expect(page.get_by_role("heading", name="Last upload")).to_be_visible()
     # A warning with the counts: neither a success nor an error for a batch that partly posted.
@@ -140,7 +140,7 @@ def test_a_partly_rejected_batch_says_so_and_the_pickers_are_empty_after_it(port
     # Nothing left in either picker, and so nothing to post again.
     expect(pdf_picker.get_by_test_id("stFileChip")).to_have_count(0)
     expect(manifest_picker.get_by_test_id("stFileChip")).to_have_count(0)
-    expect(page.get_by_role("button", name="Post 2 report(s)")).to_have_count(0)
+    expect(page.get_by_role("button", name="Post 2 reports")).to_have_count(0)
     expect(page.get_by_test_id("stException")).to_have_count(0)
     with open(log, "rb") as output:
         output.seek(log_before)

@@ -15,8 +15,7 @@ from tests.e2e.conftest import sign_in
 pytestmark = pytest.mark.browser
 
 ROW_HEIGHT = 35
-DALLAS_ADMIN = ("Provider admin: Sunbelt Occupational Medicine - Dallas "
-                "(Sunbelt Occupational Medicine)")
+DALLAS_ADMIN = "Provider admin: Sunbelt Occupational Medicine - Dallas"
 
 
 def _person(database_url: str, address: str) -> tuple[str, list[str], int]:

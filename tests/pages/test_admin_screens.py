@@ -256,3 +256,21 @@ def test_giving_an_admin_role_asks_first(app, demo_db, fake_clock_app):
     assert _roles(demo_db, "clinic@demo.test") == ["provider_admin"]
     grid = _people_grid(app).value
     assert list(grid[grid["Email"] == "clinic@demo.test"]["Roles"]) == ["Provider admin"]
+
+
+def test_the_people_list_names_where_each_role_applies_once_per_row(app, demo_db, fake_clock_app):
+    _users_as(app, "groupadmin@demo.test")
+    grid = _people_grid(app).value.set_index("Email")
+    houston = "Sunbelt Occupational Medicine - Houston"
+    assert grid.loc["clinic@demo.test", "Where"] == houston
+    assert grid.loc["groupadmin@demo.test", "Where"] == "Sunbelt Occupational Medicine"
+    _tick(app, "clinic@demo.test")
+    # The provider's name already says its group: the panel does not repeat it.
+    assert f"<p>Provider staff: {houston}</p>" in literal_texts(app)
+
+
+def test_staff_roles_apply_to_the_whole_portal_on_the_people_list(app, demo_db, fake_clock_app):
+    _users_as(app, "admin@demo.test")
+    grid = _people_grid(app).value.set_index("Email")
+    assert grid.loc["admin@demo.test", "Where"] == "Whole portal"
+    assert grid.loc["employer@demo.test", "Where"] == "Harborline Freight Co."

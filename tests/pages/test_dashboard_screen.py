@@ -44,7 +44,7 @@ def test_a_manager_sees_volume_turnaround_and_adoption_for_the_demo_data(app, de
     app.session_state["dash_tab"] = "Turnaround"
     app.run()
     shown = app.dataframe[0].value
-    assert shown["non-injury results"].sum() == turnaround["non-injury results"].sum()
+    assert shown["non-injury reports"].sum() == turnaround["non-injury reports"].sum()
     app.session_state["dash_tab"] = "HIPAA incidents"
     app.run()
     assert [i.value for i in app.info] == ["No HIPAA incidents have been logged."]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 
 from sqlalchemy import exists, select, update
@@ -68,7 +69,7 @@ def test_an_employer_sees_their_reports_newest_first_all_new(app, demo_db, fake_
     _reports(app, EMPLOYER)
     assert titles(app) == ["Reports"]
     retention = [c.value for c in app.caption if "60 days" in c.value]
-    assert len(retention) == 1 and "For an older result, contact the medical center" in retention[0]
+    assert len(retention) == 1 and "For an older report, contact the medical center" in retention[0]
     expected = _search(demo_db, EMPLOYER)
     grid = _grid(app)
     assert grid["Report #"].tolist() == [row.id for row in expected.rows]
@@ -224,6 +225,8 @@ def test_an_employer_opens_a_selected_report(app, demo_db, fake_clock_app):
     details = [t for t in literal_texts(app) if t.startswith("<table>")]
     assert len(details) == 1 and f"<td>{row['Patient']}</td>" in details[0]
     assert f"report {report_id}</td>" in details[0]
+    # The demo PDFs are a few kilobytes: the size reads in KB, never "0.0 MB".
+    assert re.search(r"<th[^>]*>File size</th><td>[1-9][0-9]* KB</td>", details[0])
     [image] = app.get("image")
     assert image.value and image.value[0] and image.captions[0].startswith("Page 1 of ")
     assert [b.label for b in app.get("download_button")] == ["Download PDF"]
@@ -342,7 +345,7 @@ def test_the_upload_summary_says_a_posted_report_has_no_preview_and_why(app, fak
     assert not app.exception
     assert [w.value for w in app.warning] == ["2 posted, 0 rejected; 1 posted without a preview"]
     table = app.dataframe[0].value
-    assert table["Result"].tolist() == ["Posted, no preview", "Posted"]
+    assert table["Outcome"].tolist() == ["Posted, no preview", "Posted"]
     assert table["Reason"].tolist()[0] == ("Posted, but no preview: Drawing the first page took "
                                            "longer than 10 seconds (the file is too complex to "
                                            "preview).")
@@ -386,7 +389,7 @@ def test_a_manifest_over_the_row_limit_is_refused_on_the_upload_screen_and_nothi
     app.button(key="upload_post").click().run()
     assert not app.exception and not app.error
     assert _report_count(demo_db) == before + 2
-    assert app.dataframe[0].value["Result"].tolist() == ["Posted", "Posted"]
+    assert app.dataframe[0].value["Outcome"].tolist() == ["Posted", "Posted"]
 
 
 def _post_batch(app, demo_db, email: str, pdfs: list[tuple[str, bytes, str]]) -> None:
@@ -414,7 +417,7 @@ def test_a_partly_rejected_batch_warns_with_its_counts_and_leaves_the_pickers_em
     assert [w.value for w in app.warning] == ["1 posted, 1 rejected"]
     assert not app.success
     table = app.dataframe[0].value
-    assert table["Result"].tolist() == ["Posted", "Rejected"]
+    assert table["Outcome"].tolist() == ["Posted", "Rejected"]
     # One type for the column (a number, or none for the rejected file): Arrow takes it as is.
     assert str(table["Report #"].dtype) in ("Int64", "int64", "float64")
     assert table["Report #"].notna().tolist() == [True, False]
@@ -436,7 +439,7 @@ def test_an_employer_switches_on_new_result_emails(app, demo_db, fake_clock_app)
     sign_in(app, EMPLOYER)
     open_screen(app, "my-account")
     toggle = app.toggle(key="my_account_notices")
-    assert toggle.label == "Email me when new results arrive" and toggle.value is False
+    assert toggle.label == "Email me when new reports arrive" and toggle.value is False
     toggle.set_value(True).run()
     assert not app.exception and app.toggle(key="my_account_notices").value is True
     with demo_db.transaction(write=False) as session:
@@ -456,13 +459,13 @@ def test_home_tells_a_client_how_many_new_results_wait(app, demo_db, fake_clock_
     unread = _search(demo_db, EMPLOYER).count
     sign_in(app, EMPLOYER)
     assert [i.value for i in app.info] == [
-        f"You have {unread} new results: they are marked New on the Reports screen."]
+        f"You have {unread} new reports: they are marked New on the Reports screen."]
     open_screen(app, "reports")
     _select_rows(app, 0)
     app.button(key="reports_open_selected").click().run()
     open_screen(app, "home")
     assert [i.value for i in app.info] == [
-        f"You have {unread - 1} new results: they are marked New on the Reports screen."]
+        f"You have {unread - 1} new reports: they are marked New on the Reports screen."]
 
 
 def test_an_employer_removes_a_report_received_in_error(app, demo_db, fake_clock_app):

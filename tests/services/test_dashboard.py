@@ -74,7 +74,7 @@ def test_exports_are_formula_safe_and_refused_after_the_role_is_gone(world):
 
     manager = world.principal("manager")
     hostile = pd.DataFrame({"account": ["=HYPERLINK(\"http://x\")", "+1", "Fine Co."],
-                            "results": [1, 2, 3]})
+                            "reports": [1, 2, 3]})
     text = dashboard.export_csv(world.db, manager, hostile, table="accounts").decode("utf-8-sig")
     assert "\"'=HYPERLINK" in text and "\"'+1\"" in text and "\"Fine Co.\"" in text
     with pytest.raises(PermissionDenied):
@@ -108,7 +108,7 @@ def test_first_openings_make_the_opened_within_3_days_share(world, fake_clock):
     october = board.adoption.set_index("period").loc[date(2026, 10, 1)]
     assert october["opened"] == 2 and october["opened within 3 days"] == 1
     # The world's October reports: 8 sent to an account (one is unrouted); one opened in time.
-    assert october["results sent to an account"] == 8
+    assert october["reports sent to an account"] == 8
     assert october["share opened within 3 days (%)"] == round(100 / 8, 1)
 
 

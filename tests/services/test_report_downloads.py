@@ -256,7 +256,7 @@ def test_too_many_megabytes_are_refused_before_anything_is_handed_out(db, world,
 
 def test_a_tiny_megabyte_cap_refuses_even_small_files(db, world, monkeypatch):
     monkeypatch.setenv("RESULTSDESK_BULK_DOWNLOAD_MB", "0.0001")  # about 100 bytes
-    with pytest.raises(InvalidInput, match="MB"):
+    with pytest.raises(InvalidInput, match="at most 1 KB"):
         _build(world, "acme_user", BUNDLE[:1], "zip")
     assert _report_events(world.db) == []
 
@@ -267,7 +267,7 @@ def test_the_size_cap_message_names_the_configured_limit(db, world, monkeypatch)
     _set_file_size(world, "acme_injury", 400 * 1024)
     with pytest.raises(InvalidInput) as refused:
         _build(world, "acme_user", BUNDLE[:2], "zip")
-    assert "at most 0 MB" not in str(refused.value)
+    assert "at most 0.5 MB; the selected reports come to 0.8 MB" in str(refused.value)
 
 
 @pytest.mark.parametrize("bundle_format", ["zip", "pdf"])

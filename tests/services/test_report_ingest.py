@@ -275,7 +275,7 @@ def test_a_batch_with_bad_files_rejects_each_with_its_reason_and_posts_the_good_
     reasons = [o.reason for o in outcomes[1:5]]
     assert "damaged or incomplete" in reasons[0]
     assert "not a PDF file" in reasons[1]
-    assert "larger than the 0.05 MB limit" in reasons[2]
+    assert "larger than the 51 KB limit" in reasons[2]
     assert "took longer than 2 seconds" in reasons[3]
     assert len(set(reasons)) == 4
     assert all(o.report_id is None for o in outcomes[1:5])

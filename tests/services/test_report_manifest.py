@@ -152,7 +152,7 @@ def test_an_oversized_row_names_the_same_limit_as_the_upload_check(folder, monke
     (folder / "big.pdf").write_bytes(b"%PDF-1.7\n" + b"0" * 60_000)
     item, = read_manifest(manifest_text([row("big.pdf")]), folder)
     assert item.result == "rejected"
-    assert "larger than the 0.05 MB limit" in item.reason
+    assert "larger than the 51 KB limit" in item.reason
 
 
 # --- read_uploaded_manifest (the Upload reports screen) --------------------------------------

@@ -136,7 +136,7 @@ def _expected(reports, routes, chosen: DashboardFilter, names: dict) -> dict:
         for account_id, opened in recipients:
             if chosen.account_id in (None, account_id):
                 per_account[(day, names[account_id])] += 1
-                account_table[names[account_id]]["results"] += 1
+                account_table[names[account_id]]["reports"] += 1
                 account_table[names[account_id]]["opened_3d"] += (
                     opened is not None and _seconds(opened) - posted <= 3 * 86_400)
         for unit in units:
@@ -155,7 +155,7 @@ def _expected(reports, routes, chosen: DashboardFilter, names: dict) -> dict:
                 counts["turnaround"] += turnaround
                 counts["within_72h"] += turnaround <= 72 * 3600
     return {"volume": volume, "by_day": by_day, "per_account": per_account,
-            "accounts": {name: (c["results"], c["opened_3d"]) for name, c in account_table.items()}}
+            "accounts": {name: (c["reports"], c["opened_3d"]) for name, c in account_table.items()}}
 
 
 def _shown(world: World, chosen: DashboardFilter) -> dict:
@@ -167,14 +167,14 @@ def _shown(world: World, chosen: DashboardFilter) -> dict:
         by_day[row["period"]].update({"posted": row["posted"], "archived": row["archived now"],
                                       "redelivered": row["re-delivered"]})
     for row in board.adoption.to_dict("records"):
-        by_day[row["period"]].update({"routed": row["results sent to an account"],
+        by_day[row["period"]].update({"routed": row["reports sent to an account"],
                                       "opened": row["opened"],
                                       "opened_3d": row["opened within 3 days"]})
     for row in board.turnaround.to_dict("records"):
-        by_day[row["period"]].update({"non_injury": row["non-injury results"],
+        by_day[row["period"]].update({"non_injury": row["non-injury reports"],
                                       "within_72h": row["posted within 72 hours"]})
         by_day[row["period"]]["average_hours"] = row["average hours to posting"]
-    accounts = {row["account"]: (row["results"], row["opened within 3 days"])
+    accounts = {row["account"]: (row["reports"], row["opened within 3 days"])
                 for row in board.accounts.to_dict("records")}
     return {"volume": +volume, "by_day": by_day, "totals": board.totals, "accounts": accounts}
 

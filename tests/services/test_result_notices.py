@@ -22,7 +22,7 @@ from tests.conftest import START
 from tests.services.report_world import add_report, events, load_principal, npi_number
 
 PORTAL = "https://results.example.test"
-SUBJECT = "New results in ResultsDesk"
+SUBJECT = "New reports in ResultsDesk"
 PATIENTS = {  # key: (first, last, employee id, employer)
     "zeb": ("Zebulon", "Quixote", "EMP-98765", "acme"),
     "pip": ("Philippa", "Marchbanks", "EMP-24680", "acme"),
@@ -118,7 +118,7 @@ def test_new_reports_give_one_notice_with_the_count_a_link_and_no_details(town, 
     message, = queued(town.db)
     assert (message.kind, message.to_address, message.subject, message.status) == (
         "new_results", "casey@x.test", SUBJECT, "pending")
-    assert "3 new results" in message.body
+    assert "3 new reports" in message.body
     assert f"{PORTAL}/reports" in message.body
     assert_private(message.body)
     assert [e.details for e in events(town.db, "notices.queued")] == [{"users_checked": 1, "emails": 1}]
@@ -136,8 +136,8 @@ def test_new_reports_give_one_notice_with_the_count_a_link_and_no_details(town, 
     assert send(town.db) == NoticeRun(users_checked=1, emails_queued=1)
     first, second = queued(town.db)
     assert second.to_address == "casey@x.test"
-    assert "1 new result is waiting" in second.body
-    assert "new results" not in second.body
+    assert "1 new report is waiting" in second.body
+    assert "new reports" not in second.body
     assert_private(second.body)
 
     # Delivered as .eml files: to the user, with the fixed subject.
@@ -147,7 +147,7 @@ def test_new_reports_give_one_notice_with_the_count_a_link_and_no_details(town, 
     files = sorted(folder.glob("*.eml"))
     assert [path.name for path in files] == [f"{first.id}-new_results.eml",
                                              f"{second.id}-new_results.eml"]
-    for path, count in zip(files, ("3 new results", "1 new result "), strict=True):
+    for path, count in zip(files, ("3 new reports", "1 new report "), strict=True):
         parsed = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
         assert parsed["To"] == "casey@x.test"
         assert parsed["Subject"] == SUBJECT
@@ -188,7 +188,7 @@ def test_reports_delivered_before_switching_on_do_not_count(town, fake_clock):
     fake_clock.advance(minutes=1)
     assert send(town.db).emails_queued == 1
     message, = queued(town.db)
-    assert "1 new result is waiting" in message.body
+    assert "1 new report is waiting" in message.body
 
 
 def test_opened_reports_do_not_count(town, fake_clock):
@@ -206,7 +206,7 @@ def test_opened_reports_do_not_count(town, fake_clock):
 
     assert send(town.db).emails_queued == 1
     message, = queued(town.db)
-    assert "1 new result is waiting" in message.body
+    assert "1 new report is waiting" in message.body
 
     # All opened: nothing to say.
     fake_clock.advance(minutes=1)
