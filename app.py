@@ -3,9 +3,10 @@
 import streamlit as st
 
 from pages import navigation
-from pages.common import runtime, session_cookie
+from pages.common import components, runtime, session_cookie
 
 st.set_page_config(page_title="ResultsDesk", page_icon="📋", layout="wide")
+components.focus_ring()
 
 principal = runtime.current_principal()
 current = st.navigation(navigation.pages_for(principal), expanded=True)

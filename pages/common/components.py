@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html
 from datetime import datetime
+from pathlib import Path
 
 import streamlit as st
 
@@ -11,6 +12,14 @@ from pages.common import runtime
 from services import policy, time_zones
 from services.policy import Action
 from services.principals import Principal
+
+
+_FOCUS_STYLE = Path(__file__).with_name("focus.css")
+
+
+def focus_ring() -> None:
+    """A visible outline on whatever the keyboard focuses, on every screen (docs/accessibility.md)."""
+    st.html(_FOCUS_STYLE)
 
 
 def guard(principal: Principal | None, action: Action | None) -> Principal:

@@ -38,15 +38,18 @@ _STATUS_LABELS = {ReportStatus.AVAILABLE: "Available", ReportStatus.ARCHIVED: "A
 def _filters(principal: Principal) -> None:
     choices = search.filter_choices(runtime.database(), principal)
     with st.form("report_filters"):
+        # One row of columns per line, so Tab moves in reading order along each line rather
+        # than down one column and then the next.
         left, middle, right = st.columns(3)
         types = left.multiselect("Report type", list(choices.report_types),
                                  format_func=choices.report_types.get, key="f_types")
         posted = middle.date_input("Posted between", value=(), key="f_posted")
         service = right.date_input("Service date between", value=(), key="f_service")
+        left, middle, right = st.columns(3)
         name = left.text_input("Patient name", key="f_name", placeholder="Last or first name")
         employee = middle.text_input("Employee ID", key="f_employee")
         number = right.text_input("Report #", key="f_report_number", placeholder="e.g. 4992")
-        injury = right.radio("Injury", list(_INJURY), horizontal=True, key="f_injury")
+        left, middle, right = st.columns(3)
         account = None
         if len(choices.accounts) > 1:
             account = left.selectbox("Account", list(choices.accounts), index=None,
@@ -59,12 +62,14 @@ def _filters(principal: Principal) -> None:
                                         placeholder="All providers")
         state = right.selectbox("State", choices.states, index=None, key="f_state",
                                 placeholder="All states") if choices.states else None
+        left, middle, right = st.columns(3)
         read = left.radio("Show", list(_READ), horizontal=True, key="f_read")
         statuses: list[str] = []
         if choices.statuses:
             statuses = middle.multiselect("Status", list(choices.statuses),
                                           format_func=_STATUS_LABELS.get, key="f_status",
                                           placeholder="Any status")
+        injury = right.radio("Injury", list(_INJURY), horizontal=True, key="f_injury")
         if st.form_submit_button("Search", type="primary"):
             try:
                 report_id = search.report_number(number)

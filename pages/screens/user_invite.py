@@ -38,9 +38,12 @@ def invite(principal: Principal) -> None:
         st.caption("There is no role you may give.")
         return
     with st.form("invite", clear_on_submit=True):
+        # One row of columns per line, so Tab moves in reading order (Email, Name, Phone, Role)
+        # rather than down one column and then the other.
         left, right = st.columns(2)
         email = left.text_input("Email address (their user ID)", key="invite_email")
         name = right.text_input("Name", key="invite_name")
+        left, right = st.columns(2)
         phone = left.text_input("Phone (optional)", key="invite_phone")
         # Least privilege first: no role is chosen until the admin picks one.
         label = right.selectbox("Role to give", [label for label, _ in offered], key="invite_role",
