@@ -1,0 +1,30 @@
+"""The "Posted" presets of the report search: calendar days ending today, in UTC like the search."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from services import clock
+from services.errors import InvalidInput
+
+ANY_TIME = "Any time"
+CUSTOM_RANGE = "Custom range"
+# How many calendar days each preset covers, today included. Sixty is how long a client sees a
+# report before it archives (services/reports/retention.py).
+_DAYS = {"Today": 1, "Last 7 days": 7, "Last 30 days": 30, "Last 60 days": 60}
+PRESETS = (ANY_TIME, *_DAYS, CUSTOM_RANGE)
+
+
+def posted_between(preset: str, *, custom: tuple[date, ...] = ()) -> tuple[date | None, date | None]:
+    """The first and last posting day a preset means; the typed dates for a custom range.
+
+    Dates typed while "Any time" is chosen count as a custom range: the person asked for them.
+    """
+    if preset not in PRESETS:
+        raise InvalidInput("Choose when the reports were posted.")
+    if preset in _DAYS:
+        today = clock.now().date()
+        return today - timedelta(days=_DAYS[preset] - 1), today
+    if not custom:
+        return None, None
+    return custom[0], custom[-1]
