@@ -122,8 +122,10 @@ def show(principal: Principal, report_id: int) -> None:
 
 def _scroll_here() -> None:
     """Bring a report just opened into view: the button that opened it may sit a screen below."""
-    st.html("<script>document.querySelector('.st-key-report_open_panel')"
-            "?.scrollIntoView({block: 'start'});</script>", unsafe_allow_javascript=True)
+    # The margin keeps "Close report" clear of the page's fixed header.
+    st.html("<script>const panel = document.querySelector('.st-key-report_open_panel');"
+            "if (panel) { panel.style.scrollMarginTop = '4.5rem';"
+            " panel.scrollIntoView({block: 'start'}); }</script>", unsafe_allow_javascript=True)
 
 
 def close() -> None:

@@ -112,12 +112,19 @@ def _search() -> None:
     report_bundle.forget()
 
 
+# Who, what and when fit a phone's 390 px side by side at these widths (seen at 390 x 844); a
+# longer name or type is cut short in the grid and shows whole in the open report.
+_COLUMNS = {"Patient": st.column_config.TextColumn(width=110),
+            "Report type": st.column_config.TextColumn(width=125),
+            "Posted": st.column_config.TextColumn(width=92)}
+
+
 def _frame(rows: list[search.ReportRow], staff: bool) -> pd.DataFrame:
     # Who, what and when first: a phone shows the first three columns without scrolling sideways.
     frame = pd.DataFrame([{
         "Patient": row.patient_name,
         "Report type": row.type_label,
-        "Posted": components.utc(row.posted_at),
+        "Posted": row.posted_at.strftime("%Y-%m-%d"),  # the day (UTC); the open report has the time
         "New": "New" if row.is_new else "",
         "Service date": row.service_date.isoformat(),
         "Employee ID": row.employee_id,
@@ -184,7 +191,7 @@ def _grid(rows: list[search.ReportRow], staff: bool) -> list[int]:
     ticked = st.session_state.get(SELECTED_KEY, [])
     key = f"reports_grid_{grid[1]}"
     event = st.dataframe(
-        _frame(rows, staff), hide_index=True, width="stretch", key=key,
+        _frame(rows, staff), hide_index=True, width="stretch", key=key, column_config=_COLUMNS,
         on_select=functools.partial(_ticked, key, shown), selection_mode="multi-row",
         selection_default={"selection": {"rows": [shown.index(i) for i in ticked]}})
     # The same grid as the tick (its key changes with its rows): positions name these rows.
