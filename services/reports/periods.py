@@ -6,12 +6,14 @@ from datetime import date, timedelta
 
 from services import clock
 from services.errors import InvalidInput
+from services.reports.retention import RETENTION_PERIOD
 
 ANY_TIME = "Any time"
 CUSTOM_RANGE = "Custom range"
-# How many calendar days each preset covers, today included. Sixty is how long a client sees a
-# report before it archives (services/reports/retention.py).
-_DAYS = {"Today": 1, "Last 7 days": 7, "Last 30 days": 30, "Last 60 days": 60}
+# How many calendar days each preset covers, today included. The longest is how long a client
+# sees a report before it archives.
+_DAYS = {"Today": 1, "Last 7 days": 7, "Last 30 days": 30,
+         f"Last {RETENTION_PERIOD.days} days": RETENTION_PERIOD.days}
 PRESETS = (ANY_TIME, *_DAYS, CUSTOM_RANGE)
 
 
