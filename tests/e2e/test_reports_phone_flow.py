@@ -49,11 +49,12 @@ def test_employer_on_a_phone_searches_and_reads_a_report_at_the_top(portal, phon
     assert box["x"] >= 0 and box["x"] + box["width"] <= PHONE["width"], box
     page.screenshot(path=str(tmp_path / "phone-results.png"))
     # The grid keeps header cells for assistive technology only for the columns it draws in view:
-    # exactly these three means they are whole on screen and the next one starts beyond the edge.
+    # exactly these three means who and when are whole on screen, the type starts beside them
+    # and the next column lies beyond the edge.
     headers = page.get_by_test_id("stDataFrame").first.locator("th[role=columnheader]")
     expect(headers.first).to_be_attached()
     titles = [t.strip() for t in headers.all_inner_texts() if t.strip()]
-    assert titles == ["Patient", "Report type", "Posted"], titles
+    assert titles == ["Patient", "Posted", "Report type"], titles
     # The page itself never scrolls sideways.
     assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
 
