@@ -61,6 +61,11 @@ def local_time(moment: datetime | None, principal: Principal | None) -> str:
     return moment.astimezone(zone).strftime("%Y-%m-%d %H:%M %Z")
 
 
+def local_day(moment: datetime | None, principal: Principal | None) -> str:
+    """The calendar day of a stored time in the person's zone (where a grid has room for no more)."""
+    return local_time(moment, principal)[:10]
+
+
 def literal(text: str, *, tag: str = "p") -> None:
     """Show text typed by people (names, organisations, emails) exactly as typed.
 

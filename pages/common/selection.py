@@ -121,10 +121,10 @@ class Choice:
         return settled.kept
 
     def grid(self, frame: pd.DataFrame, ids: Sequence[int],
-             labels: dict[int, str] | None = None) -> list[int]:
+             labels: dict[int, str] | None = None, column_config: dict | None = None) -> list[int]:
         """Resolve the choice and draw the grid ticked on it; returns the chosen ids."""
         chosen = self.resolve(ids, labels)
         st.dataframe(frame, hide_index=True, width="stretch", on_select="rerun",
                      selection_mode="multi-row" if self.multi else "single-row",
-                     key=self.key())
+                     key=self.key(), column_config=column_config)
         return chosen

@@ -8,7 +8,7 @@ from urllib.parse import urlparse
 
 import streamlit as st
 
-from pages.common import components, runtime, session_cookie
+from pages.common import components, links, runtime, session_cookie
 from pages.screens import (
     audit,
     client_accounts,
@@ -100,6 +100,7 @@ def pages_for(principal: Principal | None) -> dict[str, list[st.Page]] | list[st
     sections: dict[str, list[st.Page]] = {}
     for screen in screens_for(principal):
         sections.setdefault(screen.section, []).append(_page(screen, principal))
+    links.remember([page for pages in sections.values() for page in pages])
     # Reached from an emailed link: a person with an account accepts an invitation signed in.
     sections["Account"].append(st.Page(lambda: public_access.accept_invitation_signed_in(principal),
                                        title="Accept invitation", url_path="accept-invitation",

@@ -13,7 +13,7 @@ from functools import partial
 import pandas as pd
 import streamlit as st
 
-from pages.common import components, confirm, runtime
+from pages.common import components, confirm, links, runtime
 from pages.common.actions import attempt, run_action
 from services.errors import DomainError
 from services.policy import Action
@@ -41,9 +41,7 @@ def render(principal: Principal, incident_id: int) -> None:
     with st.container(border=True, key=f"incident_panel_{found.id}"):
         st.header(f"Incident {found.id}: {STATUS[found.status]}")
         components.literal_list([f"{k}: {v}" for k, v in _facts(principal, found)])
-        st.caption("The report's content is not shown here. To read it, open report "
-                   f"{found.report_id} on the Reports screen with the purpose 'HIPAA incident "
-                   "review' (recorded in the audit trail).")
+        _report_link(principal, found)
         if found.status == IncidentStatus.OPEN:
             st.button("Take this incident", key=f"incident_claim_{found.id}", on_click=act,
                       args=("Taken", incidents.claim), kwargs={"incident_id": found.id})
@@ -58,6 +56,19 @@ def render(principal: Principal, incident_id: int) -> None:
         _reroute(principal, found)
         if principal.can(Action.DECIDE_INCIDENTS):
             _decide(found)
+
+
+def _report_link(principal: Principal, found: incidents.IncidentDetail) -> None:
+    """The report itself opens on the Reports screen, its purpose chosen; opening it is audited."""
+    reports_screen = links.page("reports") if principal.can(Action.VIEW_REPORTS) else None
+    if reports_screen is None:
+        st.caption("The report's content is not shown here.")
+        return
+    st.caption("The report's content is not shown here. The link opens it on the Reports screen "
+               f"with the purpose 'HIPAA incident review' and the reference INC-{found.id} chosen "
+               "(recorded in the audit trail when you open it).")
+    st.page_link(reports_screen, label=f"Open report {found.report_id} for review",
+                 query_params={"report": str(found.report_id), "incident": str(found.id)})
 
 
 def _facts(principal: Principal, found: incidents.IncidentDetail) -> list[tuple[str, str]]:

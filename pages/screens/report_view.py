@@ -19,7 +19,7 @@ from services.wording import period, size
 
 _RETENTION = period(RETENTION_PERIOD, "days")
 
-# Session state. The report open below the results (the Reports screen sets it); what this
+# Session state. The report open above the results (the Reports screen sets it); what this
 # browser session has already opened of it, so reruns of the results (a click on the grid, the
 # pager) neither fetch nor audit the same report again; the open report's message for the next
 # run; and the thanks for a report removed from view, which the results show once it is gone.
@@ -73,9 +73,19 @@ def _details_table(principal: Principal, detail: access.ReportDetail) -> None:
                                 f"<td>{html.escape(v)}</td></tr>" for k, v in rows) + "</table>")
 
 
+def open_report(report_id: int, purpose: access.Purpose | None = None) -> None:
+    """Open a report above the results; a purpose given (an incident's link) starts chosen."""
+    close()
+    st.session_state[OPEN_KEY] = report_id
+    if purpose is not None:
+        # Widget values set before the widgets draw: the person sees them chosen and may change them.
+        st.session_state[f"report_{report_id}_purpose"] = purpose.reason
+        st.session_state[f"report_{report_id}_reference"] = purpose.reference
+
+
 def show(principal: Principal, report_id: int) -> None:
-    """The open report below the results; refused reports say so and are audited by the service."""
-    with st.container(border=True):
+    """The open report above the results; refused reports say so and are audited by the service."""
+    with st.container(border=True, key="report_open_panel"):
         st.button("Close report", key="report_close", on_click=close)
         message = st.session_state.pop(_MESSAGE_KEY, None)
         if message:
@@ -87,6 +97,7 @@ def show(principal: Principal, report_id: int) -> None:
             except PermissionDenied:
                 detail = None  # refused and audited once; later reruns only repeat the message
             shown = st.session_state[_SHOWN_KEY] = {"id": report_id, "detail": detail}
+            _scroll_here()
         detail = shown["detail"]
         if detail is None:
             st.error(_NOT_YOURS)
@@ -108,6 +119,14 @@ def show(principal: Principal, report_id: int) -> None:
         with picture:
             if not principal.is_staff or purpose is not None:
                 _preview(principal, shown, purpose)
+
+
+def _scroll_here() -> None:
+    """Bring a report just opened into view: the button that opened it may sit a screen below."""
+    # The margin keeps "Close report" clear of the page's fixed header.
+    st.html("<script>const panel = document.querySelector('.st-key-report_open_panel');"
+            "if (panel) { panel.style.scrollMarginTop = '4.5rem';"
+            " panel.scrollIntoView({block: 'start'}); }</script>", unsafe_allow_javascript=True)
 
 
 def close() -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import tzinfo
+
 import pandas as pd
 import streamlit as st
 
@@ -11,7 +13,8 @@ from pages.screens import report_bundle, report_view
 from services.errors import DomainError
 from services.policy import Action
 from services.principals import Principal
-from services.reports import search
+from services.privacy import incidents
+from services.reports import access, periods, search
 from services.reports.retention import RETENTION_PERIOD
 from services.reports.search import ReportFilter
 from services.statuses import ReportStatus
@@ -29,6 +32,11 @@ _TICKS = Choice(grid_key="reports_grid", chosen_key=SELECTED_KEY, multi=True,
                 label=lambda report_id: f"Report {report_id}")
 _USER_KEY = "reports_user"
 _LINKED_KEY = "reports_linked"
+# Whether the filters are unfolded, and why the last search was refused (shown inside them).
+_FILTERS_OPEN_KEY = "reports_filters_open"
+_REFUSED_KEY = "reports_search_refused"
+# The purpose an incident's link starts with (one of access.STAFF_PURPOSES).
+INCIDENT_REVIEW = "HIPAA incident review"
 _INJURY = {"All": None, "Injury": True, "Non-injury": False}
 _READ = {"All": "all", "New (not opened by me)": "new", "Opened": "opened"}
 _STATUS_LABELS = {ReportStatus.AVAILABLE: "Available", ReportStatus.ARCHIVED: "Archived",
@@ -37,76 +45,97 @@ _STATUS_LABELS = {ReportStatus.AVAILABLE: "Available", ReportStatus.ARCHIVED: "A
 
 def _filters(principal: Principal) -> None:
     choices = search.filter_choices(runtime.database(), principal)
-    with st.form("report_filters"):
-        # One row of columns per line, so Tab moves in reading order along each line rather
-        # than down one column and then the next.
-        left, middle, right = st.columns(3)
-        types = left.multiselect("Report type", list(choices.report_types),
-                                 format_func=choices.report_types.get, key="f_types")
-        posted = middle.date_input("Posted between", value=(), key="f_posted")
-        service = right.date_input("Service date between", value=(), key="f_service")
-        left, middle, right = st.columns(3)
-        name = left.text_input("Patient name", key="f_name", placeholder="Last or first name")
-        employee = middle.text_input("Employee ID", key="f_employee")
-        number = right.text_input("Report #", key="f_report_number", placeholder="e.g. 4992")
-        left, middle, right = st.columns(3)
-        account = None
-        if len(choices.accounts) > 1:
-            account = left.selectbox("Account", list(choices.accounts), index=None,
-                                     format_func=choices.accounts.get, key="f_account",
-                                     placeholder="All my accounts")
-        provider = None
-        if choices.providers:
-            provider = middle.selectbox("Provider", list(choices.providers), index=None,
-                                        format_func=choices.providers.get, key="f_provider",
-                                        placeholder="All providers")
-        state = right.selectbox("State", choices.states, index=None, key="f_state",
-                                placeholder="All states") if choices.states else None
-        left, middle, right = st.columns(3)
-        read = left.radio("Show", list(_READ), horizontal=True, key="f_read")
-        statuses: list[str] = []
-        if choices.statuses:
-            statuses = middle.multiselect("Status", list(choices.statuses),
-                                          format_func=_STATUS_LABELS.get, key="f_status",
-                                          placeholder="Any status")
-        injury = right.radio("Injury", list(_INJURY), horizontal=True, key="f_injury")
-        if st.form_submit_button("Search", type="primary"):
-            try:
-                report_id = search.report_number(number)
-            except DomainError as error:
-                st.error(str(error))
-                return
-            st.session_state[FILTER_KEY] = ReportFilter(
-                report_types=tuple(types), posted_from=_start(posted), posted_to=_end(posted),
-                service_from=_start(service), service_to=_end(service), patient_name=name,
-                employee_id=employee, account_id=account, provider_id=provider, state=state or "",
-                injury=_INJURY[injury], read=_READ[read], statuses=tuple(statuses),
-                report_id=report_id)
-            st.session_state[CURSORS_KEY] = [None]
-            st.session_state.pop(SELECTED_KEY, None)  # a new search starts with nothing ticked
-            st.session_state.pop(COUNT_KEY, None)
-            report_view.close()
-            report_bundle.forget()
+    # Open until the first search, then folded so the results come first (on a phone the form
+    # alone fills the screen); it opens again when a search is refused, to show why.
+    with st.expander("Filters", expanded=True, key=_FILTERS_OPEN_KEY, on_change="rerun"):
+        refused = st.session_state.pop(_REFUSED_KEY, None)
+        if refused:
+            st.error(refused)
+        with st.form("report_filters", border=False):
+            _fields(choices)
+            st.form_submit_button("Search", type="primary", on_click=_search, args=(principal.zone,))
 
 
-def _start(chosen) -> object:
-    return chosen[0] if isinstance(chosen, (tuple, list)) and len(chosen) >= 1 else None
+def _fields(choices: search.FilterChoices) -> None:
+    # One row of columns per line, so Tab moves in reading order along each line rather than
+    # down one column and then the next.
+    left, middle, right, last = st.columns(4)
+    left.multiselect("Report type", list(choices.report_types),
+                     format_func=choices.report_types.get, key="f_types")
+    middle.selectbox("Posted", periods.PRESETS, key="f_posted_preset")
+    right.date_input("Posted between", value=(), key="f_posted",
+                     help="Your own dates: used with Custom range (or Any time).")
+    last.date_input("Service date between", value=(), key="f_service")
+    left, middle, right = st.columns(3)
+    left.text_input("Patient name", key="f_name", placeholder="Last or first name")
+    middle.text_input("Employee ID", key="f_employee")
+    right.text_input("Report #", key="f_report_number", placeholder="e.g. 4992")
+    left, middle, right = st.columns(3)
+    if len(choices.accounts) > 1:
+        left.selectbox("Account", list(choices.accounts), index=None,
+                       format_func=choices.accounts.get, key="f_account",
+                       placeholder="All my accounts")
+    if choices.providers:
+        middle.selectbox("Provider", list(choices.providers), index=None,
+                         format_func=choices.providers.get, key="f_provider",
+                         placeholder="All providers")
+    if choices.states:
+        right.selectbox("State", choices.states, index=None, key="f_state",
+                        placeholder="All states")
+    left, middle, right = st.columns(3)
+    left.radio("Show", list(_READ), horizontal=True, key="f_read")
+    if choices.statuses:
+        middle.multiselect("Status", list(choices.statuses), format_func=_STATUS_LABELS.get,
+                           key="f_status", placeholder="Any status")
+    right.radio("Injury", list(_INJURY), horizontal=True, key="f_injury")
 
 
-def _end(chosen) -> object:
-    if isinstance(chosen, (tuple, list)) and chosen:
-        return chosen[-1]
-    return None
+def _search(zone: tzinfo) -> None:
+    """Search pressed: the form's values become the search, and the filters fold away (the
+    presets count the person's own calendar days, in `zone`)."""
+    typed = st.session_state
+    try:
+        report_id = search.report_number(typed.get("f_report_number", ""))
+        posted_from, posted_to = periods.posted_between(
+            typed.get("f_posted_preset", periods.ANY_TIME), custom=tuple(typed.get("f_posted") or ()),
+            zone=zone)
+    except DomainError as error:
+        st.session_state[_REFUSED_KEY] = str(error)
+        st.session_state[_FILTERS_OPEN_KEY] = True
+        return
+    service = tuple(typed.get("f_service") or ())
+    st.session_state[FILTER_KEY] = ReportFilter(
+        report_types=tuple(typed.get("f_types") or ()), posted_from=posted_from,
+        posted_to=posted_to, service_from=service[0] if service else None,
+        service_to=service[-1] if service else None, patient_name=typed.get("f_name", ""),
+        employee_id=typed.get("f_employee", ""), account_id=typed.get("f_account"),
+        provider_id=typed.get("f_provider"), state=typed.get("f_state") or "",
+        injury=_INJURY[typed.get("f_injury", "All")], read=_READ[typed.get("f_read", "All")],
+        statuses=tuple(typed.get("f_status") or ()), report_id=report_id)
+    st.session_state[CURSORS_KEY] = [None]
+    st.session_state.pop(SELECTED_KEY, None)  # a new search starts with nothing ticked
+    st.session_state.pop(COUNT_KEY, None)
+    st.session_state[_FILTERS_OPEN_KEY] = False
+    report_view.close()
+    report_bundle.forget()
+
+
+# Who and when keep fixed widths so that on a phone (seen at 390 x 844) the report type starts in
+# view beside them; the type keeps its natural width so wider screens show it whole. A longer
+# name is cut short in the grid and shows whole in the open report.
+_COLUMNS = {"Patient": st.column_config.TextColumn(width=125),
+            "Posted": st.column_config.TextColumn(width=92)}
 
 
 def _frame(rows: list[search.ReportRow], principal: Principal) -> pd.DataFrame:
+    # Who, what and when first: a phone shows the first three columns without scrolling sideways.
     frame = pd.DataFrame([{
-        "": "New" if row.is_new else "",
-        "Posted": components.local_time(row.posted_at, principal),
-        "Report type": row.type_label,
         "Patient": row.patient_name,
-        "Employee ID": row.employee_id,
+        "Posted": components.local_day(row.posted_at, principal),  # the open report has the time
+        "Report type": row.type_label,
+        "New": "New" if row.is_new else "",
         "Service date": row.service_date.isoformat(),
+        "Employee ID": row.employee_id,
         "Provider": row.provider_name,
         "State": row.state,
         "Injury": "Injury" if row.injury else "Non-injury",
@@ -126,6 +155,10 @@ def _results() -> None:
     if flagged:
         st.success(flagged)
         st.session_state.pop(COUNT_KEY, None)  # one fewer result now
+    opened = st.session_state.get(report_view.OPEN_KEY)
+    if opened is not None:
+        # Above the results, so the report is what a person sees first, on a phone too.
+        report_view.show(principal, opened)
     report_filter = st.session_state.get(FILTER_KEY, ReportFilter())
     cursors = st.session_state.setdefault(CURSORS_KEY, [None])
     try:
@@ -154,14 +187,11 @@ def _results() -> None:
         count_line.write(f"**{counted[1]}** {noun} · showing {first + 1:,}–{first + len(page.rows):,}")
         _pager(page, cursors)
         _actions(principal, selected)
-    opened = st.session_state.get(report_view.OPEN_KEY)
-    if opened is not None:
-        report_view.show(principal, opened)
 
 
 def _grid(rows: list[search.ReportRow], principal: Principal) -> list[int]:
     """The results grid; returns the ticked report ids, in the order of the rows."""
-    return _TICKS.grid(_frame(rows, principal), [row.id for row in rows])
+    return _TICKS.grid(_frame(rows, principal), [row.id for row in rows], column_config=_COLUMNS)
 
 
 def _pager(page: search.ReportPage, cursors: list) -> None:
@@ -178,9 +208,9 @@ def _actions(principal: Principal, selected: list[int]) -> None:
         st.caption("Select one report to open it, or several to download them together.")
         return
     one, many = st.columns([1, 3])
-    if one.button("Open report", disabled=len(selected) != 1, key="reports_open_selected"):
-        report_view.close()
-        st.session_state[report_view.OPEN_KEY] = selected[0]
+    # A callback: the report is set before the run that draws it above the grid.
+    one.button("Open report", disabled=len(selected) != 1, key="reports_open_selected",
+               on_click=report_view.open_report, args=(selected[0],))
     with many:
         report_bundle.offer(principal, selected)
 
@@ -188,20 +218,42 @@ def _actions(principal: Principal, selected: list[int]) -> None:
 def _start_fresh_for(principal: Principal) -> None:
     """Search state belongs to one user: never carry another's filter, page or count over."""
     if st.session_state.get(_USER_KEY) != principal.user_id:
-        for key in (FILTER_KEY, CURSORS_KEY, COUNT_KEY, _LINKED_KEY, SELECTED_KEY):
+        for key in (FILTER_KEY, CURSORS_KEY, COUNT_KEY, _LINKED_KEY, SELECTED_KEY,
+                    _FILTERS_OPEN_KEY):
             st.session_state.pop(key, None)
         report_view.close()
         report_bundle.forget()
         st.session_state[_USER_KEY] = principal.user_id
 
 
-def _deep_link() -> None:
-    """?report=<id> opens that report (refused and audited when it is not the user's)."""
+def _deep_link(principal: Principal) -> None:
+    """?report=<id> opens that report (refused and audited when it is not the user's).
+
+    With &incident=<id> (the HIPAA queue's link) the purpose "HIPAA incident review" and the
+    reference INC-<id> start chosen, for a person who may review that incident and only when the
+    incident is about that report.
+    """
     raw = st.query_params.get("report")
-    if raw and st.session_state.get(_LINKED_KEY) != raw:
-        st.session_state[_LINKED_KEY] = raw
-        report_view.close()
-        st.session_state[report_view.OPEN_KEY] = int(raw) if raw.isdigit() else -1
+    if not raw:
+        st.session_state.pop(_LINKED_KEY, None)  # left the link: following it again reopens
+        return
+    linked = (raw, st.query_params.get("incident", ""))
+    if st.session_state.get(_LINKED_KEY) != linked:
+        st.session_state[_LINKED_KEY] = linked
+        report_id = int(raw) if raw.isdigit() else -1
+        report_view.open_report(report_id, _incident_purpose(principal, report_id, linked[1]))
+
+
+def _incident_purpose(principal: Principal, report_id: int, raw: str) -> access.Purpose | None:
+    if not raw.isdigit() or not principal.is_staff or not principal.can(Action.TRIAGE_INCIDENTS):
+        return None
+    try:
+        found = incidents.detail(runtime.database(), principal, incident_id=int(raw))
+    except DomainError:
+        return None
+    if found.report_id != report_id:
+        return None
+    return access.purpose(INCIDENT_REVIEW, f"INC-{found.id}")
 
 
 def render(principal: Principal) -> None:
@@ -212,6 +264,6 @@ def render(principal: Principal) -> None:
                    "archive automatically. For an older report, contact the medical center that "
                    "saw the patient.")
     _start_fresh_for(principal)
-    _deep_link()
+    _deep_link(principal)
     _filters(principal)
     _results()

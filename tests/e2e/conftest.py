@@ -169,3 +169,17 @@ def click_grid_row(page: Page, row: int, box: dict | None = None) -> None:
     """Click the tick box of a grid row (0 is the first row under the header)."""
     box = box or grid_box(page)
     page.mouse.click(box["x"] + 14, box["y"] + GRID_ROW_HEIGHT * (row + 1.5))
+
+
+def report_filters(page: Page):
+    """The Reports screen's foldable filters (a `details` element: open while unfolded)."""
+    return page.get_by_test_id("stExpander").filter(has_text="Filters").locator("details").first
+
+
+def open_report_filters(page: Page) -> None:
+    """Unfold the Reports screen's filters (a search folds them away) and wait for the form."""
+    details = report_filters(page)
+    expect(details).to_be_attached()
+    if details.get_attribute("open") is None:
+        details.locator("summary").click()
+    expect(page.get_by_test_id("stForm").get_by_role("button", name="Search", exact=True)).to_be_visible()

@@ -14,7 +14,13 @@ from db.engine import Database
 from db.models import Incident, Report, User
 from services import principals
 from services.reports import search
-from tests.e2e.conftest import click_grid_row, grid_box, sign_in
+from tests.e2e.conftest import (
+    click_grid_row,
+    grid_box,
+    open_report_filters,
+    report_filters,
+    sign_in,
+)
 
 pytestmark = pytest.mark.browser
 
@@ -69,13 +75,15 @@ def _ticked(page: Page, count: int) -> list[int]:
     return [int(row.locator(f"td[aria-colindex='{column}']").inner_text()) for row in rows.all()]
 
 
-def _expect_nothing_ticked(page: Page, left: int) -> None:
+def _expect_nothing_ticked(page: Page, left: int | None) -> None:
+    """Nothing ticked; `left` is the report the screen says just left the list (None: no note)."""
     expect(_grid(page).locator("tbody tr[aria-rowindex='2']")).to_be_attached()
     expect(_grid(page).locator("tbody tr[aria-selected=true]")).to_have_count(0)
     expect(page.get_by_role("button", name="Open report")).to_have_count(0)
     expect(page.get_by_role("button", name="Prepare download", exact=False)).to_have_count(0)
-    expect(page.get_by_text(f"Report {left} is no longer in this list, so no longer selected.")
-           ).to_be_visible()
+    if left is not None:
+        expect(page.get_by_text(f"Report {left} is no longer in this list, so no longer selected.")
+               ).to_be_visible()
     expect(page.get_by_text("Select one report to open it")).to_be_visible()
 
 
@@ -91,12 +99,16 @@ def _open_ticked(page: Page, report: search.ReportRow) -> None:
     expect(page.get_by_text(f"{report.type_label} · report {report.id}")).to_be_visible()
 
 
-def _search(page: Page, *, show: str, number: str = "") -> None:
+def _search(page: Page, *, show: str, number: str = "", refused: bool = False) -> None:
+    """Search from the filters; a search folds them away, a refused one keeps them open."""
+    open_report_filters(page)
     form = page.get_by_test_id("stForm")
     form.get_by_test_id("stRadio").filter(has_text="New (not opened by me)").get_by_text(
         show, exact=True).click()
     form.get_by_role("textbox", name="Report #").fill(number)
     form.get_by_role("button", name="Search", exact=True).click()
+    if not refused:
+        expect(report_filters(page)).not_to_have_attribute("open", "")
 
 
 def test_ticks_follow_reports_when_the_new_list_changes(portal, wide_page):
@@ -120,10 +132,13 @@ def test_ticks_follow_reports_when_the_new_list_changes(portal, wide_page):
     assert _ticked(page, 1) == [first.id]
     _open_ticked(page, first)
 
-    # Close it: opened, it leaves "New"; row 1 is now another patient and is not ticked.
-    page.get_by_role("button", name="Close report").click()
+    # Opened (above the list), it leaves "New" at once; row 1 is now another patient, unticked.
     _expect_nothing_ticked(page, first.id)
     _expect_count(page, new.count - 1)
+    assert _first_report_number(page) == second.id
+    page.get_by_role("button", name="Close report").click()
+    expect(page.get_by_role("button", name="Close report")).to_have_count(0)
+    _expect_nothing_ticked(page, None)
     assert _first_report_number(page) == second.id
 
     # Tick row 1 again: the next report, and Open report opens that one.
@@ -131,12 +146,15 @@ def test_ticks_follow_reports_when_the_new_list_changes(portal, wide_page):
     expect(page.get_by_role("button", name="Prepare download (1)")).to_be_visible()
     assert _ticked(page, 1) == [second.id]
     _open_ticked(page, second)
+    _expect_nothing_ticked(page, second.id)
+    _expect_count(page, new.count - 2)
+    assert _first_report_number(page) == third.id
 
-    # Received in error: it leaves the list, and the tick does not land on the next patient.
+    # Received in error: it leaves the view, and still no tick lands on the next patient.
     page.get_by_text("I received this in error").click()
     page.get_by_role("button", name="Remove it from my view").click()
     expect(page.get_by_text("The report is removed from your view")).to_be_visible()
-    _expect_nothing_ticked(page, second.id)
+    _expect_nothing_ticked(page, None)
     _expect_count(page, new.count - 2)
     assert _first_report_number(page) == third.id
 
@@ -182,5 +200,5 @@ def test_a_report_is_found_by_number_and_the_grid_offers_no_csv(portal, wide_pag
     expect(page.get_by_text("No reports match. Widen the dates or clear a filter.")).to_be_visible()
     _search(page, show="All", number=str(every[0] + 1000))
     expect(page.get_by_text("No reports match. Widen the dates or clear a filter.")).to_be_visible()
-    _search(page, show="All", number="49x")
+    _search(page, show="All", number="49x", refused=True)
     expect(page.get_by_text("A report number is digits only, for example 4992.")).to_be_visible()

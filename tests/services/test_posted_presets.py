@@ -1,0 +1,51 @@
+"""The "Posted" presets of the report search: whole calendar days ending today (UTC, like the search)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timezone
+
+import pytest
+
+from services.errors import InvalidInput
+from services.reports import periods
+
+
+@pytest.mark.parametrize(("preset", "first"), [
+    ("Today", date(2026, 11, 2)),
+    ("Last 7 days", date(2026, 10, 27)),
+    ("Last 30 days", date(2026, 10, 4)),
+    ("Last 60 days", date(2026, 9, 4)),
+])
+def test_a_preset_is_whole_days_ending_today(fake_clock, preset, first):
+    assert periods.posted_between(preset) == (first, date(2026, 11, 2))
+
+
+def test_today_follows_the_clock_across_midnight_utc(fake_clock):
+    fake_clock.current = datetime(2026, 11, 2, 23, 59, 59, tzinfo=timezone.utc)
+    assert periods.posted_between("Last 7 days") == (date(2026, 10, 27), date(2026, 11, 2))
+    fake_clock.advance(seconds=1)
+    assert periods.posted_between("Last 7 days") == (date(2026, 10, 28), date(2026, 11, 3))
+
+
+def test_a_preset_ignores_dates_typed_for_a_custom_range(fake_clock):
+    typed = (date(2025, 1, 1), date(2025, 1, 31))
+    assert periods.posted_between("Today", custom=typed) == (date(2026, 11, 2), date(2026, 11, 2))
+
+
+def test_a_custom_range_is_the_typed_dates_and_one_date_is_that_day(fake_clock):
+    typed = (date(2026, 3, 1), date(2026, 3, 9))
+    assert periods.posted_between("Custom range", custom=typed) == typed
+    assert periods.posted_between("Custom range", custom=(date(2026, 3, 1),)) == (date(2026, 3, 1),
+                                                                                  date(2026, 3, 1))
+    assert periods.posted_between("Custom range") == (None, None)
+
+
+def test_any_time_has_no_dates_unless_some_were_typed(fake_clock):
+    assert periods.posted_between("Any time") == (None, None)
+    typed = (date(2026, 3, 1), date(2026, 3, 9))
+    assert periods.posted_between("Any time", custom=typed) == typed
+
+
+def test_an_unknown_preset_is_refused(fake_clock):
+    with pytest.raises(InvalidInput):
+        periods.posted_between("Last 365 days")
