@@ -1,8 +1,9 @@
-"""The "Posted" presets of the report search: whole calendar days ending today (UTC, like the search)."""
+"""The "Posted" presets of the report search: whole calendar days ending today, in the person's zone."""
 
 from __future__ import annotations
 
 from datetime import date, datetime, timezone
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -25,6 +26,15 @@ def test_today_follows_the_clock_across_midnight_utc(fake_clock):
     assert periods.posted_between("Last 7 days") == (date(2026, 10, 27), date(2026, 11, 2))
     fake_clock.advance(seconds=1)
     assert periods.posted_between("Last 7 days") == (date(2026, 10, 28), date(2026, 11, 3))
+
+
+def test_today_is_the_persons_own_day(fake_clock):
+    # 03:30 UTC on 3 November is still the evening of 2 November in Chicago.
+    fake_clock.current = datetime(2026, 11, 3, 3, 30, tzinfo=timezone.utc)
+    assert periods.posted_between("Today") == (date(2026, 11, 3), date(2026, 11, 3))
+    chicago = ZoneInfo("America/Chicago")
+    assert periods.posted_between("Today", zone=chicago) == (date(2026, 11, 2), date(2026, 11, 2))
+    assert periods.posted_between("Last 7 days", zone=chicago) == (date(2026, 10, 27), date(2026, 11, 2))
 
 
 def test_a_preset_ignores_dates_typed_for_a_custom_range(fake_clock):
