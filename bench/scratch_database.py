@@ -1,7 +1,8 @@
 """Scratch databases filled with synthetic reports for the benchmarks (never a real one).
 
-SQLite: a fresh file, or one kept from an earlier run when asked to reuse it. PostgreSQL: a database of its own on the server at BENCH_POSTGRES_URL,
-dropped and re-created, or kept when asked to reuse one that already holds as many reports.
+SQLite: a fresh file, or one kept from an earlier run when asked to reuse it. PostgreSQL: a
+database of its own on the server at BENCH_POSTGRES_URL, dropped and re-created, or kept when
+asked to reuse one that already holds as many reports.
 """
 
 from __future__ import annotations
