@@ -9,7 +9,7 @@ TEST_PROCESSES ?= 2
 AXE_FOLDER := tests/e2e/accessibility
 AXE := $(AXE_FOLDER)/node_modules/axe-core/axe.min.js
 
-.PHONY: run test admin migrate seed bench bench-sign-in bench-reports bench-dashboard bench-load archive rollup notices send-mail sweep-blobs previews ingest verify-audit clean
+.PHONY: run test admin migrate seed bench bench-sign-in bench-reports bench-dashboard bench-load bench-ui archive rollup notices send-mail sweep-blobs previews ingest verify-audit clean
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info[:2] < (3, 11) and "Python 3.11 or newer is required")'
@@ -61,6 +61,10 @@ bench-dashboard: $(VENV)/.dev
 
 bench-load: $(VENV)/.dev
 	$(BIN)/python -m bench.load --compare runner.postScriptGC=true
+
+# Keeps its scratch database in /tmp/benchui for the next run (delete it, or drop --reuse, to fill again).
+bench-ui: $(VENV)/.dev
+	$(BIN)/python -m bench.reports_ui --reports $(or $(REPORTS),1000000) --reuse
 
 archive: $(VENV)/.runtime
 	$(BIN)/python -m commands.archive

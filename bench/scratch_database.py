@@ -1,7 +1,8 @@
 """Scratch databases filled with synthetic reports for the benchmarks (never a real one).
 
-SQLite: a fresh file. PostgreSQL: a database of its own on the server at BENCH_POSTGRES_URL,
-dropped and re-created, or kept when asked to reuse one that already holds as many reports.
+SQLite: a fresh file, or one kept from an earlier run when asked to reuse it. PostgreSQL: a
+database of its own on the server at BENCH_POSTGRES_URL, dropped and re-created, or kept when
+asked to reuse one that already holds as many reports.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import os
 import random
 import time
 from datetime import datetime, timedelta, timezone
+from pathlib import Path
 
 from sqlalchemy import insert, text
 
@@ -66,6 +68,20 @@ def postgres_filled(reports: int, reuse: bool, name: str) -> tuple[Database, dic
         admin.dispose()
     return filled(url, reports)
 
+
+def sqlite_filled(path: Path, reports: int, reuse: bool) -> tuple[Database, dict]:
+    """A scratch SQLite file at `path` holding `reports` reports (kept with `reuse`)."""
+    url = f"sqlite:///{path}"
+    if reuse and path.exists():
+        db = Database(url)
+        saved = _saved_info(db, reports)
+        if saved is not None:
+            return db, {**saved, "reused": True}
+        db.dispose()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    for suffix in ("", "-wal", "-shm", "-journal"):
+        Path(f"{path}{suffix}").unlink(missing_ok=True)
+    return filled(url, reports)
 
 
 def _saved_info(db: Database, reports: int) -> dict | None:
