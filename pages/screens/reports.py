@@ -173,12 +173,13 @@ def _results() -> None:
         st.info("No reports match. Widen the dates or clear a filter.")
     else:
         # The grid goes out first and the count follows into this line: for a common name the
-        # count takes longer than the page. It is taken once per search and list of rows (an
-        # action that changes the rows, a report opened under "New" or removed, changes it too).
+        # count takes longer than the page. It is taken once per search, not per page: only a
+        # "New" list changes by itself (a report opened or downloaded leaves it), so there it is
+        # taken again whenever the rows change; a report removed in error clears it above.
         count_line = st.empty()
         selected = _grid(page.rows, principal)
         counted = st.session_state.get(COUNT_KEY)
-        shown = tuple(row.id for row in page.rows)
+        shown = tuple(row.id for row in page.rows) if report_filter.read == "new" else ()
         if counted is None or counted[0] != (report_filter, shown):
             label = search.count_label(*search.count(runtime.database(), principal,
                                                      report_filter))

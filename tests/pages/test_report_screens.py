@@ -143,12 +143,15 @@ def test_a_tick_does_not_move_to_the_next_report_when_the_new_list_changes(app, 
     app.radio(key="f_read").set_value("New (not opened by me)")
     app.button(key=SEARCH).click().run()
     first, second = (int(n) for n in _grid(app)["Report #"].tolist()[:2])
+    new_before = _search(demo_db, EMPLOYER, read="new").count
     _select_rows(app, 0)
     assert app.button(key="bundle_prepare").label == "Prepare download (1)"
     app.button(key="reports_open_selected").click().run()
-    # The report opens above the list, is no longer new, and leaves this "New" list at once.
+    # The report opens above the list, is no longer new, and leaves this "New" list at once,
+    # and the count says one fewer.
     assert not app.exception
     assert _grid(app)["Report #"].tolist()[0] == second
+    assert _count_texts(app)[0].startswith(f"**{new_before - 1}** results")
     assert [i.value for i in app.info] == [
         f"Report {first} is no longer in this list, so no longer selected."]
     app.button(key="report_close").click().run()
@@ -172,6 +175,20 @@ def test_next_shows_the_remaining_results_and_previous_returns(app, demo_db, fak
     app.button(key="reports_previous").click().run()
     assert not app.exception
     assert _grid(app)["Report #"].tolist() == first_page
+
+
+def test_paging_takes_the_count_once_per_search(app, demo_db, fake_clock_app, monkeypatch):
+    counted = []
+    real_count = search.count
+    monkeypatch.setattr(search, "count", lambda *a, **k: counted.append(1) or real_count(*a, **k))
+    _reports(app, SUPPORT)
+    assert len(counted) == 1
+    app.button(key="reports_next").click().run()
+    app.button(key="reports_previous").click().run()
+    assert not app.exception and len(counted) == 1
+    assert _count_texts(app) == ["**60** results · showing 1–50"]
+    app.button(key=SEARCH).click().run()  # a new search counts again
+    assert len(counted) == 2
 
 
 def test_the_second_page_holds_the_rest_without_overlap(app, demo_db, fake_clock_app):
