@@ -116,7 +116,7 @@ def test_registration_invitation_and_first_sign_in(portal, context, mailbox):
         page.get_by_test_id("stSidebarNav").get_by_role("link", name="Users").click()
         page.get_by_role("textbox", name="Email address (their user ID)").fill(STAFF[0])
         page.get_by_role("textbox", name="Name", exact=True).fill(STAFF[1])
-        _choose(page, "Role to give", f"Provider staff: {FACILITY} ({FACILITY})")
+        _choose(page, "Role to give", f"Provider staff: {FACILITY}")
         page.get_by_role("button", name="Send invitation").click()
         expect(page.get_by_text("Invitation sent.")).to_be_visible()
         _sign_out(page)
