@@ -211,6 +211,8 @@ def _actions(principal: Principal, selected: list[int]) -> None:
     # A callback: the report is set before the run that draws it above the grid.
     one.button("Open report", disabled=len(selected) != 1, key="reports_open_selected",
                on_click=report_view.open_report, args=(selected[0],))
+    if len(selected) > 1:
+        one.caption("Open one report at a time: tick just one.")
     with many:
         report_bundle.offer(principal, selected)
 
