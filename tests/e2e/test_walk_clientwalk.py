@@ -109,3 +109,24 @@ def test_a_report_received_in_error_leaves_the_list(own_portal, denver):
     expect(_count_line(page)).to_have_text(re.compile(rf"^{before - 1} results? · showing"))
     expect(page.get_by_text("Select one report to open it")).to_be_visible()  # nothing ticked
     assert removed
+
+
+def test_home_names_a_single_new_report_in_the_singular(own_portal, denver):
+    # Opens the TPA's new reports until one is left, then looks at Home.
+    page = denver.new_page()
+    sign_in(page, own_portal["url"], "tpa@demo.test")
+    note = page.get_by_text(re.compile(r"^You have \d+ new reports?"))
+    expect(note).to_be_visible()
+    page.get_by_test_id("stSidebarNav").get_by_role("link", name="Reports").click()
+    _search(page, "New (not opened by me)")
+    expect(_count_line(page)).to_be_visible()
+    left = int(_count_line(page).inner_text().split()[0])
+    while left > 1:
+        click_grid_row(page, 0)
+        page.get_by_role("button", name="Open report").click()
+        page.get_by_role("button", name="Close report").click()
+        left -= 1
+        expect(_count_line(page)).to_have_text(re.compile(rf"^{left} results? · showing"))
+    page.get_by_test_id("stSidebarNav").get_by_role("link", name="Home").click()
+    expect(page.get_by_text("You have 1 new report: it is marked New on the Reports screen.",
+                            exact=True)).to_be_visible()
