@@ -18,8 +18,9 @@ def _new_results(principal: Principal) -> None:
     if found == 0:
         st.info("No new reports since you last looked.")
         return
-    noun = "report" if found == 1 and not capped else "reports"
-    st.info(f"You have {search.count_label(found, capped)} new {noun}: they are marked "
+    one = found == 1 and not capped
+    noun, marked = ("report", "it is") if one else ("reports", "they are")
+    st.info(f"You have {search.count_label(found, capped)} new {noun}: {marked} marked "
             "New on the Reports screen.")
 
 

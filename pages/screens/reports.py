@@ -30,6 +30,8 @@ COUNT_KEY = "reports_count"
 SELECTED_KEY = "reports_selected"
 _TICKS = Choice(grid_key="reports_grid", chosen_key=SELECTED_KEY, multi=True,
                 label=lambda report_id: f"Report {report_id}")
+# The reports unticked by turning the page, for the note that says so in the next run.
+_PAGED_KEY = "reports_paged"
 _USER_KEY = "reports_user"
 _LINKED_KEY = "reports_linked"
 # Whether the filters are unfolded, and why the last search was refused (shown inside them).
@@ -177,6 +179,9 @@ def _results() -> None:
         # "New" list changes by itself (a report opened or downloaded leaves it), so there it is
         # taken again whenever the rows change; a report removed in error clears it above.
         count_line = st.empty()
+        paged = st.session_state.pop(_PAGED_KEY, None)
+        if paged:
+            st.info(_paged_note(paged))
         selected = _grid(page.rows, principal)
         counted = st.session_state.get(COUNT_KEY)
         shown = tuple(row.id for row in page.rows) if report_filter.read == "new" else ()
@@ -199,9 +204,27 @@ def _pager(page: search.ReportPage, cursors: list) -> None:
     # Callbacks change the page before the rerun they cause, whichever kind of rerun it is.
     previous, _, following = st.columns([1, 4, 1])
     previous.button("← Previous", disabled=len(cursors) == 1, key="reports_previous",
-                    on_click=cursors.pop)
+                    on_click=_turn_page, args=(cursors.pop,))
     following.button("Next →", disabled=page.next_cursor is None, key="reports_next",
-                     on_click=cursors.append, args=(page.next_cursor,))
+                     on_click=_turn_page, args=(lambda: cursors.append(page.next_cursor),))
+
+
+def _turn_page(turn) -> None:
+    """Ticks belong to the page they were made on: turning the page lets them go, and the next
+    run says which (the list's own note would say they left the list, which they did not)."""
+    ticked = _TICKS.chosen()
+    if ticked:
+        st.session_state[_PAGED_KEY] = ticked
+        _TICKS.clear()
+    turn()
+
+
+def _paged_note(report_ids: list[int]) -> str:
+    """ "Report 12 was on the page you left, so no longer selected." for the unticked ones."""
+    names = [f"Report {report_id}" for report_id in report_ids]
+    joined = names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+    verb = "was" if len(names) == 1 else "were"
+    return f"{joined} {verb} on the page you left, so no longer selected."
 
 
 def _actions(principal: Principal, selected: list[int]) -> None:
@@ -212,6 +235,8 @@ def _actions(principal: Principal, selected: list[int]) -> None:
     # A callback: the report is set before the run that draws it above the grid.
     one.button("Open report", disabled=len(selected) != 1, key="reports_open_selected",
                on_click=report_view.open_report, args=(selected[0],))
+    if len(selected) > 1:
+        one.caption("Open one report at a time: tick just one.")
     with many:
         report_bundle.offer(principal, selected)
 

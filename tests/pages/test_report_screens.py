@@ -191,6 +191,23 @@ def test_paging_takes_the_count_once_per_search(app, demo_db, fake_clock_app, mo
     assert len(counted) == 2
 
 
+def test_turning_the_page_unticks_and_says_the_reports_were_on_the_page_left(app, demo_db,
+                                                                            fake_clock_app):
+    _reports(app, SUPPORT)
+    first, second = (int(n) for n in _grid(app)["Report #"].tolist()[:2])
+    _select_rows(app, 0, 1)
+    assert app.button(key="bundle_prepare").label == "Prepare download (2)"
+    app.button(key="reports_next").click().run()
+    assert not app.exception
+    assert [i.value for i in app.info] == [
+        f"Report {first} and Report {second} were on the page you left, so no longer selected."]
+    assert app.session_state[reports.SELECTED_KEY] == []
+    assert not [b for b in app.button if b.key in ("reports_open_selected", "bundle_prepare")]
+    app.button(key="reports_previous").click().run()  # nothing ticked: nothing to say
+    assert not app.exception
+    assert [i.value for i in app.info] == []
+
+
 def test_the_second_page_holds_the_rest_without_overlap(app, demo_db, fake_clock_app):
     # Moves the cursor as the Next button does, to check exactly what the second page shows.
     _reports(app, SUPPORT)
