@@ -58,11 +58,11 @@ ROLE_LABELS = {
 }
 
 ACTION_LABELS = {
-    Action.VIEW_REPORTS: "Search, open and download reports in scope",
+    Action.VIEW_REPORTS: "Search, open and download the reports you have access to",
     Action.UPLOAD_REPORTS: "Upload reports",
     Action.REDELIVER_REPORTS: "Re-deliver archived reports",
-    Action.MANAGE_USERS: "Manage users in scope",
-    Action.UNLOCK_USERS: "Unlock locked users in scope",
+    Action.MANAGE_USERS: "Manage the users you administer",
+    Action.UNLOCK_USERS: "Unlock locked users you administer",
     Action.ASSIGN_STAFF_ROLES: "Assign staff roles",
     Action.MANAGE_PROVIDER_GROUPS: "Manage provider groups",
     Action.ISSUE_REGISTRATION_CODES: "Issue registration codes",

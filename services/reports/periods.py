@@ -23,12 +23,19 @@ def posted_between(preset: str, *, custom: tuple[date, ...] = (),
     which the search also reads the days in); the typed dates for a custom range.
 
     Dates typed while "Any time" is chosen count as a custom range: the person asked for them.
+    A preset with dates typed too, or a custom range without dates, is refused with the reason.
     """
     if preset not in PRESETS:
         raise InvalidInput("Choose when the reports were posted.")
     if preset in _DAYS:
+        if custom:  # both a preset and dates: which did the person mean? Ask, rather than guess.
+            raise InvalidInput(f"Choose either “{preset}” or the dates under Posted between "
+                               "(with Custom range), not both.")
         today = clock.now().astimezone(zone).date()
         return today - timedelta(days=_DAYS[preset] - 1), today
     if not custom:
+        if preset == CUSTOM_RANGE:
+            raise InvalidInput("Choose the first and last day of the custom range under Posted "
+                               "between.")
         return None, None
     return custom[0], custom[-1]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from datetime import date
 from collections import Counter
 
 from sqlalchemy import exists, select, update
@@ -121,6 +122,22 @@ def test_a_report_number_finds_that_report_alone(app, demo_db, fake_clock_app):
     app.text_input(key="f_report_number").input("49x")
     app.button(key=SEARCH).click().run()
     assert [e.value for e in app.error] == ["A report number is digits only, for example 4992."]
+
+
+def test_a_preset_with_typed_dates_too_is_refused_and_the_results_stay(app, demo_db, fake_clock_app):
+    _reports(app, EMPLOYER)
+    before = _grid(app)["Report #"].tolist()
+    app.selectbox(key="f_posted_preset").select("Last 7 days")
+    app.date_input(key="f_posted").set_value((date(2026, 10, 1), date(2026, 10, 31)))
+    app.button(key=SEARCH).click().run()
+    assert [e.value for e in app.error] == [
+        "Choose either “Last 7 days” or the dates under Posted between (with Custom range), not both."]
+    assert _grid(app)["Report #"].tolist() == before
+    app.selectbox(key="f_posted_preset").select("Custom range")
+    app.date_input(key="f_posted").set_value(())
+    app.button(key=SEARCH).click().run()
+    assert [e.value for e in app.error] == [
+        "Choose the first and last day of the custom range under Posted between."]
 
 
 def test_a_report_number_outside_the_employers_view_finds_nothing(app, demo_db, fake_clock_app):

@@ -37,9 +37,15 @@ def test_today_is_the_persons_own_day(fake_clock):
     assert periods.posted_between("Last 7 days", zone=chicago) == (date(2026, 10, 27), date(2026, 11, 2))
 
 
-def test_a_preset_ignores_dates_typed_for_a_custom_range(fake_clock):
+def test_a_preset_with_dates_typed_too_is_refused_rather_than_guessed(fake_clock):
     typed = (date(2025, 1, 1), date(2025, 1, 31))
-    assert periods.posted_between("Today", custom=typed) == (date(2026, 11, 2), date(2026, 11, 2))
+    with pytest.raises(InvalidInput, match="not both"):
+        periods.posted_between("Today", custom=typed)
+
+
+def test_a_custom_range_without_dates_is_refused(fake_clock):
+    with pytest.raises(InvalidInput, match="first and last day"):
+        periods.posted_between("Custom range")
 
 
 def test_a_custom_range_is_the_typed_dates_and_one_date_is_that_day(fake_clock):
@@ -47,7 +53,6 @@ def test_a_custom_range_is_the_typed_dates_and_one_date_is_that_day(fake_clock):
     assert periods.posted_between("Custom range", custom=typed) == typed
     assert periods.posted_between("Custom range", custom=(date(2026, 3, 1),)) == (date(2026, 3, 1),
                                                                                   date(2026, 3, 1))
-    assert periods.posted_between("Custom range") == (None, None)
 
 
 def test_any_time_has_no_dates_unless_some_were_typed(fake_clock):
