@@ -28,8 +28,11 @@ STATUS = {IncidentStatus.OPEN: "Open", IncidentStatus.IN_REVIEW: "In review",
 
 
 def act(label: str, action: Callable[..., object], **kwargs) -> None:
+    # The message names the incident: after a close or reopen it has often left the list.
+    incident_id = kwargs.get("incident_id")
+    said = f"Incident {incident_id}: {label.lower()}." if incident_id else f"{label}."
     run_action(lambda principal: action(runtime.database(), principal, **kwargs),
-               success=f"{label}.", message_key=MESSAGE_KEY)
+               success=said, message_key=MESSAGE_KEY)
 
 
 def render(principal: Principal, incident_id: int) -> None:
@@ -197,5 +200,7 @@ def _ask_to_close(found: incidents.IncidentDetail) -> None:
 
 def _named(found: incidents.IncidentDetail) -> str:
     """The incident as a question names it: its report and the account that received it."""
-    return (f"Incident {found.id}: report {found.report_id} ({found.report_type}, service date "
-            f"{found.service_date}), received in error by {found.wrong_account}.")
+    named = (f"Incident {found.id}: report {found.report_id} ({found.report_type}, service date "
+             f"{found.service_date}), received in error by {found.wrong_account}")
+    # An account named "Harborline Freight Co." ends the sentence itself.
+    return named if named.endswith(".") else named + "."

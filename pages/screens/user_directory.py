@@ -94,9 +94,11 @@ def _bulk_actions(principal: Principal, chosen: list[user_directory.UserRow]) ->
          [row for row in others if row.status == UserStatus.INVITED],
          "Each gets a new link by email; their earlier link stops working.",
          "Only people who have not accepted their invitation can get a new one."),
-        (_BULK_END, users.end_sessions, others,
+        # A deactivated account's sessions ended when it was deactivated.
+        (_BULK_END, users.end_sessions,
+         [row for row in others if row.status != UserStatus.DEACTIVATED],
          "They are signed out everywhere and must sign in again.",
-         "To sign yourself out, use Sign out."),
+         "Deactivated people have no sessions; to sign yourself out, use Sign out."),
     )
     for column, (label, action, fits, effect, reason) in zip(st.columns(len(offers)), offers,
                                                              strict=True):

@@ -67,7 +67,7 @@ def _lookup(principal: Principal) -> None:
         ("Unlock", users.unlock, found.status == UserStatus.LOCKED),
         ("Deactivate", users.deactivate, found.status != UserStatus.DEACTIVATED and not yourself),
         ("Reactivate", users.reactivate, found.status == UserStatus.DEACTIVATED),
-        ("End sessions", users.end_sessions, not yourself),
+        ("End sessions", users.end_sessions, not yourself and found.status != UserStatus.DEACTIVATED),
     ) if applies]
     if yourself:
         st.caption("This is your own account: to sign out, use Sign out; nobody deactivates "

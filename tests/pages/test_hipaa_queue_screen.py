@@ -123,7 +123,7 @@ def test_switching_incidents_shows_each_ones_own_saved_assessment(app, demo_db, 
     app.checkbox(key=f"attested_{first}").check()
     app.radio(key=f"incident_outcome_{first}").set_value("low_probability")
     app.button(key=f"FormSubmitter:assessment_{first}-Save assessment").click().run()
-    assert [s.value for s in app.success] == ["Assessment saved."]
+    assert [s.value for s in app.success] == [f"Incident {first}: assessment saved."]
     app.text_area(key=f"incident_resolution_{first}").input("Typed, never saved")
     app.run()
 
@@ -172,7 +172,7 @@ def test_closing_asks_first_names_the_incident_and_clears_the_tick(app, demo_db,
     assert app.dataframe[0].value["Incident"].tolist() == [second]
     assert _ticked(app) == []
     assert not app.header
-    assert [s.value for s in app.success] == ["Closed."]
+    assert [s.value for s in app.success] == [f"Incident {first}: closed."]
     assert [i.value for i in app.info] == [
         f"Incident {first} is no longer in this list, so no longer selected."]
     assert incidents.detail(demo_db, privacy, incident_id=second).status == IncidentStatus.OPEN

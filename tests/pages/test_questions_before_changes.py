@@ -118,7 +118,7 @@ def test_reopening_an_incident_asks_first_and_names_it(app, demo_db, fake_clock_
     app.button(key="confirm_yes").click().run()
     reopened = incidents.detail(demo_db, privacy, incident_id=incident_id)
     assert reopened.status == IncidentStatus.IN_REVIEW
-    assert [s.value for s in app.success] == ["Reopened."]
+    assert [s.value for s in app.success] == [f"Incident {incident_id}: reopened."]
     assert [i.value for i in app.info] == [
         f"Incident {incident_id} is no longer in this list, so no longer selected.",
         "No incidents here."]
