@@ -132,7 +132,7 @@ def people(principal: Principal) -> None:
         st.info("Nobody in your reach matches.")
         return
     table = pd.DataFrame([{
-        "Email": r.email, "Name": r.name, "Status": r.status,
+        "Email": r.email, "Name": r.name, "Status": r.status.capitalize(),
         "Roles": ", ".join(ROLE_LABELS[Role(x)] for x in r.roles),
         "Where": ", ".join(r.places),
         "Last sign-in": components.local_time(r.last_login_at, principal) or "never",

@@ -226,7 +226,7 @@ def test_deactivating_asks_first_and_cancel_changes_nothing(app, demo_db, fake_c
     assert _status(demo_db, "clinic@demo.test") == "deactivated"
     assert [s.value for s in app.success] == ["Deactivate: done."]
     grid = _people_grid(app).value
-    assert list(grid[grid["Email"] == "clinic@demo.test"]["Status"]) == ["deactivated"]
+    assert list(grid[grid["Email"] == "clinic@demo.test"]["Status"]) == ["Deactivated"]
 
 
 def test_a_bulk_action_names_everyone_and_cancel_changes_nothing(app, demo_db, fake_clock_app):
