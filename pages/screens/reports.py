@@ -209,8 +209,12 @@ def _actions(principal: Principal, selected: list[int]) -> None:
         return
     one, many = st.columns([1, 3])
     # A callback: the report is set before the run that draws it above the grid.
-    one.button("Open report", disabled=len(selected) != 1, key="reports_open_selected",
+    several = len(selected) != 1
+    one.button("Open report", disabled=several, key="reports_open_selected",
                on_click=report_view.open_report, args=(selected[0],))
+    if several:
+        # Said on the screen, not in a tooltip: a phone has no hover.
+        one.caption("Opens one report at a time: leave one ticked.")
     with many:
         report_bundle.offer(principal, selected)
 
