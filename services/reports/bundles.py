@@ -88,7 +88,9 @@ def build(db: Database, principal: Principal, report_ids: list[int], *, bundle_f
             audit.record(session, action="report.downloaded", actor_user_id=principal.user_id,
                          actor_email=principal.email, target_type="report", target_id=report_id,
                          details={**details, "bundle": bundle_format, "bundle_size": total}, now=now)
-    return Bundle(file_name=f"reports_{now:%Y-%m-%d_%H%M%S}_{total}.{extension}", mime_type=mime,
+    # Named by the person's own clock: the file sits beside others they saved that day.
+    local = now.astimezone(principal.zone)
+    return Bundle(file_name=f"reports_{local:%Y-%m-%d_%H%M%S}_{total}.{extension}", mime_type=mime,
                   data=data, report_count=total)
 
 

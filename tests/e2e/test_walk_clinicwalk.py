@@ -4,6 +4,9 @@ times show in the zone the person chose."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
+
 import pytest
 from playwright.sync_api import Page, expect
 
@@ -13,6 +16,7 @@ pytestmark = pytest.mark.browser
 
 HOUSTON_STAFF = "Provider staff: Sunbelt Occupational Medicine - Houston"
 DALLAS_ADMIN = "Provider admin: Sunbelt Occupational Medicine - Dallas"
+_HOUR = timedelta(hours=1)
 
 
 @pytest.fixture(scope="module")
@@ -107,8 +111,16 @@ def test_clinic_admin_ticks_two_reports_and_is_told_why_open_is_greyed(walk_port
     expect(main.get_by_role("button", name="Open report")).to_be_disabled()
     expect(main.get_by_text("Opens one report at a time: leave one ticked.")).to_be_visible()
 
+    # The download is named by their own clock (Central time), not the server's.
+    main.get_by_role("button", name="Prepare download (2)").click()
+    save = main.get_by_role("button", name="Save reports_")
+    expect(save).to_be_visible()
+    chicago = datetime.now(UTC).astimezone(ZoneInfo("America/Chicago"))
+    stamp = save.inner_text().removeprefix("Save reports_")[:13]
+    assert stamp in {f"{chicago:%Y-%m-%d_%H}", f"{chicago.replace(minute=0) - _HOUR:%Y-%m-%d_%H}"}
+
     # Untick one: the reason goes and the one left opens, posted in Central time.
-    click_grid_row(page, 1, box)
+    click_grid_row(page, 1, grid_box(page))
     expect(main.get_by_role("button", name="Prepare download (1)")).to_be_visible()
     expect(main.get_by_text("Opens one report at a time", exact=False)).to_have_count(0)
     main.get_by_role("button", name="Open report").click()
