@@ -233,9 +233,11 @@ def _actions(principal: Principal, selected: list[int]) -> None:
         return
     one, many = st.columns([1, 3])
     # A callback: the report is set before the run that draws it above the grid.
-    one.button("Open report", disabled=len(selected) != 1, key="reports_open_selected",
+    several = len(selected) != 1
+    one.button("Open report", disabled=several, key="reports_open_selected",
                on_click=report_view.open_report, args=(selected[0],))
-    if len(selected) > 1:
+    if several:
+        # Said on the screen, not in a tooltip: a phone has no hover.
         one.caption("Open one report at a time: tick just one.")
     with many:
         report_bundle.offer(principal, selected)

@@ -20,6 +20,11 @@ from services.policy import STAFF_ROLES, Role, gives_power
 from services.principals import Principal
 from services.wording import period
 
+# The form's fields, emptied on the run after an invitation is sent (a field already drawn in a
+# run keeps its value in the browser); the flag asks for that.
+_FIELDS = {"invite_email": "", "invite_name": "", "invite_phone": "", "invite_role": None}
+_SENT_KEY = "invite_sent"
+
 
 def _lifetime() -> str:
     return period(settings.current().invitation_lifetime, "hours")
@@ -37,7 +42,11 @@ def invite(principal: Principal) -> None:
     if not offered:
         st.caption("There is no role you may give.")
         return
-    with st.form("invite", clear_on_submit=True):
+    if st.session_state.pop(_SENT_KEY, False):
+        st.session_state.update(_FIELDS)
+    # Not cleared on submit: a refused invitation (no role chosen, a mistyped address) keeps what
+    # was typed; the fields empty once the invitation is sent.
+    with st.form("invite"):
         # One row of columns per line, so Tab moves in reading order (Email, Name, Phone, Role)
         # rather than down one column and then the other.
         left, right = st.columns(2)
@@ -61,6 +70,7 @@ def invite(principal: Principal) -> None:
 def _send(message_key: str | None = None, **typed) -> None:
     """Send it; a refusal shows at once, or through the screen's message from the dialog."""
     if run_action(lambda principal: _invite(principal, **typed), message_key=message_key):
+        st.session_state[_SENT_KEY] = True
         # Through the screen's message and a fresh run, so the list above shows it at once.
         say("success", f"Invitation sent. The link works for {_lifetime()}; nothing is "
                        "given until the person accepts.", message_key=MESSAGE_KEY)
