@@ -21,7 +21,10 @@ def forget() -> None:
     st.session_state.pop(_BUNDLE_KEY, None)
 
 
-def offer(principal: Principal, selected: list[int]) -> None:
+def offer(principal: Principal, selected: list[int], *, redraw: bool) -> None:
+    """The download of the ticked reports. Preparing one marks them opened; with `redraw` the
+    results are drawn again at once, so their New marks go (not in a "New" list, where that would
+    take them, the ticks and the prepared file out of sight before it is saved)."""
     limits = settings.current()
     choice, prepare = st.columns([2, 1])
     label = choice.radio("Download as", list(_FORMATS), horizontal=True, key="bundle_format",
@@ -39,10 +42,14 @@ def offer(principal: Principal, selected: list[int]) -> None:
                           disabled=blocked):
             _build(principal, selected, bundle_format, purpose, wanted)
             prepared = st.session_state.get(_BUNDLE_KEY)
+            if prepared is not None and redraw:
+                st.rerun()  # the whole screen: this run may be the page's, not the fragment's
         st.caption(f"One download holds up to {limits.bulk_download_reports:,} reports or "
                    f"{size(limits.bulk_download_bytes)}.")
     if prepared is not None:
         bundle = prepared[1]
+        st.success(f"Ready: {plural(bundle.report_count, 'report', 'reports')}, "
+                   f"{size(len(bundle.data))}")
         st.download_button(f"Save {bundle.file_name}", data=bundle.data, file_name=bundle.file_name,
                            mime=bundle.mime_type, on_click="ignore", type="primary",
                            key="bundle_save")
@@ -64,7 +71,5 @@ def _build(principal: Principal, selected: list[int], bundle_format: str, purpos
         except DomainError as error:
             status.update(label=str(error), state="error")
             return
-        status.update(label=f"Ready: {plural(bundle.report_count, 'report', 'reports')}, "
-                            f"{size(len(bundle.data))}",
-                      state="complete", expanded=False)
+        status.update(label="Prepared", state="complete", expanded=False)
     st.session_state[_BUNDLE_KEY] = (wanted, bundle)

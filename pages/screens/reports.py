@@ -192,7 +192,7 @@ def _results() -> None:
         noun = "result" if counted[1] == "1" else "results"
         count_line.write(f"**{counted[1]}** {noun} · showing {first + 1:,}–{first + len(page.rows):,}")
         _pager(page, cursors)
-        _actions(principal, selected)
+        _actions(principal, selected, redraw=report_filter.read != "new")
 
 
 def _grid(rows: list[search.ReportRow], principal: Principal) -> list[int]:
@@ -227,7 +227,7 @@ def _paged_note(report_ids: list[int]) -> str:
     return f"{joined} {verb} on the page you left, so no longer selected."
 
 
-def _actions(principal: Principal, selected: list[int]) -> None:
+def _actions(principal: Principal, selected: list[int], *, redraw: bool) -> None:
     if not selected:
         st.caption("Select one report to open it, or several to download them together.")
         return
@@ -240,7 +240,7 @@ def _actions(principal: Principal, selected: list[int]) -> None:
         # Said on the screen, not in a tooltip: a phone has no hover.
         one.caption("Open one report at a time: tick just one.")
     with many:
-        report_bundle.offer(principal, selected)
+        report_bundle.offer(principal, selected, redraw=redraw)
 
 
 def _start_fresh_for(principal: Principal) -> None:

@@ -130,3 +130,22 @@ def test_home_names_a_single_new_report_in_the_singular(own_portal, denver):
     page.get_by_test_id("stSidebarNav").get_by_role("link", name="Home").click()
     expect(page.get_by_text("You have 1 new report: it is marked New on the Reports screen.",
                             exact=True)).to_be_visible()
+
+
+def test_a_prepared_download_clears_the_new_marks_of_its_reports_at_once(own_portal, denver):
+    page = denver.new_page()
+    sign_in(page, own_portal["url"], "employer@demo.test")
+    page.get_by_test_id("stSidebarNav").get_by_role("link", name="Reports").click()
+    expect(_count_line(page)).to_be_visible()
+    marks = page.get_by_test_id("stDataFrame").locator("tbody td").filter(has_text=re.compile(r"^New$"))
+    expect(marks.first).to_be_attached()
+    before = marks.count()
+    new_row = page.get_by_test_id("stDataFrame").locator("tbody tr").filter(
+        has=page.locator("td").filter(has_text=re.compile(r"^New$"))).first
+    click_grid_row(page, int(new_row.get_attribute("aria-rowindex")) - 2)  # 1 is the header
+    page.get_by_role("button", name="Prepare download (1)").click()
+    # Preparing it counts as opening it: the grid says so in the same click, and the file
+    # is still there to save.
+    expect(marks).to_have_count(before - 1)
+    expect(page.get_by_text("Ready: 1 report")).to_be_visible()
+    expect(page.get_by_role("button", name=re.compile(r"^Save reports_.*_1\.zip$"))).to_be_visible()

@@ -140,6 +140,18 @@ def test_a_preset_with_typed_dates_too_is_refused_and_the_results_stay(app, demo
         "Choose the first and last day of the custom range under Posted between."]
 
 
+def test_preparing_a_download_clears_its_new_marks_and_keeps_the_file_to_save(app, demo_db,
+                                                                             fake_clock_app):
+    _reports(app, EMPLOYER)
+    assert _grid(app)["New"].tolist()[:2] == ["New", "New"]
+    _select_rows(app, 0)
+    app.button(key="bundle_prepare").click().run()
+    assert not app.exception
+    assert _grid(app)["New"].tolist()[:2] == ["", "New"]
+    assert [s.value for s in app.success][0].startswith("Ready: 1 report, ")
+    assert app.get("download_button")[0].label.startswith("Save reports_")
+
+
 def test_a_report_number_outside_the_employers_view_finds_nothing(app, demo_db, fake_clock_app):
     with demo_db.transaction(write=False) as session:
         not_theirs = session.scalar(select(Report.id).where(~exists().where(
