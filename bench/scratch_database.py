@@ -76,6 +76,7 @@ def sqlite_filled(path: Path, reports: int, reuse: bool) -> tuple[Database, dict
         db = Database(url)
         saved = _saved_info(db, reports)
         if saved is not None:
+            upgrade(db)  # a file kept from before a new migration gets its new columns
             return db, {**saved, "reused": True}
         db.dispose()
     path.parent.mkdir(parents=True, exist_ok=True)
