@@ -229,7 +229,7 @@ def _measure_next(page: Page, expected: _Expected, rounds: int) -> list[dict]:
 
 
 def _nothing_ticked(page: Page) -> None:
-    expect(page.get_by_text("Select one result to open it")).to_be_visible()
+    expect(page.get_by_text("Select one report to open it")).to_be_visible()
     _settled(page)
 
 
@@ -260,7 +260,7 @@ def _measure_open(page: Page, expected: _Expected, rounds: int, lost: list[bool]
         expect(open_button).to_be_enabled()
         _settled(page)
         heading = f"{report.type_label}, {report.service_date:%Y-%m-%d}"
-        timings.append(_timed(page, open_button.click, [_text("h3", heading)]))
+        timings.append(_timed(page, open_button.click, [_text("h2", heading)]))
         _settled(page)
         page.get_by_role("button", name="Close report").click()
         expect(page.get_by_role("heading", name=heading)).to_have_count(0)
@@ -274,7 +274,7 @@ def _untick(page: Page, row: int) -> bool:
     for attempt in range(2):
         click_grid_row(page, row, grid_box(page))
         try:
-            expect(page.get_by_text("Select one result to open it")).to_be_visible(timeout=3_000)
+            expect(page.get_by_text("Select one report to open it")).to_be_visible(timeout=3_000)
         except AssertionError:
             continue
         _settled(page)
