@@ -337,8 +337,8 @@ def _section(rows: list[dict], info: dict, args, loads: tuple, fill: str, comman
         "",
         f"{fill} The person is {info['users']['employer']['email']}, a user of the largest "
         "employer account (about 45 % of the reports). Load average (1 min) "
-        f"{loads[0]:.1f} before and {loads[1]:.1f} after the rounds: other work shared the "
-        "two cores. The idle page drew a frame every "
+        f"{loads[0]:.1f} before and {loads[1]:.1f} after the rounds"
+        f"{': other work shared the two cores' if max(loads) > 1.5 else ''}. The idle page drew a frame every "
         f"{frames[0][0]:.0f} ms (median; p95 {frames[0][1]:.0f} ms) before the rounds and every "
         f"{frames[1][0]:.0f} ms (p95 {frames[1][1]:.0f} ms) after them; an unhurried browser "
         "draws one every 16.7 ms.",
