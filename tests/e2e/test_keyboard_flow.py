@@ -121,6 +121,24 @@ def _tick_first_row(page: Page, grid: Locator) -> None:
     expect(grid.locator("tr[aria-selected=true]")).to_have_count(1)
 
 
+def _cancel(page: Page, dialog: Locator) -> None:
+    _press_to(page, dialog.get_by_role("button", name="Cancel"), limit=5)
+    page.keyboard.press("Enter")
+    # Cancel closes without acting; where the focus lands next is not always the opening
+    # button (docs/accessibility.md, "Keyboard"), so that is not asserted here.
+    expect(dialog).to_have_count(0)
+
+
+def _stored(portal: dict, query):
+    """One value as the portal's database holds it now."""
+    db = Database(portal["database_url"])
+    try:
+        with db.transaction(write=False) as session:
+            return session.scalar(query)
+    finally:
+        db.dispose()
+
+
 def _newest_report(database_url: str, email: str) -> search.ReportRow:
     db = Database(database_url)
     try:
@@ -219,18 +237,8 @@ def test_privacy_officer_chooses_an_incident_and_backs_out_of_closing_it(keyboar
 
     _settled(page)  # closing the dialog reruns the screen
     page.keyboard.press("Enter")
-    _press_to(page, dialog.get_by_role("button", name="Cancel"), limit=5)
-    page.keyboard.press("Enter")
-    # Cancel closes without acting; where the focus lands next is not always the opening
-    # button (docs/accessibility.md, "Keyboard"), so that is not asserted here.
-    expect(dialog).to_have_count(0)
-
-    db = Database(keyboard_portal["database_url"])
-    try:
-        with db.transaction(write=False) as session:
-            assert session.scalar(select(Incident.status).where(Incident.id == 1)) == IncidentStatus.OPEN
-    finally:
-        db.dispose()
+    _cancel(page, dialog)
+    assert _stored(keyboard_portal, select(Incident.status).where(Incident.id == 1)) == IncidentStatus.OPEN
 
 
 @pytest.mark.parametrize("email", ["admin@demo.test", "support@demo.test", "accounts@demo.test"])
@@ -247,18 +255,9 @@ def test_staff_find_a_person_and_cancel_deactivating_them(keyboard_portal, conte
     dialog = page.get_by_role("dialog")
     expect(dialog).to_contain_text("(tpa@demo.test)?")
     expect(dialog).to_be_focused()
-    _press_to(page, dialog.get_by_role("button", name="Cancel"), limit=5)
-    page.keyboard.press("Enter")
-    # Cancel closes without acting; where the focus lands next is not always the opening
-    # button (docs/accessibility.md, "Keyboard"), so that is not asserted here.
-    expect(dialog).to_have_count(0)
-
-    db = Database(keyboard_portal["database_url"])
-    try:
-        with db.transaction(write=False) as session:
-            assert session.scalar(select(User.status).where(User.email == "tpa@demo.test")) == UserStatus.ACTIVE
-    finally:
-        db.dispose()
+    _cancel(page, dialog)
+    status = select(User.status).where(User.email == "tpa@demo.test")
+    assert _stored(keyboard_portal, status) == UserStatus.ACTIVE
 
 
 def test_manager_works_the_dashboard(keyboard_portal, context):
