@@ -169,20 +169,22 @@ def principal_of(db: Database, email: str):
         return principals.load(session, session.scalars(select(User).where(User.email == email)).one())
 
 
-# The browser tests are the longest part of the suite: they run in this many groups, each group in
-# one test process with its own shared portal.
-BROWSER_GROUPS = 2
+def _browser_groups() -> int:
+    """The browser tests are the longest part of the suite: one group per test process, each group
+    in one process with its own shared portal (every process collects the same groups)."""
+    return max(1, int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1")))
 
 
 def pytest_collection_modifyitems(items):
     """With several test processes (make test), each test file runs whole in one of them, and the
-    browser test files in BROWSER_GROUPS groups (every other file, in name order), each group in
+    browser test files in one group per process (files dealt out in name order), each group in
     one process in file order: a group's files share one portal and its demo data, so they meet
     that data in the same order every run."""
     browser_tests = Path(__file__).parent / "e2e"
     browser_files = sorted({Path(item.fspath) for item in items
                             if browser_tests in Path(item.fspath).parents})
-    browser_group = {path: f"browser-{index % BROWSER_GROUPS}"
+    groups = _browser_groups()
+    browser_group = {path: f"browser-{index % groups}"
                      for index, path in enumerate(browser_files)}
     for item in items:
         path = Path(item.fspath)
