@@ -170,13 +170,9 @@ def principal_of(db: Database, email: str):
 
 
 def _browser_groups() -> int:
-    """How many groups the browser test files are dealt into, each with its own shared portal.
-
-    One for now: dealt into one group per process (2), two fresh-clone runs out of three failed
-    in the two walks that remove a report received in error, while one group has always passed.
-    Until that is understood, the browser tests run in one process.
-    """
-    return 1
+    """The browser tests are the longest part of the suite: one group per test process, each group
+    in one process with its own shared portal (every process collects the same groups)."""
+    return max(1, int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1")))
 
 
 def pytest_collection_modifyitems(items):
