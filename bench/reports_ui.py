@@ -14,10 +14,10 @@ times four clicks, each from the browser's pointerdown to the frame that first s
 - Tick a row: a grid tick box until "Prepare download (1)" and an enabled "Open report";
 - Open report: "Open report" until the report's heading.
 
-The timing is taken inside the page (performance.now(), a MutationObserver that checks the
-expected elements on every change, then the next animation frame), and split by the page's own
-websocket traffic into the frontend's share, the server's and the drawing's. The table goes
-into docs/performance.md (section "ui") unless --no-docs.
+The timing is taken inside the page (performance.now(); a MutationObserver that checks the
+expected text on every change; the grid's canvas read on every animation frame), and split by
+the page's own websocket traffic into the frontend's share, the server's and the drawing's. The
+table goes into docs/performance.md (section "ui") unless --no-docs.
 """
 
 from __future__ import annotations
@@ -83,10 +83,32 @@ _WATCH = """
       : [...document.querySelectorAll(w.selector)].some((element) => fresh(element)
           && element.textContent.includes(w.text) && !(w.enabled && element.disabled)));
   window.__benchHolds = holds;
+  // What a person sees of the grid is its canvas; the hidden table beside it (for assistive
+  // technology, and what `holds` reads) is filled about 200 ms later. So every animation frame
+  // from the click on, the top rows of the grid's canvas are read (a hash of their pixels, or
+  // "stale" while Streamlit fades the grid): the grid shows its answer from the first frame
+  // of the run of frames that ends at the answer.
+  const canvasNow = () => {
+    const grid = [...document.querySelectorAll('[data-testid="stDataFrame"]')]
+        .find((element) => element.getClientRects().length > 0);
+    const canvas = grid && grid.querySelector('canvas');
+    if (!canvas || !canvas.width) return 'none';
+    if (grid.closest('[data-stale="true"]')) return 'stale';
+    const pixels = canvas.getContext('2d').getImageData(
+        0, 0, Math.min(canvas.width, 1600), Math.min(canvas.height, 180)).data;
+    let hash = 0;
+    for (let i = 0; i < pixels.length; i += 3) hash = (hash * 31 + pixels[i]) | 0;
+    return String(hash);
+  };
   window.__benchArm = (wanted) => {
-    Object.assign(bench, {start: null, met: null, end: null});
+    const texts = wanted.filter((w) => w.report === undefined);
+    const watchGrid = texts.length < wanted.length;
+    Object.assign(bench, {start: null, met: null, end: null, frames: [], textsMet: null,
+                          watchGrid, before: watchGrid ? canvasNow() : ''});
     const check = () => {
-      if (bench.start === null || bench.met !== null || !holds(wanted)) return;
+      if (bench.start === null || bench.met !== null) return;
+      if (bench.textsMet === null && holds(texts)) bench.textsMet = performance.now();
+      if (!holds(wanted)) return;
       bench.met = performance.now();
       observer.disconnect();
       requestAnimationFrame(() => { bench.end = performance.now(); });
@@ -94,17 +116,36 @@ _WATCH = """
     const observer = new MutationObserver(check);
     observer.observe(document.body,
                      {subtree: true, childList: true, characterData: true, attributes: true});
+    const frame = (at) => {
+      if (bench.start === null || bench.end !== null) return;
+      bench.frames.push([at, bench.watchGrid ? canvasNow() : '']);
+      requestAnimationFrame(frame);
+    };
     document.addEventListener('pointerdown', () => {
       bench.start = performance.now();
       bench.from = bench.ws.length;
+      requestAnimationFrame(frame);
       check();
     }, {capture: true, once: true});
   };
+  // The first frame at or after `at`.
+  const frameAfter = (at) => (bench.frames.find(([when]) => when >= at) || [bench.end])[0];
   window.__benchResult = () => {
     const traffic = bench.ws.slice(bench.from);
     const sent = traffic.find(([way]) => way === 0);
-    const answered = traffic.filter(([way, at]) => way === 1 && at <= bench.met).pop();
-    return {total: bench.end - bench.start, sent: sent ? sent[1] - bench.start : null,
+    let shown = frameAfter(bench.textsMet === null ? bench.met : bench.textsMet);
+    if (bench.watchGrid) {
+      const frames = bench.frames.filter(([when]) => when <= bench.met);
+      const answer = frames.length ? frames[frames.length - 1][1] : 'none';
+      let first = frames.length - 1;
+      while (first > 0 && frames[first - 1][1] === answer) first -= 1;
+      // No visible change before the table showed the answer: count until the table instead.
+      const drawn = ['none', 'stale', bench.before].includes(answer) ? bench.end : frames[first][0];
+      shown = Math.max(shown, drawn);
+    }
+    const answered = traffic.filter(([way, at]) => way === 1 && at <= shown).pop();
+    return {total: shown - bench.start, table: bench.end - bench.start,
+            sent: sent ? sent[1] - bench.start : null,
             answered: answered ? answered[1] - bench.start : null};
   };
 })();
@@ -293,7 +334,8 @@ def _row(case: str, timings: list[dict]) -> dict:
             "p95": p95(totals), "max": max(totals), "sent": sent, "answered": answered,
             "server": None if sent is None or answered is None else answered - sent,
             "drawing": None if answered is None else statistics.median(
-                [t["total"] - t["answered"] for t in timings if t["answered"] is not None])}
+                [t["total"] - t["answered"] for t in timings if t["answered"] is not None]),
+            "table": statistics.median([t["table"] for t in timings])}
 
 
 def _table(rows: list[dict]) -> str:
@@ -302,14 +344,14 @@ def _table(rows: list[dict]) -> str:
 
     lines = ["| case | rounds | median ms | p95 ms | max ms | target | before the fragment "
              "| click → sent (median) | sent → last answer (median) "
-             "| last answer → drawn (median) |",
-             "|---|---|---|---|---|---|---|---|---|---|"]
+             "| last answer → drawn (median) | hidden table filled (median) |",
+             "|---|---|---|---|---|---|---|---|---|---|---|"]
     for row in rows:
         verdict = "met" if row["p95"] <= TARGET_MS else "**missed**"
         lines.append(f"| {row['case']} | {row['rounds']} | {ms(row['median'])} | {ms(row['p95'])} "
                      f"| {ms(row['max'])} | p95 ≤ {TARGET_MS} ms ({verdict}) "
                      f"| {TODAY.get(row['case'], '')} | {ms(row['sent'])} | {ms(row['server'])} "
-                     f"| {ms(row['drawing'])} |")
+                     f"| {ms(row['drawing'])} | {ms(row['table'])} |")
     return "\n".join(lines)
 
 
@@ -343,17 +385,21 @@ def _section(rows: list[dict], info: dict, args, loads: tuple, fill: str, comman
         f"{frames[1][0]:.0f} ms (p95 {frames[1][1]:.0f} ms) after them; an unhurried browser "
         "draws one every 16.7 ms.",
         "",
-        "Each time runs from the click's pointerdown to the animation frame after the first "
-        "change to the page that shows the whole answer, not faded as stale: for Search, the "
-        "count line of the new search and a grid whose first row is its first report; for Next "
-        "page, \"showing 51–100\" (and so on) and that page's first report; for a tick, "
-        "\"Prepare download (1)\" and an enabled \"Open report\"; for Open report, the report's "
-        "heading. Both ends are performance.now() in the page (0.1 ms steps in Chromium), and a "
-        "MutationObserver checks the page on every change, so the end is within one frame "
-        "(about 17 ms) of the paint. The last three columns split the median by the page's "
-        "websocket traffic: until the click reaches the server, until the last message that "
-        "arrived before the answer showed (the server's run, the network being local), and "
-        "from there until it was drawn.",
+        "Each time runs from the click's pointerdown to the first animation frame that shows "
+        "the whole answer, not faded as stale: for Search, the count line of the new search and "
+        "the grid's new rows; for Next page, \"showing 51–100\" (and so on) and that page's "
+        "rows; for a tick, \"Prepare download (1)\" and an enabled \"Open report\"; for Open "
+        "report, the report's heading. Both ends are performance.now() in the page. Text is "
+        "watched by a MutationObserver. The grid is a canvas, which is what a person sees: on "
+        "every animation frame after the click the harness reads the pixels of its top rows, "
+        "and the grid counts as drawn from the first frame of the run of unchanged frames that "
+        "ends when the grid's hidden table (the copy Streamlit keeps for assistive technology) "
+        "names the expected first report. That table proves the rows are the right ones; it is "
+        "filled about 200 ms after the canvas (last column; the figures of 2026-12-01 before "
+        "this change timed it instead of the canvas). The middle columns split the median by "
+        "the page's websocket traffic: until the click reaches the server, until the last "
+        "message that arrived before the answer showed (the server's run, the network being "
+        "local), and from there until it was drawn.",
         "",
         verdict,
         "",

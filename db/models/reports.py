@@ -60,6 +60,9 @@ class Report(Base):
         Index("ix_reports_provider_posted", "provider_id", "posted_at", "id"),
         Index("ix_reports_type_posted", "report_type", "posted_at", "id"),
         Index("ix_reports_patient_posted", "patient_id", "posted_at", "id"),
+        # A name search's count reads status from here instead of from each report's row:
+        # about 3x faster for a common name (docs/performance.md, "Click to visible").
+        Index("ix_reports_patient_status", "patient_id", "status", "posted_at", "id"),
         # The retention job and new-result notices look up reports by delivery time. Not led by
         # status: with only three values, an index on it would tempt SQLite's planner to scan
         # every available report instead of using the index that matches the search.

@@ -15,11 +15,15 @@ from services.principals import Principal
 
 
 _FOCUS_STYLE = Path(__file__).with_name("focus.css")
+_FOCUS_RETURN = Path(__file__).with_name("focus_return.js").read_text()
 
 
 def focus_ring() -> None:
-    """A visible outline on whatever the keyboard focuses, on every screen (docs/accessibility.md)."""
+    """A visible outline on whatever the keyboard focuses, and the focus given back after a
+    dialog closes, on every screen (docs/accessibility.md)."""
     st.html(_FOCUS_STYLE)
+    # A fixed script of ours (no user text): focus back on a dialog's opener after Cancel.
+    st.html(f"<script>{_FOCUS_RETURN}</script>", unsafe_allow_javascript=True)
 
 
 def guard(principal: Principal | None, action: Action | None) -> Principal:
@@ -53,17 +57,21 @@ def local_time(moment: datetime | None, principal: Principal | None) -> str:
 
     Every time a screen shows goes through here, so nobody sees a UTC time taken for local.
     """
+    return _in_zone(moment, principal, "%Y-%m-%d %H:%M %Z")
+
+
+def local_day(moment: datetime | None, principal: Principal | None) -> str:
+    """The calendar day of a stored time in the person's zone (where a grid has room for no more)."""
+    return _in_zone(moment, principal, "%Y-%m-%d")
+
+
+def _in_zone(moment: datetime | None, principal: Principal | None, pattern: str) -> str:
     if moment is None:
         return ""
     stored = principal.time_zone if principal is not None else None
     # Signed out, or before the first sign-in stored a zone: the browser's own zone.
     zone = time_zones.zone_of(stored or runtime.browser_time_zone())
-    return moment.astimezone(zone).strftime("%Y-%m-%d %H:%M %Z")
-
-
-def local_day(moment: datetime | None, principal: Principal | None) -> str:
-    """The calendar day of a stored time in the person's zone (where a grid has room for no more)."""
-    return local_time(moment, principal)[:10]
+    return moment.astimezone(zone).strftime(pattern)
 
 
 def literal(text: str, *, tag: str = "p") -> None:

@@ -148,11 +148,18 @@ def _frame(rows: list[search.ReportRow], principal: Principal) -> pd.DataFrame:
 
 
 @st.fragment
-def _results() -> None:
-    principal = runtime.current_principal()
+def _search_and_results() -> None:
+    """The filters, the report opened and the results, rerun on their own: a search, a tick, a
+    page turn or an opened report runs this part, not the sidebar and the rest of the screen."""
+    principal = runtime.current_principal()  # checks the session again, as a full run does
     if principal is None:
         st.rerun(scope="app")
         return
+    _filters(principal)
+    _results(principal)
+
+
+def _results(principal: Principal) -> None:
     flagged = st.session_state.pop(report_view.FLAGGED_KEY, None)
     if flagged:
         st.success(flagged)
@@ -293,5 +300,4 @@ def render(principal: Principal) -> None:
                    "saw the patient.")
     _start_fresh_for(principal)
     _deep_link(principal)
-    _filters(principal)
-    _results()
+    _search_and_results()

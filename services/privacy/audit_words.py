@@ -53,6 +53,9 @@ Names = dict[tuple[str, int], str]
 TimeFormat = Callable[[datetime], str]
 
 
+# Refusals of things no role may do for someone else (not actions of the policy's table).
+_OTHER_REFUSALS = {"time_zone.change": "Change another person's time zone"}
+
 def iso_utc(moment: datetime) -> str:
     return moment.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
 
@@ -229,7 +232,7 @@ def _known(key: str, value, names: Names) -> Iterable[tuple[str, object]]:
         try:
             yield "Refused", policy.ACTION_LABELS[policy.Action(value)]
         except ValueError:
-            yield "Refused", str(value).replace("_", " ")
+            yield "Refused", _OTHER_REFUSALS.get(str(value), str(value).replace("_", " "))
     elif key == "failed_attempts":
         yield "", f"After {_count(value, 'failed attempt')}"
     elif key in ("locked_until", "delivered_before"):

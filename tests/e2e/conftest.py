@@ -143,6 +143,16 @@ def employer_reports(database_url: str) -> list:
 
 
 
+def settled(page: Page) -> None:
+    """Wait until Streamlit has finished the run the last click caused and nothing is faded.
+
+    A person waits for the screen to stop changing before the next click; a click on a control
+    that the running script is just drawing anew can miss it.
+    """
+    expect(page.locator("[data-testid=stApp][data-test-script-state=notRunning]")).to_have_count(1)
+    expect(page.locator("[data-stale='true']")).to_have_count(0)
+
+
 GRID_ROW_HEIGHT = 35  # Streamlit's grid: header and rows are 35 px high
 
 

@@ -1,8 +1,10 @@
-"""Names people type are shown as typed on every screen: never as a link, markup or script.
+"""Every screen each role can reach shows names as typed and passes axe-core's WCAG 2.1 AA rules.
 
 The portal's names (people, provider groups, providers, client accounts, patients) are changed
 to text that Markdown or HTML would turn into a live link, bold type or a script, then every
-screen each role can reach is opened in Chromium and searched for what that text would become.
+screen each role can reach is opened in Chromium and searched for what that text would become,
+and axe-core (tests/e2e/axe.py) checks the screen as drawn. One walk does both: opening every
+screen of every role is the slow part.
 """
 
 from __future__ import annotations
@@ -12,7 +14,8 @@ from playwright.sync_api import Page, expect
 from sqlalchemy import text
 
 from db.engine import Database
-from tests.e2e.conftest import _chromium, _start_portal, sign_in
+from tests.e2e.axe import require_axe, violations
+from tests.e2e.conftest import _chromium, _start_portal, settled, sign_in
 
 pytestmark = pytest.mark.browser
 
@@ -36,15 +39,14 @@ def _hostile_names(db: Database) -> None:
 @pytest.fixture(scope="module")
 def hostile_portal(tmp_path_factory):
     _chromium()
+    require_axe()
     yield from _start_portal(tmp_path_factory.mktemp("hostile"), {}, prepare=_hostile_names)
 
 
 def _settled(page: Page) -> None:
     """Wait until the screen has a heading and Streamlit has finished running it."""
     expect(page.locator("[data-testid='stMain'] h1").first).to_be_visible()
-    page.wait_for_function(
-        "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=20_000)
-    page.wait_for_timeout(300)
+    settled(page)
 
 
 def _assert_shown_as_typed(page: Page, where: str) -> None:
@@ -56,8 +58,10 @@ def _assert_shown_as_typed(page: Page, where: str) -> None:
     expect(page.get_by_test_id("stSidebar")).to_contain_text("**bold** [link](http://evil.example)")
 
 
-def _walk_every_screen(page: Page, url: str, email: str) -> list[str]:
+def _walk_every_screen(page: Page, url: str, email: str) -> tuple[list[str], list[str]]:
+    """Open every screen of the navigation; returns their titles and axe's serious findings."""
     alerts: list[str] = []
+    found: list[str] = []
     page.on("dialog", lambda dialog: (alerts.append(dialog.message), dialog.dismiss()))
     sign_in(page, url, email)
     expect(page.get_by_role("heading", name="Welcome", exact=True)).to_be_visible()
@@ -70,17 +74,19 @@ def _walk_every_screen(page: Page, url: str, email: str) -> list[str]:
         _settled(page)
         _assert_shown_as_typed(page, f"{title} as {email}")
         assert page.get_by_test_id("stException").count() == 0, f"an error on {title} as {email}"
+        found += violations(page, f"{title} as {email}")
     assert alerts == [], f"script ran for {email}: {alerts}"
-    return titles
+    return titles, found
 
 
 @pytest.mark.parametrize("email", [f"{name}@demo.test" for name in (
     "admin", "support", "accounts", "privacy", "manager", "groupadmin", "clinicadmin", "clinic",
     "employer", "payor", "tpa")])
-def test_every_screen_shows_hostile_names_as_typed(hostile_portal, context, email):
+def test_every_screen_shows_names_as_typed_and_passes_axe(hostile_portal, context, email):
     page = context.new_page()
-    titles = _walk_every_screen(page, hostile_portal["url"], email)
+    titles, found = _walk_every_screen(page, hostile_portal["url"], email)
     assert "Home" in titles and "My account" in titles
+    assert found == [], "\n".join(found)
 
 
 def test_an_opened_report_shows_hostile_patient_provider_and_account_names_as_typed(

@@ -22,7 +22,7 @@ from services.reports import search
 from services.reports.access import pdf_file_name
 from services.statuses import IncidentStatus, UserStatus
 from tests.conftest import principal_of
-from tests.e2e.conftest import _start_portal
+from tests.e2e.conftest import _start_portal, settled
 
 pytestmark = pytest.mark.browser
 RESOLUTION = "Removed from the employer's view; the recipient attested that the copy was deleted."
@@ -64,7 +64,7 @@ def _assert_focus_seen(page: Page, target: Locator) -> None:
 def _press_to(page: Page, target: Locator, *, key: str = "Tab", limit: int = 80) -> None:
     """Press `key` until `target` has the focus; it must show a ring there."""
     expect(target).to_be_visible()
-    _settled(page)
+    settled(page)
     for _ in range(limit):
         page.keyboard.press(key)
         if _is_focused(target):
@@ -73,9 +73,6 @@ def _press_to(page: Page, target: Locator, *, key: str = "Tab", limit: int = 80)
     raise AssertionError(f"{key} never reached {target}")
 
 
-def _settled(page: Page) -> None:
-    """Wait until the screen has finished drawing: a control drawn anew loses the focus."""
-    expect(page.locator("[data-testid=stApp][data-test-script-state=notRunning]")).to_have_count(1)
 
 
 def _sign_in(page: Page, url: str, email: str) -> None:
@@ -105,7 +102,7 @@ def _tick_first_row(page: Page, grid: Locator) -> None:
     hidden table, so the check here is that the focus is inside this grid, on the first row.
     """
     expect(grid).to_be_visible()
-    _settled(page)
+    settled(page)
     for _ in range(60):
         page.keyboard.press("Tab")
         # Its toolbar's buttons come first; the grid itself is its canvas.
@@ -121,12 +118,12 @@ def _tick_first_row(page: Page, grid: Locator) -> None:
     expect(grid.locator("tr[aria-selected=true]")).to_have_count(1)
 
 
-def _cancel(page: Page, dialog: Locator) -> None:
+def _cancel(page: Page, dialog: Locator, opener: Locator) -> None:
+    """Cancel closes without acting and gives the focus back to the button that opened it."""
     _press_to(page, dialog.get_by_role("button", name="Cancel"), limit=5)
     page.keyboard.press("Enter")
-    # Cancel closes without acting; where the focus lands next is not always the opening
-    # button (docs/accessibility.md, "Keyboard"), so that is not asserted here.
     expect(dialog).to_have_count(0)
+    _assert_focus_seen(page, opener)
 
 
 def _stored(portal: dict, query):
@@ -235,9 +232,9 @@ def test_privacy_officer_chooses_an_incident_and_backs_out_of_closing_it(keyboar
     expect(dialog).to_have_count(0)
     _assert_focus_seen(page, close)
 
-    _settled(page)  # closing the dialog reruns the screen
+    settled(page)  # closing the dialog reruns the screen
     page.keyboard.press("Enter")
-    _cancel(page, dialog)
+    _cancel(page, dialog, close)
     assert _stored(keyboard_portal, select(Incident.status).where(Incident.id == 1)) == IncidentStatus.OPEN
 
 
@@ -255,7 +252,7 @@ def test_staff_find_a_person_and_cancel_deactivating_them(keyboard_portal, conte
     dialog = page.get_by_role("dialog")
     expect(dialog).to_contain_text("(tpa@demo.test)?")
     expect(dialog).to_be_focused()
-    _cancel(page, dialog)
+    _cancel(page, dialog, deactivate)
     status = select(User.status).where(User.email == "tpa@demo.test")
     assert _stored(keyboard_portal, status) == UserStatus.ACTIVE
 

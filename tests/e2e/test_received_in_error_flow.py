@@ -10,7 +10,7 @@ from sqlalchemy import select
 from db.engine import Database
 from db.models import AuditEvent, Incident
 from services.privacy import incidents
-from tests.e2e.conftest import employer_reports, sign_in
+from tests.e2e.conftest import employer_reports, settled, sign_in
 
 pytestmark = pytest.mark.browser
 ROW_HEIGHT = 35
@@ -50,6 +50,7 @@ def test_a_report_received_in_error_is_removed_reviewed_and_closed(portal, conte
     page.mouse.click(box["x"] + 14, box["y"] + ROW_HEIGHT * 1.5)
     page.get_by_role("button", name="Open report").click()
     expect(page.get_by_role("button", name="Download PDF")).to_be_visible()
+    settled(page)
     page.get_by_text("I received this in error").click()
     page.get_by_role("textbox", name="Note for the privacy team (optional)").fill("Not our employee")
     page.get_by_role("button", name="Remove it from my view").click()

@@ -19,6 +19,7 @@ from tests.e2e.conftest import (
     grid_box,
     open_report_filters,
     report_filters,
+    settled,
     sign_in,
 )
 
@@ -151,6 +152,7 @@ def test_ticks_follow_reports_when_the_new_list_changes(portal, wide_page):
     assert _first_report_number(page) == third.id
 
     # Received in error: it leaves the view, and still no tick lands on the next patient.
+    settled(page)
     page.get_by_text("I received this in error").click()
     page.get_by_role("button", name="Remove it from my view").click()
     expect(page.get_by_text("The report is removed from your view")).to_be_visible()

@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from db.engine import Database
 from db.models import Membership, RoleInvitation, User
-from tests.e2e.conftest import sign_in
+from tests.e2e.conftest import settled, sign_in
 
 pytestmark = pytest.mark.browser
 
@@ -31,17 +31,13 @@ def _person(database_url: str, address: str) -> tuple[str, list[str], int]:
         db.dispose()
 
 
-def _settled(page: Page) -> None:
-    page.wait_for_function(
-        "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=20_000)
-    page.wait_for_timeout(300)
 
 
 def _tick_first_row(page: Page) -> None:
     grid = page.get_by_test_id("stDataFrame").first
     expect(grid).to_be_visible()
     grid.scroll_into_view_if_needed()
-    _settled(page)
+    settled(page)
     box = grid.bounding_box()
     # The grid is a canvas: its row checkboxes are reached by position.
     page.mouse.click(box["x"] + 14, box["y"] + ROW_HEIGHT * 1.5)
@@ -78,7 +74,7 @@ def test_group_admin_invites_gives_an_admin_role_and_deactivates(portal, context
     # One person in the list, then their panel.
     page.get_by_role("textbox", name="Email or name contains").fill("clinic@")
     page.get_by_role("button", name="Show people").click()
-    _settled(page)
+    settled(page)
     _tick_first_row(page)
     panel = page.get_by_role("heading", name="Chris Chen (clinic@demo.test), active")
     expect(panel).to_be_visible()
@@ -108,7 +104,7 @@ def test_group_admin_invites_gives_an_admin_role_and_deactivates(portal, context
     expect(dialog).to_contain_text(f"Chris Chen (clinic@demo.test) will lose: {DALLAS_ADMIN}.")
     dialog.get_by_role("button", name="Cancel").click()
     expect(page.get_by_role("dialog")).to_have_count(0)
-    _settled(page)
+    settled(page)
     assert _person(database_url, "clinic@demo.test")[1] == ["provider_admin", "provider_staff"]
     dallas_row.get_by_role("button", name="Remove").click()
     page.get_by_role("dialog").get_by_role("button", name="Remove the role").click()
@@ -124,7 +120,7 @@ def test_group_admin_invites_gives_an_admin_role_and_deactivates(portal, context
                                    f"{DALLAS_ADMIN}.")
     dialog.get_by_role("button", name="Cancel").click()
     expect(page.get_by_role("dialog")).to_have_count(0)
-    _settled(page)
+    settled(page)
     assert _person(database_url, "clinic@demo.test")[2] == invitations_before
     _invite(page, "sol.second@example.test", "Sol Second")
     page.get_by_role("dialog").get_by_role("button", name="Send the invitation").click()
@@ -139,7 +135,7 @@ def test_group_admin_invites_gives_an_admin_role_and_deactivates(portal, context
     expect(dialog).to_contain_text("Deactivate Chris Chen (clinic@demo.test)?")
     dialog.get_by_role("button", name="Cancel").click()
     expect(page.get_by_role("dialog")).to_have_count(0)
-    _settled(page)
+    settled(page)
     assert _person(database_url, "clinic@demo.test")[0] == "active"
     page.get_by_role("button", name="Deactivate", exact=True).click()
     page.get_by_role("dialog").get_by_role("button", name="Deactivate").click()

@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.e2e.conftest import _chromium, _start_portal, click_grid_row, grid_box, sign_in
+from tests.e2e.conftest import _chromium, _start_portal, click_grid_row, grid_box, settled, sign_in
 
 pytestmark = pytest.mark.browser
 
@@ -26,10 +26,6 @@ def walk_portal(tmp_path_factory):
     yield from _start_portal(tmp_path_factory.mktemp("clinic-walk"), {})
 
 
-def _settled(page: Page) -> None:
-    page.wait_for_function(
-        "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=20_000)
-    page.wait_for_timeout(300)
 
 
 def _pick_role(page: Page, label: str) -> None:
@@ -72,7 +68,7 @@ def test_a_refused_invitation_keeps_what_was_typed_and_a_sent_one_empties_the_fo
     form.get_by_role("button", name="Send invitation").click()
     page.get_by_role("dialog").get_by_role("button", name="Cancel").click()
     expect(page.get_by_role("dialog")).to_have_count(0)
-    _settled(page)
+    settled(page)
     expect(email).to_have_value("omar.other@example.test")
     form.get_by_role("button", name="Send invitation").click()
     dialog = page.get_by_role("dialog")

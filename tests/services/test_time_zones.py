@@ -16,6 +16,7 @@ from services import time_zones
 from services.errors import InvalidInput, PermissionDenied
 from services.identity.time_zone import adopt_browser_zone, set_time_zone
 from services.privacy import audit_review, incidents
+from services.privacy.audit_review import AuditFilter
 from services.reports import search
 from services.reports.search import ReportFilter
 from tests.services.report_world import add_report, events, load_principal
@@ -92,6 +93,10 @@ def test_nobody_changes_another_persons_zone_not_even_an_admin(db, make_user, st
     assert _stored(db, ana) == "America/Chicago"
     [denied] = events(db, "permission.denied")
     assert (denied.actor_user_id, denied.target_id) == (other, str(ana))
+    # The privacy officer reads what was refused in words.
+    reviewer = load_principal(db, make_user("privacy@example.test", staff=("privacy_officer",)))
+    [line] = audit_review.search(db, reviewer, where=AuditFilter(labels=("Permission denied",))).lines
+    assert line.details() == "Refused: Change another person's time zone"
 
 
 def test_the_zone_list_puts_common_us_zones_first_and_holds_every_zone():
