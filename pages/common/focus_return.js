@@ -20,16 +20,19 @@
   document.addEventListener('pointerdown', note, true);
   document.addEventListener('keydown', note, true);
   const lost = () => !document.activeElement || document.activeElement === document.body;
+  // For four seconds after the dialog goes: the redraw may replace the control after the
+  // browser first put the focus back on it, which drops the focus to the page again.
   const giveBack = (key, tries) => {
-    if (!lost()) return;  // the browser or the person already put it somewhere
-    const control = document.querySelector(`.${CSS.escape(key)} button:not([disabled])`);
-    if (control) control.focus();
-    else if (tries > 0) setTimeout(() => giveBack(key, tries - 1), 50);
+    if (lost()) {
+      const control = document.querySelector(`.${CSS.escape(key)} button:not([disabled])`);
+      if (control) control.focus();
+    }
+    if (tries > 0) setTimeout(() => giveBack(key, tries - 1), 50);
   };
   let open = false;
   new MutationObserver(() => {
     const now = document.querySelector('[role="dialog"]') !== null;
-    if (open && !now && opener) setTimeout(() => giveBack(opener, 40), 0);
+    if (open && !now && opener) setTimeout(() => giveBack(opener, 80), 0);
     open = now;
   }).observe(document.body, {childList: true, subtree: true});
 })();

@@ -90,6 +90,16 @@ class Choice:
     def clear(self) -> None:
         st.session_state[self.chosen_key] = []
 
+    def renew(self) -> None:
+        """Draw a new grid in the next run, ticked on the same ids.
+
+        For a grid whose rows stay but whose place on the screen changes (a panel above it
+        opens or closes): Streamlit's grid then kept showing the tick while taking the person's
+        next click on it as no change, so the first click did nothing.
+        """
+        key = self.key()
+        st.session_state[self._drawn_key] = f"{self.grid_key}_{int(key.rsplit('_', 1)[1]) + 1}"
+
     def resolve(self, ids: Sequence[int], labels: dict[int, str] | None = None) -> list[int]:
         """Before the grid is drawn with rows for `ids`, in order: take a click made since the
         last run, drop chosen ids that left the list with a note, and tick the rest again.

@@ -30,10 +30,16 @@ COUNT_KEY = "reports_count"
 SELECTED_KEY = "reports_selected"
 _TICKS = Choice(grid_key="reports_grid", chosen_key=SELECTED_KEY, multi=True,
                 label=lambda report_id: f"Report {report_id}")
+# The report open above the grid when it was last drawn.
+_PANEL_KEY = "reports_panel_drawn"
 # The reports unticked by turning the page, for the note that says so in the next run.
 _PAGED_KEY = "reports_paged"
 _USER_KEY = "reports_user"
 _LINKED_KEY = "reports_linked"
+# The two parts of the screen that rerun on their own: a search reruns both, a tick, a page turn
+# or an opened report only the results.
+_FILTERS_FRAGMENT = "reports_filters_part"
+_RESULTS_FRAGMENT = "reports_results_part"
 # Whether the filters are unfolded, and why the last search was refused (shown inside them).
 _FILTERS_OPEN_KEY = "reports_filters_open"
 _REFUSED_KEY = "reports_search_refused"
@@ -45,7 +51,9 @@ _STATUS_LABELS = {ReportStatus.AVAILABLE: "Available", ReportStatus.ARCHIVED: "A
                   ReportStatus.WITHDRAWN: "Withdrawn"}
 
 
-def _filters(principal: Principal) -> None:
+@st.fragment(key=_FILTERS_FRAGMENT)
+def _filters() -> None:
+    principal = _resumed()
     choices = search.filter_choices(runtime.database(), principal)
     # Open until the first search, then folded so the results come first (on a phone the form
     # alone fills the screen); it opens again when a search is refused, to show why.
@@ -104,7 +112,7 @@ def _search(zone: tzinfo) -> None:
     except DomainError as error:
         st.session_state[_REFUSED_KEY] = str(error)
         st.session_state[_FILTERS_OPEN_KEY] = True
-        return
+        st.rerun([_FILTERS_FRAGMENT, _RESULTS_FRAGMENT])  # the results stay as they were
     service = tuple(typed.get("f_service") or ())
     st.session_state[FILTER_KEY] = ReportFilter(
         report_types=tuple(typed.get("f_types") or ()), posted_from=posted_from,
@@ -120,6 +128,8 @@ def _search(zone: tzinfo) -> None:
     st.session_state[_FILTERS_OPEN_KEY] = False
     report_view.close()
     report_bundle.forget()
+    # Only the filters (folding away) and the results change: the rest of the screen stays.
+    st.rerun([_FILTERS_FRAGMENT, _RESULTS_FRAGMENT])
 
 
 # Who and when keep fixed widths so that on a phone (seen at 390 x 844) the report type starts in
@@ -147,24 +157,26 @@ def _frame(rows: list[search.ReportRow], principal: Principal) -> pd.DataFrame:
     return frame if principal.is_staff else frame.drop(columns="Status")
 
 
-@st.fragment
-def _search_and_results() -> None:
-    """The filters, the report opened and the results, rerun on their own: a search, a tick, a
-    page turn or an opened report runs this part, not the sidebar and the rest of the screen."""
-    principal = runtime.current_principal()  # checks the session again, as a full run does
+def _resumed() -> Principal:
+    """A fragment's own run checks the session again, as a full run does (None: it has ended,
+    and the whole screen reruns to show the sign-in form)."""
+    principal = runtime.current_principal()
     if principal is None:
         st.rerun(scope="app")
-        return
-    _filters(principal)
-    _results(principal)
+    return principal
 
 
-def _results(principal: Principal) -> None:
+@st.fragment(key=_RESULTS_FRAGMENT)
+def _results() -> None:
+    principal = _resumed()
     flagged = st.session_state.pop(report_view.FLAGGED_KEY, None)
     if flagged:
         st.success(flagged)
         st.session_state.pop(COUNT_KEY, None)  # one fewer result now
     opened = st.session_state.get(report_view.OPEN_KEY)
+    if st.session_state.get(_PANEL_KEY) != opened:  # a report opened or closed above the grid
+        st.session_state[_PANEL_KEY] = opened
+        _TICKS.renew()
     if opened is not None:
         # Above the results, so the report is what a person sees first, on a phone too.
         report_view.show(principal, opened)
@@ -181,25 +193,28 @@ def _results(principal: Principal) -> None:
         _TICKS.resolve([])
         st.info("No reports match. Widen the dates or clear a filter.")
     else:
-        # The grid goes out first and the count follows into this line: for a common name the
-        # count takes longer than the page. It is taken once per search, not per page: only a
-        # "New" list changes by itself (a report opened or downloaded leaves it), so there it is
-        # taken again whenever the rows change; a report removed in error clears it above.
+        # The rows, the pager and the buttons go out first and the count follows into this line:
+        # for a common name the count takes longer than the page. It is taken once per search,
+        # not per page: only a "New" list changes by itself (a report opened or downloaded
+        # leaves it), so there it is taken again whenever the rows change; a report removed in
+        # error clears it above.
         count_line = st.empty()
         paged = st.session_state.pop(_PAGED_KEY, None)
         if paged:
             st.info(_paged_note(paged))
         selected = _grid(page.rows, principal)
+        _pager(page, cursors)
+        _actions(principal, selected, redraw=report_filter.read != "new")
+        showing = f"showing {first + 1:,}–{first + len(page.rows):,}"
         counted = st.session_state.get(COUNT_KEY)
         shown = tuple(row.id for row in page.rows) if report_filter.read == "new" else ()
         if counted is None or counted[0] != (report_filter, shown):
+            count_line.write(f"Counting the results · {showing}")
             label = search.count_label(*search.count(runtime.database(), principal,
                                                      report_filter))
             counted = st.session_state[COUNT_KEY] = ((report_filter, shown), label)
         noun = "result" if counted[1] == "1" else "results"
-        count_line.write(f"**{counted[1]}** {noun} · showing {first + 1:,}–{first + len(page.rows):,}")
-        _pager(page, cursors)
-        _actions(principal, selected, redraw=report_filter.read != "new")
+        count_line.write(f"**{counted[1]}** {noun} · {showing}")
 
 
 def _grid(rows: list[search.ReportRow], principal: Principal) -> list[int]:
@@ -300,4 +315,5 @@ def render(principal: Principal) -> None:
                    "saw the patient.")
     _start_fresh_for(principal)
     _deep_link(principal)
-    _search_and_results()
+    _filters()
+    _results()

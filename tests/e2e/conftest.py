@@ -158,21 +158,25 @@ GRID_ROW_HEIGHT = 35  # Streamlit's grid: header and rows are 35 px high
 
 def grid_box(page: Page, grid=None) -> dict:
     """Where the (first) grid is drawn: it is a canvas, so its rows are clicked by position.
-    The grid may be drawn once more as a count fills in: measure the one that stays."""
+
+    Measured once the screen has settled and the grid has stopped moving: a panel above it
+    (the filters folding away after a search, a report closing) slides it up for a moment.
+    """
     grid = grid if grid is not None else page.get_by_test_id("stDataFrame").first
-    box = None
-    for _ in range(5):
+    settled(page)
+    last = None
+    for _ in range(20):
         expect(grid).to_be_visible()
         try:
             grid.scroll_into_view_if_needed(timeout=5_000)
             box = grid.bounding_box()
         except PlaywrightError:
-            page.wait_for_timeout(300)
-            continue
-        if box is not None:
-            break
-    assert box is not None, "the grid never settled"
-    return box
+            box = None
+        if box is not None and box == last:
+            return box
+        last = box
+        page.wait_for_timeout(100)
+    raise AssertionError(f"the grid never stopped moving (last seen at {last})")
 
 
 def click_grid_row(page: Page, row: int, box: dict | None = None) -> None:

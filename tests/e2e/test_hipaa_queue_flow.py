@@ -4,6 +4,8 @@ is ticked in its place."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pytest
 from playwright.sync_api import Page, expect
 from sqlalchemy import select
@@ -58,6 +60,24 @@ def _factor(page: Page, key: str):
     return page.get_by_role("textbox", name=incidents.FACTORS[key])
 
 
+def _cancelled_then_confirmed(page: Page, button: str, confirm: str, *, says: tuple[str, ...],
+                              heading: str, unchanged: Callable[[], bool]) -> None:
+    """The dialog says what will happen to which incident; Cancel changes nothing and leaves the
+    incident on the screen as it was; asked again, the officer confirms."""
+    page.get_by_role("button", name=button).click()
+    dialog = page.get_by_role("dialog")
+    for text in says:
+        expect(dialog).to_contain_text(text)
+    dialog.get_by_role("button", name="Cancel").click()
+    expect(dialog).to_be_hidden()
+    expect(page.get_by_role("heading", name=heading)).to_be_visible()
+    assert unchanged()
+    page.get_by_role("button", name=button).click()
+    expect(dialog).to_contain_text(says[0])
+    dialog.get_by_role("button", name=confirm).click()
+    expect(dialog).to_be_hidden()
+
+
 def test_two_incidents_in_a_row_each_shows_its_own_and_closing_names_it(two_incidents_portal, context):
     url, database_url = two_incidents_portal["url"], two_incidents_portal["database_url"]
     first, second = _incidents(database_url)
@@ -78,22 +98,12 @@ def test_two_incidents_in_a_row_each_shows_its_own_and_closing_names_it(two_inci
     page.get_by_role("button", name="Save assessment").click()
     expect(page.get_by_text("Assessment saved.")).to_be_visible()
     page.get_by_role("textbox", name="Resolution").fill("Removed; destruction attested.")
-    page.get_by_role("button", name="Close the incident").click()
-
-    dialog = page.get_by_role("dialog")
-    expect(dialog).to_be_visible()
-    expect(dialog).to_contain_text(f"Incident {first.id}: report {first.report_id}")
-    expect(dialog).to_contain_text(f"received in error by {first.wrong_account}")
-    expect(dialog).to_contain_text("Removed; destruction attested.")
-    # Cancel changes nothing; asked again, the officer confirms.
-    dialog.get_by_role("button", name="Cancel").click()
-    expect(dialog).to_be_hidden()
-    expect(page.get_by_role("heading", name=f"Incident {first.id}: Open")).to_be_visible()
-    assert _incidents(database_url)[0].status == "open"
-    page.get_by_role("button", name="Close the incident").click()
-    expect(dialog).to_contain_text(f"Incident {first.id}: report {first.report_id}")
-    dialog.get_by_role("button", name=f"Close incident {first.id}").click()
-    expect(dialog).to_be_hidden()
+    _cancelled_then_confirmed(
+        page, "Close the incident", f"Close incident {first.id}",
+        says=(f"Incident {first.id}: report {first.report_id}",
+              f"received in error by {first.wrong_account}", "Removed; destruction attested."),
+        heading=f"Incident {first.id}: Open",
+        unchanged=lambda: _incidents(database_url)[0].status == "open")
     expect(page.get_by_text("Closed.")).to_be_visible()
 
     # After closing: the list holds only the second, nothing is ticked, no panel is open.
@@ -127,17 +137,11 @@ def test_two_incidents_in_a_row_each_shows_its_own_and_closing_names_it(two_inci
                             "selected.")).to_be_visible()
     _tick_row(page, 0)
     expect(page.get_by_role("heading", name=f"Incident {first.id}: Closed")).to_be_visible()
-    page.get_by_role("button", name="Reopen").click()
-    dialog = page.get_by_role("dialog")
-    expect(dialog).to_contain_text(f"Incident {first.id}: report {first.report_id}")
-    expect(dialog).to_contain_text("back in review")
-    dialog.get_by_role("button", name="Cancel").click()
-    expect(dialog).to_be_hidden()
-    expect(page.get_by_role("heading", name=f"Incident {first.id}: Closed")).to_be_visible()
-    assert _incidents(database_url)[0].status == "closed"
-    page.get_by_role("button", name="Reopen").click()
-    dialog.get_by_role("button", name=f"Reopen incident {first.id}").click()
-    expect(dialog).to_be_hidden()
+    _cancelled_then_confirmed(
+        page, "Reopen", f"Reopen incident {first.id}",
+        says=(f"Incident {first.id}: report {first.report_id}", "back in review"),
+        heading=f"Incident {first.id}: Closed",
+        unchanged=lambda: _incidents(database_url)[0].status == "closed")
     expect(page.get_by_text("Reopened.")).to_be_visible()
     assert _incidents(database_url)[0].status == "in_review"
     # The same run: the closed list no longer holds it, and nothing is left ticked or open.

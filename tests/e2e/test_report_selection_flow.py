@@ -127,29 +127,22 @@ def test_ticks_follow_reports_when_the_new_list_changes(portal, wide_page):
     expect(_grid(page).locator("tbody tr[aria-rowindex='2']")).to_be_attached()
     assert _first_report_number(page) == first.id
 
-    # Tick row 1, open it: the first report is what both buttons name.
-    _tick_first_row(page)
-    expect(page.get_by_role("button", name="Prepare download (1)")).to_be_visible()
-    assert _ticked(page, 1) == [first.id]
-    _open_ticked(page, first)
-
-    # Opened (above the list), it leaves "New" at once; row 1 is now another patient, unticked.
-    _expect_nothing_ticked(page, first.id)
-    _expect_count(page, new.count - 1)
-    assert _first_report_number(page) == second.id
-    page.get_by_role("button", name="Close report").click()
-    expect(page.get_by_role("button", name="Close report")).to_have_count(0)
-    _expect_nothing_ticked(page, None)
-    assert _first_report_number(page) == second.id
-
-    # Tick row 1 again: the next report, and Open report opens that one.
-    _tick_first_row(page)
-    expect(page.get_by_role("button", name="Prepare download (1)")).to_be_visible()
-    assert _ticked(page, 1) == [second.id]
-    _open_ticked(page, second)
-    _expect_nothing_ticked(page, second.id)
-    _expect_count(page, new.count - 2)
-    assert _first_report_number(page) == third.id
+    # Tick row 1, open it: the first report is what both buttons name. Opened (above the list),
+    # it leaves "New" at once; row 1 is now another patient, unticked. Then the same again on
+    # the report that moved up, after closing the first.
+    for opened, (report, following) in enumerate([(first, second), (second, third)], start=1):
+        if opened == 2:
+            page.get_by_role("button", name="Close report").click()
+            expect(page.get_by_role("button", name="Close report")).to_have_count(0)
+            _expect_nothing_ticked(page, None)
+            assert _first_report_number(page) == report.id
+        _tick_first_row(page)
+        expect(page.get_by_role("button", name="Prepare download (1)")).to_be_visible()
+        assert _ticked(page, 1) == [report.id]
+        _open_ticked(page, report)
+        _expect_nothing_ticked(page, report.id)
+        _expect_count(page, new.count - opened)
+        assert _first_report_number(page) == following.id
 
     # Received in error: it leaves the view, and still no tick lands on the next patient.
     settled(page)
@@ -204,3 +197,28 @@ def test_a_report_is_found_by_number_and_the_grid_offers_no_csv(portal, wide_pag
     expect(page.get_by_text("No reports match. Widen the dates or clear a filter.")).to_be_visible()
     _search(page, show="All", number="49x", refused=True)
     expect(page.get_by_text("A report number is digits only, for example 4992.")).to_be_visible()
+
+
+def test_one_click_unticks_a_report_still_ticked_after_it_was_closed(portal, wide_page):
+    """The list of every report keeps its rows when one opens above it and closes again: the
+    tick stays on that report, and the person's first click on it takes it off."""
+    url, database_url = portal["url"], portal["database_url"]
+    second = _employer_search(database_url, search.ReportFilter()).rows[1]
+    page = wide_page
+    sign_in(page, url, EMPLOYER)
+    page.get_by_test_id("stSidebarNav").get_by_role("link", name="Reports").click()
+    expect(page.get_by_text("Select one report to open it")).to_be_visible()
+    settled(page)
+    click_grid_row(page, 1, grid_box(page, _grid(page)))
+    assert _ticked(page, 1) == [second.id]
+    _open_ticked(page, second)
+    settled(page)
+    page.get_by_role("button", name="Close report").click()
+    expect(page.get_by_role("button", name="Close report")).to_have_count(0)
+    settled(page)
+    assert _ticked(page, 1) == [second.id]
+    expect(page.get_by_role("button", name="Open report")).to_be_enabled()
+
+    click_grid_row(page, 1, grid_box(page, _grid(page)))
+    expect(page.get_by_text("Select one report to open it")).to_be_visible()
+    _ticked(page, 0)

@@ -65,11 +65,15 @@ def _fill_invite(app, label):
     app.button(key="FormSubmitter:invite-Send invitation").click().run()
 
 
-def test_inviting_with_an_admin_role_asks_first(app, demo_db, fake_clock_app):
+def _group_admin_inviting(app, role: str) -> str:
+    """The group admin on Users; returns the invite form's label of `role` (at their provider)."""
     sign_in(app, "groupadmin@demo.test")
     open_screen(app, "users")
-    admin_role = next(o for o in app.selectbox(key="invite_role").options
-                      if o.startswith("Provider admin"))
+    return next(o for o in app.selectbox(key="invite_role").options if o.startswith(role))
+
+
+def test_inviting_with_an_admin_role_asks_first(app, demo_db, fake_clock_app):
+    admin_role = _group_admin_inviting(app, "Provider admin")
     _fill_invite(app, admin_role)
     assert (f"<p>Nadia [Admin](https://x.example) (newadmin@example.org) will be offered: "
             f"{admin_role}.</p>") in literal_texts(app)
@@ -84,11 +88,7 @@ def test_inviting_with_an_admin_role_asks_first(app, demo_db, fake_clock_app):
 
 
 def test_inviting_with_a_role_that_gives_no_power_sends_at_once(app, demo_db, fake_clock_app):
-    sign_in(app, "groupadmin@demo.test")
-    open_screen(app, "users")
-    staff_role = next(o for o in app.selectbox(key="invite_role").options
-                      if o.startswith("Provider staff"))
-    _fill_invite(app, staff_role)
+    _fill_invite(app, _group_admin_inviting(app, "Provider staff"))
     assert "confirm_yes" not in {b.key for b in app.button}
     assert _invitations(demo_db) == 1
 
