@@ -41,9 +41,13 @@ def _add(listed_in: int, user_id: int) -> None:
     role = st.session_state.get(role_key(listed_in, user_id))
     if account_id is None or role is None:
         return
-    run_action(lambda principal: memberships.grant(
-        runtime.database(), principal, user_id=user_id, role=Grant(Role(role), account_id=account_id)),
-        success="Added to the account.", message_key=_MESSAGE_KEY)
+    if run_action(lambda principal: memberships.grant(
+            runtime.database(), principal, user_id=user_id,
+            role=Grant(Role(role), account_id=account_id)),
+            success="Added to the account.", message_key=_MESSAGE_KEY):
+        # That account is no longer offered for this person, and the next pick starts empty.
+        st.session_state.pop(target_key(listed_in, user_id), None)
+        st.session_state.pop(role_key(listed_in, user_id), None)
 
 
 def render(principal: Principal) -> None:
@@ -73,7 +77,11 @@ def render(principal: Principal) -> None:
         return
     person = next(p for p in people if p.user_id == ticked[0])
     keys = chosen, person.user_id
-    others = {a.id: names[a.id] for a in found if a.id != chosen}
+    # Only accounts the person is not in yet: adding them where they already are cannot apply.
+    others = {a.id: names[a.id] for a in found if a.id not in person.accounts | {chosen}}
+    if not others:
+        components.literal(f"{person.name} ({person.email}) already belongs to every account.")
+        return
     left, middle, right = st.columns([3, 2, 1])
     # Keyed by the person: choosing someone else never carries a pick over to them.
     left.selectbox("Add to account", list(others), format_func=others.get,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from pages.common import components, runtime
+from pages.common import components, confirm, runtime
 from pages.common.actions import run_action, show_message
 from services import time_zones
 from services.identity import password_policy, password_reset, sessions, time_zone, users
@@ -77,6 +77,7 @@ def _password() -> None:
 
 def render(principal: Principal) -> None:
     components.guard(principal, None)
+    confirm.show_pending()
     st.title("My account")
     components.literal(f"Name: {principal.name}")
     components.literal(f"User ID (email): {principal.email}")
@@ -93,4 +94,10 @@ def render(principal: Principal) -> None:
                                 "Last active": components.local_time(seen, principal),
                                 "": "this one" if this else ""} for started, seen, this in opened]),
                  hide_index=True)
-    st.button("Sign out everywhere", on_click=_sign_out_everywhere)
+    # Ends this tab's session too, and any unsaved work in the others: asked first.
+    st.button("Sign out everywhere", key="my_account_sign_out_everywhere", on_click=confirm.ask,
+              args=(confirm.Question(
+                  title="Sign out everywhere?", confirm="Sign out everywhere",
+                  act=_sign_out_everywhere,
+                  lines=(f"Every device and tab signed in as {principal.email} will be signed "
+                         "out, this one too.", "Anything not yet saved in them is lost.")),))

@@ -28,6 +28,7 @@ class AccountPerson:
     name: str
     status: str
     role: str
+    accounts: frozenset[int] = frozenset()  # every account the person belongs to
 
 
 def accounts(db: Database, principal: Principal) -> list[AccountRow]:
@@ -49,4 +50,9 @@ def people_of(db: Database, principal: Principal, *, account_id: int) -> list[Ac
                                .join(AccountMembership, AccountMembership.user_id == User.id)
                                .where(AccountMembership.account_id == account_id)
                                .order_by(User.email)).all()
-    return [AccountPerson(*row) for row in rows]
+        held: dict[int, set[int]] = {}
+        for user_id, held_id in session.execute(
+                select(AccountMembership.user_id, AccountMembership.account_id)
+                .where(AccountMembership.user_id.in_([row.id for row in rows]))):
+            held.setdefault(user_id, set()).add(held_id)
+    return [AccountPerson(*row, accounts=frozenset(held.get(row.id, ()))) for row in rows]

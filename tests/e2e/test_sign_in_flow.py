@@ -81,3 +81,31 @@ def test_an_unattended_screen_blanks_when_the_session_times_out(short_idle_porta
     # Nobody touches the page: the idle watch must replace it with the sign-in screen.
     expect(page.get_by_role("heading", name="Sign in to ResultsDesk")).to_be_visible(timeout=30_000)
     expect(page.get_by_text("signed out after a period of inactivity")).to_be_visible()
+
+
+def test_signing_out_everywhere_asks_first_and_then_ends_the_other_device_too(portal, browser):
+    url = portal["url"]
+    laptop, phone = browser.new_context(), browser.new_context()
+    try:
+        page, other = laptop.new_page(), phone.new_page()
+        sign_in(other, url, "manager@demo.test")
+        sign_in(page, url, "manager@demo.test")
+        page.get_by_test_id("stSidebarNav").get_by_role("link", name="My account").click()
+        expect(page.get_by_text("You are signed in on 2 devices or tabs.")).to_be_visible()
+        button = page.get_by_role("button", name="Sign out everywhere")
+        button.click()
+        dialog = page.get_by_role("dialog")
+        expect(dialog).to_contain_text("manager@demo.test will be signed out, this one too.")
+        dialog.get_by_role("button", name="Cancel").click()
+        expect(dialog).to_have_count(0)
+        expect(page.get_by_text("You are signed in on 2 devices or tabs.")).to_be_visible()
+
+        button.click()
+        dialog.get_by_role("button", name="Sign out everywhere").click()
+        expect(page.get_by_role("heading", name="Sign in to ResultsDesk")).to_be_visible()
+        expect(page.get_by_text("You were signed out on every device.")).to_be_visible()
+        other.reload()
+        expect(other.get_by_role("heading", name="Sign in to ResultsDesk")).to_be_visible()
+    finally:
+        laptop.close()
+        phone.close()

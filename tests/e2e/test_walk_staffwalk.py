@@ -13,7 +13,7 @@ from db.models import Incident
 from services.privacy import incidents
 from services.reports import search
 from tests.conftest import principal_of
-from tests.e2e.conftest import _start_portal, click_grid_row, grid_box, sign_in
+from tests.e2e.conftest import _start_portal, click_grid_row, grid_box, settled, sign_in
 
 pytestmark = pytest.mark.browser
 VALID_NPI = "1234567893"  # passes the NPI check digit; no demo facility has it
@@ -134,3 +134,34 @@ def test_closing_an_incident_names_it_in_the_question_and_afterwards(staff_porta
     # The incident left the list: the message still says which one was closed.
     expect(page.get_by_text(f"Incident {incident_id}: closed.")).to_be_visible()
     expect(page.get_by_text(f"Incident {incident_id} is no longer in this list")).to_be_visible()
+
+
+def _choose(page: Page, box: str, option: str) -> list[str]:
+    """Open the `box` drop-down, note every choice it offers, and choose `option`."""
+    page.get_by_role("combobox", name=box).click()
+    choices = page.get_by_role("option")
+    expect(choices.first).to_be_visible()
+    offered = [text.strip() for text in choices.all_inner_texts()]
+    choices.filter(has_text=option).first.click()
+    settled(page)
+    return offered
+
+
+def test_an_account_rep_is_offered_only_accounts_the_person_is_not_in(staff_portal, context):
+    page = context.new_page()
+    sign_in(page, staff_portal["url"], "accounts@demo.test")
+    _open(page, "Client accounts")
+    _choose(page, "Account", "Northgate Claims Services")
+    _tick_person(page, "tpa@demo.test")
+    offered = _choose(page, "Add to account", "Cedar Ridge Fabrication")
+    assert any(name.startswith("Cedar Ridge Fabrication") for name in offered)
+    assert not any(name.startswith("Northgate Claims Services") for name in offered)
+    _choose(page, "With the role", "Client account user")
+    page.get_by_role("button", name="Add", exact=True).click()
+    expect(page.get_by_text("Added to the account.")).to_be_visible()
+    settled(page)
+    # The account just given is no longer offered, and no role is chosen for the next one.
+    expect(page.get_by_role("button", name="Add", exact=True)).to_be_disabled()
+    offered = _choose(page, "Add to account", "Keystone Casualty Company")
+    assert not any(name.startswith(("Cedar Ridge Fabrication", "Northgate Claims Services"))
+                   for name in offered)

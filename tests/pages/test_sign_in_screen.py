@@ -5,11 +5,11 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from db.models import AuditEvent
+from db.models import AuditEvent, LoginSession, User
 from pages import navigation
 from services.demo import seed
 from services.errors import SessionEnded, SignInFailed
-from tests.pages.conftest import open_screen, screens, sign_in, titles
+from tests.pages.conftest import literal_texts, open_screen, screens, sign_in, titles
 
 EVERYONE = {"", "my-account"}
 STAFF_VIEW = {"reports", "roles"}
@@ -127,3 +127,27 @@ def test_fifteen_idle_minutes_sign_the_user_out(app, fake_clock_app):
     app.run()
     assert titles(app) == ["Sign in to ResultsDesk"]
     assert [i.value for i in app.info] == [SessionEnded.MESSAGES["idle"]]
+
+
+def test_signing_out_everywhere_asks_first_and_cancel_keeps_every_session(app, demo_db):
+    sign_in(app, "manager@demo.test")
+    open_screen(app, "my-account")
+    app.button(key="my_account_sign_out_everywhere").click().run()
+    assert any("manager@demo.test will be signed out, this one too." in body
+               for body in literal_texts(app))
+    app.button(key="confirm_cancel").click().run()
+    assert titles(app)[0] == "My account"
+    assert _open_sessions(demo_db, "manager@demo.test") == 1
+
+    app.button(key="my_account_sign_out_everywhere").click().run()
+    app.button(key="confirm_yes").click().run()
+    assert titles(app) == ["Sign in to ResultsDesk"]
+    assert [i.value for i in app.info] == ["You were signed out on every device."]
+    assert _open_sessions(demo_db, "manager@demo.test") == 0
+
+
+def _open_sessions(db, email: str) -> int:
+    with db.transaction(write=False) as session:
+        user_id = session.scalar(select(User.id).where(User.email == email))
+        return len(session.scalars(select(LoginSession).where(
+            LoginSession.user_id == user_id, LoginSession.ended_at.is_(None))).all())

@@ -12,12 +12,11 @@ from pathlib import Path
 import pytest
 from sqlalchemy import event
 
-from db.models import AuditEvent
 from services import audit
 from services.errors import PermissionDenied
 from services.identity import memberships
 from services.policy import Grant, Role
-from services.privacy import audit_review, audit_words
+from services.privacy import audit_review
 from services.privacy.audit_review import AuditFilter
 from services.reports import access, bundles
 from tests.services.report_world import load_principal
