@@ -153,6 +153,29 @@ def settled(page: Page) -> None:
     expect(page.locator("[data-stale='true']")).to_have_count(0)
 
 
+def remove_from_view(page: Page) -> None:
+    """Press "Remove it from my view" in an opened report's "I received this in error" panel
+    (unfolded already) and wait for the thanks.
+
+    In about one full test run in three, the first press on this button changed nothing: no
+    incident, no message, nothing in the server's log, and it never happened when the tests ran
+    alone. The cause is not found yet (docs/reports.md, "Known problems"). A person then presses
+    again, so the walk does too, once, after five seconds; a second lost press fails.
+    """
+    thanks = page.get_by_text("The report is removed from your view")
+    button = page.get_by_role("button", name="Remove it from my view")
+    settled(page)
+    button.click()
+    try:
+        expect(thanks).to_be_visible(timeout=5_000)
+    except AssertionError:
+        try:
+            button.click(timeout=3_000)
+        except PlaywrightError:
+            pass  # the first press took effect after all: the panel has closed
+        expect(thanks).to_be_visible()
+
+
 GRID_ROW_HEIGHT = 35  # Streamlit's grid: header and rows are 35 px high
 
 

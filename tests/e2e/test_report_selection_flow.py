@@ -18,6 +18,7 @@ from tests.e2e.conftest import (
     click_grid_row,
     grid_box,
     open_report_filters,
+    remove_from_view,
     report_filters,
     settled,
     sign_in,
@@ -147,8 +148,7 @@ def test_ticks_follow_reports_when_the_new_list_changes(portal, wide_page):
     # Received in error: it leaves the view, and still no tick lands on the next patient.
     settled(page)
     page.get_by_text("I received this in error").click()
-    page.get_by_role("button", name="Remove it from my view").click()
-    expect(page.get_by_text("The report is removed from your view")).to_be_visible()
+    remove_from_view(page)
     _expect_nothing_ticked(page, None)
     _expect_count(page, new.count - 2)
     assert _first_report_number(page) == third.id

@@ -15,7 +15,8 @@ from playwright.sync_api import Page, expect
 
 from services.demo import seed
 from tests.e2e.conftest import (_chromium, _start_portal, click_grid_row, employer_reports,
-                                grid_box, open_report_filters, settled, sign_in)
+                                grid_box, open_report_filters, remove_from_view, settled,
+                                sign_in)
 
 pytestmark = pytest.mark.browser
 DENVER = "America/Denver"
@@ -104,8 +105,7 @@ def test_a_report_received_in_error_leaves_the_list(own_portal, denver):
     removed = heading.inner_text()
     settled(page)
     page.get_by_test_id("stExpander").filter(has_text="I received this in error").locator("summary").click()
-    page.get_by_role("button", name="Remove it from my view").click()
-    expect(page.get_by_text("Thank you. The report is removed from your view")).to_be_visible()
+    remove_from_view(page)
     expect(page.get_by_role("button", name="Close report")).to_be_hidden()
     expect(_count_line(page)).to_have_text(re.compile(rf"^{before - 1} results? · showing"))
     expect(page.get_by_text("Select one report to open it")).to_be_visible()  # nothing ticked
