@@ -97,8 +97,11 @@ class Choice:
         opens or closes): Streamlit's grid then kept showing the tick while taking the person's
         next click on it as no change, so the first click did nothing.
         """
-        key = self.key()
-        st.session_state[self._drawn_key] = f"{self.grid_key}_{int(key.rsplit('_', 1)[1]) + 1}"
+        st.session_state[self._drawn_key] = self._next_key()
+
+    def _next_key(self) -> str:
+        """A key no grid of this list has had: the number after the last one drawn."""
+        return f"{self.grid_key}_{int(self.key().rsplit('_', 1)[1]) + 1}"
 
     def resolve(self, ids: Sequence[int], labels: dict[int, str] | None = None) -> list[int]:
         """Before the grid is drawn with rows for `ids`, in order: take a click made since the
@@ -114,7 +117,7 @@ class Choice:
             if set(ticks) != set(state.get(self._told_key, [])):  # a click since the last run
                 state[self.chosen_key] = ticks if self.multi else ticks[-1:]
         if list(ids) != shown:  # other rows: a new grid, so no position carries over
-            key = state[self._drawn_key] = f"{self.grid_key}_{int(key.rsplit('_', 1)[1]) + 1}"
+            key = state[self._drawn_key] = self._next_key()
             grid = None
         settled = settle(self.chosen(), ids)
         if settled.gone:

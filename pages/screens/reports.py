@@ -112,7 +112,7 @@ def _search(zone: tzinfo) -> None:
     except DomainError as error:
         st.session_state[_REFUSED_KEY] = str(error)
         st.session_state[_FILTERS_OPEN_KEY] = True
-        st.rerun([_FILTERS_FRAGMENT, _RESULTS_FRAGMENT])  # the results stay as they were
+        return  # the filters rerun by themselves to show why; the results stay as they were
     service = tuple(typed.get("f_service") or ())
     st.session_state[FILTER_KEY] = ReportFilter(
         report_types=tuple(typed.get("f_types") or ()), posted_from=posted_from,
@@ -158,8 +158,8 @@ def _frame(rows: list[search.ReportRow], principal: Principal) -> pd.DataFrame:
 
 
 def _resumed() -> Principal:
-    """A fragment's own run checks the session again, as a full run does (None: it has ended,
-    and the whole screen reruns to show the sign-in form)."""
+    """The signed-in person, checked again in a fragment's own run as a full run does; when the
+    session has ended, the whole screen reruns to show the sign-in form instead (no return)."""
     principal = runtime.current_principal()
     if principal is None:
         st.rerun(scope="app")

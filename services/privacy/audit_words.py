@@ -56,6 +56,7 @@ TimeFormat = Callable[[datetime], str]
 # Refusals of things no role may do for someone else (not actions of the policy's table).
 _OTHER_REFUSALS = {"time_zone.change": "Change another person's time zone"}
 
+
 def iso_utc(moment: datetime) -> str:
     return moment.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
 

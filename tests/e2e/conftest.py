@@ -142,7 +142,6 @@ def employer_reports(database_url: str) -> list:
         db.dispose()
 
 
-
 def settled(page: Page) -> None:
     """Wait until Streamlit has finished the run the last click caused and nothing is faded.
 

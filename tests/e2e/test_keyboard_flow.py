@@ -73,8 +73,6 @@ def _press_to(page: Page, target: Locator, *, key: str = "Tab", limit: int = 80)
     raise AssertionError(f"{key} never reached {target}")
 
 
-
-
 def _sign_in(page: Page, url: str, email: str) -> None:
     page.goto(url)
     expect(page.get_by_role("heading", name="Sign in to ResultsDesk")).to_be_visible()
