@@ -45,9 +45,11 @@ def _add(listed_in: int, user_id: int) -> None:
             runtime.database(), principal, user_id=user_id,
             role=Grant(Role(role), account_id=account_id)),
             success="Added to the account.", message_key=_MESSAGE_KEY):
-        # That account is no longer offered for this person, and the next pick starts empty.
+        # That account is no longer offered for this person, and the next pick starts empty. The
+        # role is set to none rather than forgotten: forgotten, the browser kept showing the role
+        # while the screen held none (Add disabled beside a chosen role).
         st.session_state.pop(target_key(listed_in, user_id), None)
-        st.session_state.pop(role_key(listed_in, user_id), None)
+        st.session_state[role_key(listed_in, user_id)] = None
 
 
 def render(principal: Principal) -> None:

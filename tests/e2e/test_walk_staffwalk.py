@@ -160,8 +160,10 @@ def test_an_account_rep_is_offered_only_accounts_the_person_is_not_in(staff_port
     page.get_by_role("button", name="Add", exact=True).click()
     expect(page.get_by_text("Added to the account.")).to_be_visible()
     settled(page)
-    # The account just given is no longer offered, and no role is chosen for the next one.
+    # The account just given is no longer offered, and no role is chosen for the next one: none
+    # is shown either (the screen once held none while still showing the last one).
     expect(page.get_by_role("button", name="Add", exact=True)).to_be_disabled()
+    expect(page.get_by_role("combobox", name="With the role")).to_have_value("")
     offered = _choose(page, "Add to account", "Keystone Casualty Company")
     assert not any(name.startswith(("Cedar Ridge Fabrication", "Northgate Claims Services"))
                    for name in offered)
