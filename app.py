@@ -4,11 +4,13 @@ import streamlit as st
 
 from pages import navigation
 from pages.common import components, runtime, session_cookie
+from pages.screens import staff_sign_in
 
 st.set_page_config(page_title="ResultsDesk", page_icon="📋", layout="wide")
 components.focus_ring()
 
-principal = runtime.current_principal()
+# Back from the staff identity provider, the second way in opens the session here.
+principal = runtime.current_principal() or staff_sign_in.complete()
 current = st.navigation(navigation.pages_for(principal), expanded=True)
 if session_cookie.hand_over():  # just signed in: the browser collects its cookie first
     st.stop()

@@ -1,6 +1,7 @@
 """The ResultsDesk server: app.py served through st.App with the session-cookie routes, the
-security headers and, unless RESULTSDESK_INLINE_JOBS=0, the scheduled jobs in its lifespan.
-Start it with `streamlit run portal.py` (make run does)."""
+streamed bundle downloads (/bundles/<token>), the security headers and, unless
+RESULTSDESK_INLINE_JOBS=0, the scheduled jobs in its lifespan. Start it with
+`streamlit run portal.py` (make run does)."""
 
 import os
 from contextlib import asynccontextmanager
@@ -10,8 +11,9 @@ from starlette.middleware import Middleware
 from streamlit.runtime.pages_manager import PagesManager
 
 from commands.inline_jobs import InlineJobs
-from pages.common import security_headers, session_routes
+from pages.common import bundle_route, security_headers, session_routes
 from services import settings
+from services.reports import report_files
 
 
 def _served_address() -> str:
@@ -26,6 +28,7 @@ def _served_address() -> str:
 async def lifespan(_app):
     # Settings read the environment at call time, so every email link built from now on names
     # the port this server really listens on.
+    report_files.key_source()  # a deployment without a report-file key does not start
     if not os.environ.get("RESULTSDESK_PORTAL_URL"):
         os.environ["RESULTSDESK_PORTAL_URL"] = _served_address()
     jobs = InlineJobs() if settings.current().inline_jobs else None
@@ -45,5 +48,5 @@ async def lifespan(_app):
 # folder is never a page folder. tests/e2e/test_deep_link_flow.py checks a fresh server.
 PagesManager.uses_pages_directory = False
 
-app = st.App("app.py", routes=session_routes.ROUTES, lifespan=lifespan,
+app = st.App("app.py", routes=[*session_routes.ROUTES, *bundle_route.ROUTES], lifespan=lifespan,
              middleware=[Middleware(security_headers.SecurityHeaders)])

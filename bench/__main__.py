@@ -11,6 +11,8 @@ Reports and Dashboard screens (AppTest), each beside the naive way in the same r
 loaded into pandas, or the raw GROUP BY the Dashboard's rollup replaces). It prints one table,
 and writes it with a plot of latency against the number of reports into docs/performance.md.
 --reuse keeps PostgreSQL databases that already hold the asked number of reports.
+Then, once, a whole search of 1,000 scan-sized reports downloaded from the real server as one
+streamed ZIP (bench.bundle_download; --no-bundle skips it).
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ import time
 from datetime import datetime, timezone
 from pathlib import Path
 
-from bench import dashboard, reports
+from bench import bundle_download, dashboard, reports
 from bench.latency_plot import PLOT, plot
 from bench.performance_doc import PAGE, write_section
 from bench.scratch_database import filled, postgres_filled
@@ -95,6 +97,8 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=30)
     parser.add_argument("--reuse", action="store_true")
     parser.add_argument("--no-docs", action="store_true", help="print only")
+    parser.add_argument("--no-bundle", action="store_true",
+                        help="skip the streamed download of 1,000 reports over HTTP")
     args = parser.parse_args()
     started = time.perf_counter()
     random.seed(1)
@@ -123,6 +127,8 @@ def main() -> None:
         plot(rows, PLOT)
         write_section("all-cases", _section(rows, fills, args, time.perf_counter() - started))
         print(f"\nwrote docs/performance.md and {PLOT.relative_to(PLOT.parents[1])}")
+    if not args.no_bundle:
+        bundle_download.run(reports=1000, megabytes=1.0, rounds=3, docs=not args.no_docs)
 
 
 if __name__ == "__main__":

@@ -191,13 +191,14 @@ class BrowserTab:
         return False
 
     async def fetch(self, path: str) -> tuple[bytes, float]:
-        """GET a media URL (a prepared download) as the browser's save does: body, ms."""
+        """GET a download link as the browser's save does (with the session cookie): body, ms."""
         started = time.perf_counter()
         parts = urlsplit(self.base_url)
         try:
             reader, writer = await asyncio.wait_for(
                 asyncio.open_connection(parts.hostname, parts.port), self.timeout)
-            writer.write(f"GET {path} HTTP/1.1\r\nHost: {parts.netloc}\r\n"
+            cookie = "; ".join(f"{name}={value}" for name, value in self.cookies.items())
+            writer.write(f"GET {path} HTTP/1.1\r\nHost: {parts.netloc}\r\nCookie: {cookie}\r\n"
                          "Connection: close\r\n\r\n".encode("ascii"))
             raw = await asyncio.wait_for(reader.read(), self.timeout)
             writer.close()
@@ -207,6 +208,8 @@ class BrowserTab:
         status = head.split(b" ", 2)[1] if head.startswith(b"HTTP/") else b"?"
         if status != b"200":
             raise TabError("download", f"HTTP {status.decode(errors='replace')}")
+        if b"transfer-encoding: chunked" in head.lower():
+            body = _dechunked(body)
         return body, (time.perf_counter() - started) * 1000
 
     async def close(self) -> None:
@@ -231,3 +234,15 @@ def selected_rows(element: Element, rows: list[int]) -> WidgetState:
     """A dataframe's ticked rows, as the frontend sends them (JSON text in string_value)."""
     selection = {"selection": {"rows": rows, "columns": [], "cells": []}}
     return WidgetState(id=element.message.id, string_value=json.dumps(selection))
+
+
+def _dechunked(body: bytes) -> bytes:
+    """A streamed (chunked) HTTP body as the bytes it carries."""
+    out, at = bytearray(), 0
+    while True:
+        end = body.index(b"\r\n", at)
+        length = int(body[at:end].split(b";")[0], 16)
+        if length == 0:
+            return bytes(out)
+        out += body[end + 2:end + 2 + length]
+        at = end + 2 + length + 2

@@ -151,10 +151,10 @@ def load_users(info: dict, count: int) -> list[dict]:
         for number in range(len(users), count):
             account = turn[number % len(turn)]
             user = User(email=f"load-{number:03d}@bench.test", name=f"Load Person {number:03d}",
-                        password_hash=report_rows.PASSWORD_HASH, status="active", created_at=now,
-                        terms_accepted_at=now, terms_version=terms.current_version())
+                        password_hash=report_rows.PASSWORD_HASH, status="active", created_at=now)
             session.add(user)
             session.flush()
+            terms.record_acceptance(session, user, now=now)
             session.add(AccountMembership(user_id=user.id, account_id=account, role="account_user"))
             users.append({"id": user.id, "account_id": account})
     db.dispose()

@@ -122,10 +122,10 @@ class Person:
             await self._think()
             await self._step("choose format", tab.rerun(values={choice.message.id: choice_value(
                 choice, 1)}, fragment_id=choice.fragment_id))
-        prepare = tab.needed("bundle_prepare")
+        prepare = tab.needed("bundle_link")
         await self._think()
-        await self._step("prepare download", tab.rerun(triggers=(prepare,),
-                                                       fragment_id=prepare.fragment_id))
+        await self._step("make download link", tab.rerun(triggers=(prepare,),
+                                                        fragment_id=prepare.fragment_id))
         save = tab.needed("bundle_save")
         await self._think()
         body, ms = await tab.fetch(save.message.url)

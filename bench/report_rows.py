@@ -61,7 +61,7 @@ from db.models import (
 from services.identity import terms
 from services.insight import report_volume
 from services.organizations import npi
-from services.reports.routing import RECEIVED_REPORT_TYPES
+from services.reports import report_types
 
 DEFAULT_SQLITE_PATH = PROJECT_ROOT / "var" / "bench" / "report_rows.db"
 
@@ -226,10 +226,10 @@ def _organisations(db: Database, rng: random.Random, *, now: datetime,
             if scope is None:
                 continue
             user = User(email=email, name=name, password_hash=PASSWORD_HASH, status="active",
-                        created_at=now, terms_accepted_at=now,
-                        terms_version=terms.current_version())
+                        created_at=now)
             session.add(user)
             session.flush()
+            terms.record_acceptance(session, user, now=now)
             kind, target = scope
             if kind == "account":
                 session.add(AccountMembership(user_id=user.id, account_id=target,
@@ -345,8 +345,9 @@ def _report_batches(rng: random.Random, *, count: int, first_id: int, now_epoch:
     n_payer = len(payer_pick)
     # Per type: 1 injury, 0 not, -1 either. Routing per type and per payer.
     injury_of = {t: 1 if t in INJURY_TYPES else -1 if t in EITHER_TYPES else 0 for t in type_keys}
-    employer_gets = {t: t in RECEIVED_REPORT_TYPES["employer"] for t in type_keys}
-    payer_gets = [{t: t in RECEIVED_REPORT_TYPES[kind] for t in type_keys} for kind in payer_kinds]
+    received = orgs["received"]
+    employer_gets = {t: t in received["employer"] for t in type_keys}
+    payer_gets = [{t: t in received[kind] for t in type_keys} for kind in payer_kinds]
     lags = NON_INJURY_LAG
     n_lags = len(lags)
     pages_pick = PAGES
@@ -616,6 +617,11 @@ def fill(db: Database, *, reports: int, patients: int | None = None, blob_sha256
     started = time.perf_counter()
 
     orgs = _organisations(db, rng, now=now, small_employers=small_employers)
+    # Routing as posting does it: each kind's standard set from the report type list (the
+    # bench's accounts have no exceptions of their own).
+    listed = report_types.active_types(db)
+    orgs["received"] = {kind: frozenset(t.code for t in listed if t.standard_for(kind))
+                        for kind in ("employer", "payor", "tpa")}
     patient_first_id, report_first_id = _next_id(db, Patient), _next_id(db, Report)
     seconds["organisations"] = time.perf_counter() - started
 

@@ -12,7 +12,7 @@ times four clicks, each from the browser's pointerdown to the frame that first s
   the line above it "showing 1–50"; the count that then fills that line ("N results · showing
   1–50") is timed on its own;
 - Next page: "Next →" until "showing 51–100" (and so on) and the page's first report;
-- Tick a row: a grid tick box until "Prepare download (1)" and an enabled "Open report";
+- Tick a row: a grid tick box until "Download 1 report" and an enabled "Open report";
 - Open report: "Open report" until the report's heading.
 
 The timing is taken inside the page (performance.now(); a MutationObserver that checks the
@@ -293,7 +293,7 @@ def _nothing_ticked(page: Page) -> None:
 def _measure_tick(page: Page, rounds: int) -> list[dict]:
     _search(page, "")
     _nothing_ticked(page)
-    shows = [_text("button", "Prepare download (1)"), _text("button", "Open report", enabled=True)]
+    shows = [_text("button", "Download 1 report"), _text("button", "Open report", enabled=True)]
     timings = []
     for number in range(rounds + 1):
         box = grid_box(page)
@@ -413,7 +413,7 @@ def _section(rows: list[dict], info: dict, args, loads: tuple, fill: str, comman
         "the whole answer, not faded as stale: for Search, the grid's new rows and their range "
         "(\"showing 1–50\"; the count of the search follows into that line and is timed on "
         "its own, last column); for Next page, \"showing 51–100\" (and so on) and that page's "
-        "rows; for a tick, \"Prepare download (1)\" and an enabled \"Open report\"; for Open "
+        "rows; for a tick, \"Download 1 report\" and an enabled \"Open report\"; for Open "
         "report, the report's heading. Both ends are performance.now() in the page. Text is "
         "watched by a MutationObserver. The grid is a canvas, which is what a person sees: on "
         "every animation frame after the click the harness reads the pixels of its top rows, "

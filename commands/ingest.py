@@ -14,11 +14,10 @@ import csv
 import sys
 from pathlib import Path
 
-from db.blob_store import BlobStore
 from db.migrate import open_database
-from services import settings
 from services.errors import InvalidInput, PermissionDenied
 from services.identity.users import acting_as
+from services.reports import report_files
 from services.reports.ingest import ReportUpload, ingest
 from services.reports.manifest import read_manifest
 
@@ -47,7 +46,7 @@ def main(argv: list[str] | None = None) -> int:
     uploads = [row for row in rows if isinstance(row, ReportUpload)]
     try:
         posted = iter(ingest(db, principal, uploads,
-                             blob_store=BlobStore(settings.current().blob_dir)))
+                             blob_store=report_files.store()))
     except PermissionDenied:
         print(f"{args.email} may not post reports.", file=sys.stderr)
         return 2

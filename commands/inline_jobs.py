@@ -1,9 +1,9 @@
 """The scheduled jobs, run inside the portal's own process, so a try-out behaves like a deployment.
 
 `make run` serves through portal.py, whose lifespan starts these: emails go out (SMTP, or .eml
-files in RESULTSDESK_OUTBOX_DIR) within seconds, reports archive and new-result notices queue
-hourly. A deployment that schedules the commands (docs/operations.md) sets
-RESULTSDESK_INLINE_JOBS=0. Every job is safe beside another copy of itself, so replicas that all
+files in RESULTSDESK_OUTBOX_DIR) within seconds; hourly, reports archive, new-result notices
+queue and dormant accounts are warned or deactivated. A deployment that schedules the commands
+(docs/operations.md) sets RESULTSDESK_INLINE_JOBS=0. Every job is safe beside another copy of itself, so replicas that all
 run them, or cron as well, do no harm.
 """
 
@@ -18,8 +18,10 @@ from dataclasses import dataclass
 from db.engine import Database
 from db.migrate import open_database
 from services import settings
+from services.identity import dormant_accounts
 from services.mail import outbox
-from services.reports import notices, retention
+from services.privacy import access_review_reminders
+from services.reports import bundle_links, notices, retention
 
 log = logging.getLogger("resultsdesk.jobs")
 
@@ -35,10 +37,16 @@ def _send_mail(db: Database) -> object:
     return outbox.send_due(db, transport=outbox.transport_from_settings(settings.current()))
 
 
+def _archive(db: Database) -> object:
+    return retention.archive_expired(db), bundle_links.sweep_expired(db)
+
+
 JOBS = (
     Job("send-mail", 10, _send_mail),
-    Job("archive", 3600, retention.archive_expired),
+    Job("archive", 3600, _archive),
     Job("notices", 3600, notices.send),
+    Job("access-review-reminders", 3600, access_review_reminders.send_reminders),
+    Job("dormant-accounts", 3600, dormant_accounts.run),
 )
 
 

@@ -9,14 +9,13 @@ from __future__ import annotations
 import os
 import sys
 
-from db.blob_store import BlobStore
 from db.migrate import open_database
-from services import settings
+from services.reports import report_files
 from services.reports.previews import draw_missing
 
 
 def main(argv: list[str] | None = None) -> None:
-    store = BlobStore(settings.current().blob_dir)
+    store = report_files.store()
     if "--demo" in (argv if argv is not None else sys.argv[1:]):
         # Started by the first `make run` after seeding.
         from services.demo import seed

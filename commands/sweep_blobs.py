@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from db.blob_store import BlobStore
 from db.migrate import open_database
-from services import settings
+from services.reports import report_files
 from services.reports.blob_sweep import sweep
 
 
 def main() -> None:
-    removed = sweep(open_database(), BlobStore(settings.current().blob_dir))
+    removed = sweep(open_database(), report_files.store())
     print(f"Removed {removed} PDF file(s) that no report names.")
 
 

@@ -15,6 +15,15 @@ class InvalidInput(DomainError):
     pass
 
 
+class ReportFileUnreadable(DomainError):
+    """A report's stored file fails its check (changed, swapped or its key missing)."""
+
+    MESSAGE = "This report's file could not be read. Please let support know which report it is."
+
+    def __init__(self) -> None:
+        super().__init__(self.MESSAGE)
+
+
 class SignInFailed(DomainError):
     """Always the same message, whatever the reason (unknown user, wrong password, locked...)."""
 
@@ -29,6 +38,17 @@ class SignInLimited(SignInFailed):
 
     MESSAGE = (SignInFailed.MESSAGE
                + " There have been too many attempts from this network; try again later.")
+
+
+class StaffSignInRefused(DomainError):
+    """The identity provider's answer does not match a ResultsDesk staff account; the same
+    message whatever the reason (unknown or unverified email, no staff role, account closed)."""
+
+    MESSAGE = ("Staff sign-in did not work for this account. Use the work account whose email "
+               "address your ResultsDesk staff account has, or ask support to check it.")
+
+    def __init__(self) -> None:
+        super().__init__(self.MESSAGE)
 
 
 class HandoffRefused(DomainError):
@@ -69,3 +89,20 @@ class PermissionDenied(DomainError):
         self.target_type = target_type
         self.target_id = None if target_id is None else str(target_id)
         super().__init__("You do not have permission to do that.")
+
+
+class ReportWithdrawn(PermissionDenied):
+    """A report the principal was sent (or whose clinic they work at) that has left their view
+    because the clinic withdrew it or replaced it by a correction: refused like any report out of
+    view, and audited so, but the message says what happened instead of "no permission"."""
+
+    def __init__(self, denied: PermissionDenied, message: str,
+                 replaced_by: int | None = None) -> None:
+        super().__init__(actor_user_id=denied.actor_user_id, actor_email=denied.actor_email,
+                         action=denied.action, target_type=denied.target_type,
+                         target_id=denied.target_id, session_id=denied.session_id)
+        self.args = (message,)
+        self.replaced_by = replaced_by
+
+    def __str__(self) -> str:
+        return self.args[0]

@@ -29,19 +29,25 @@ class Action(StrEnum):
     VIEW_REPORTS = "view_reports"
     UPLOAD_REPORTS = "upload_reports"
     REDELIVER_REPORTS = "redeliver_reports"
+    CORRECT_REPORTS = "correct_reports"
+    WITHDRAW_REPORTS = "withdraw_reports"
     MANAGE_USERS = "manage_users"
     UNLOCK_USERS = "unlock_users"
     ASSIGN_STAFF_ROLES = "assign_staff_roles"
     MANAGE_PROVIDER_GROUPS = "manage_provider_groups"
     ISSUE_REGISTRATION_CODES = "issue_registration_codes"
     MANAGE_CLIENT_ACCOUNTS = "manage_client_accounts"
+    SUPPORT_USERS = "support_users"
     TRIAGE_INCIDENTS = "triage_incidents"
     DECIDE_INCIDENTS = "decide_incidents"
     REVIEW_AUDIT = "review_audit"
+    ACCOUNT_FOR_DISCLOSURES = "account_for_disclosures"
     VIEW_DASHBOARDS = "view_dashboards"
     VIEW_INCIDENT_COUNTS = "view_incident_counts"
     VIEW_ROLES = "view_roles"
+    MANAGE_REPORT_TYPES = "manage_report_types"
     MANAGE_SETTINGS = "manage_settings"
+    RUN_ACCESS_REVIEWS = "run_access_reviews"
 
 
 ROLE_LABELS = {
@@ -61,19 +67,25 @@ ACTION_LABELS = {
     Action.VIEW_REPORTS: "Search, open and download the reports you have access to",
     Action.UPLOAD_REPORTS: "Upload reports",
     Action.REDELIVER_REPORTS: "Re-deliver archived reports",
+    Action.CORRECT_REPORTS: "Post a corrected report in place of one posted (the clinic's own)",
+    Action.WITHDRAW_REPORTS: "Withdraw a report posted in error (the clinic's own)",
     Action.MANAGE_USERS: "Manage the users you administer",
     Action.UNLOCK_USERS: "Unlock locked users you administer",
     Action.ASSIGN_STAFF_ROLES: "Assign staff roles",
-    Action.MANAGE_PROVIDER_GROUPS: "Manage provider groups",
+    Action.MANAGE_PROVIDER_GROUPS: "See and manage the provider groups and providers you administer",
     Action.ISSUE_REGISTRATION_CODES: "Issue registration codes",
-    Action.MANAGE_CLIENT_ACCOUNTS: "Manage employer, payor and TPA accounts and routing",
+    Action.MANAGE_CLIENT_ACCOUNTS: "Create and manage employer, payor and TPA accounts and the report types each receives",
+    Action.SUPPORT_USERS: "Change a person's email address or new-result emails; send a password-reset link; reset two-factor sign-in",
     Action.TRIAGE_INCIDENTS: "Log and triage HIPAA incidents",
     Action.DECIDE_INCIDENTS: "Assess and close HIPAA incidents",
     Action.REVIEW_AUDIT: "Review the audit trail",
+    Action.ACCOUNT_FOR_DISCLOSURES: "Produce a patient's accounting of disclosures (who received and opened their reports)",
     Action.VIEW_DASHBOARDS: "View volume dashboards (no patient identifiers)",
     Action.VIEW_INCIDENT_COUNTS: "See HIPAA incident counts on the dashboard",
     Action.VIEW_ROLES: "View the roles matrix",
-    Action.MANAGE_SETTINGS: "Change portal settings",
+    Action.MANAGE_REPORT_TYPES: "Add, rename and retire report types",
+    Action.MANAGE_SETTINGS: "Change portal settings (contact details, terms of use)",
+    Action.RUN_ACCESS_REVIEWS: "Open access reviews (admins confirm their people's roles) and follow them",
 }
 
 STAFF_ROLES = frozenset({Role.SYSTEM_ADMIN, Role.SUPPORT_REP, Role.ACCOUNT_REP,
@@ -85,7 +97,8 @@ ROLE_ACTIONS: dict[Role, frozenset[Action]] = {
     Role.SYSTEM_ADMIN: frozenset(Action),
     Role.SUPPORT_REP: frozenset({
         Action.VIEW_REPORTS, Action.REDELIVER_REPORTS, Action.MANAGE_USERS, Action.UNLOCK_USERS,
-        Action.MANAGE_PROVIDER_GROUPS, Action.ISSUE_REGISTRATION_CODES, Action.TRIAGE_INCIDENTS,
+        Action.CORRECT_REPORTS, Action.WITHDRAW_REPORTS, Action.SUPPORT_USERS, Action.MANAGE_PROVIDER_GROUPS, Action.ISSUE_REGISTRATION_CODES,
+        Action.TRIAGE_INCIDENTS,
         Action.VIEW_DASHBOARDS, Action.VIEW_INCIDENT_COUNTS, Action.VIEW_ROLES,
     }),
     Role.ACCOUNT_REP: frozenset({
@@ -94,14 +107,22 @@ ROLE_ACTIONS: dict[Role, frozenset[Action]] = {
     }),
     Role.PRIVACY_OFFICER: frozenset({
         Action.VIEW_REPORTS, Action.TRIAGE_INCIDENTS, Action.DECIDE_INCIDENTS,
-        Action.REVIEW_AUDIT, Action.VIEW_ROLES,
+        Action.REVIEW_AUDIT, Action.ACCOUNT_FOR_DISCLOSURES, Action.VIEW_ROLES,
+        Action.RUN_ACCESS_REVIEWS,
     }),
     Role.MANAGER: frozenset({Action.VIEW_DASHBOARDS, Action.VIEW_INCIDENT_COUNTS}),
     Role.PROVIDER_GROUP_ADMIN: frozenset({Action.VIEW_REPORTS, Action.UPLOAD_REPORTS,
-                                          Action.MANAGE_USERS, Action.UNLOCK_USERS}),
+                                          Action.CORRECT_REPORTS, Action.WITHDRAW_REPORTS,
+                                          Action.MANAGE_USERS, Action.UNLOCK_USERS,
+                                          Action.MANAGE_PROVIDER_GROUPS}),
     Role.PROVIDER_ADMIN: frozenset({Action.VIEW_REPORTS, Action.UPLOAD_REPORTS,
-                                    Action.MANAGE_USERS, Action.UNLOCK_USERS}),
-    Role.PROVIDER_STAFF: frozenset({Action.VIEW_REPORTS}),
+                                    Action.CORRECT_REPORTS, Action.WITHDRAW_REPORTS,
+                                    Action.MANAGE_USERS, Action.UNLOCK_USERS,
+                                    Action.MANAGE_PROVIDER_GROUPS}),
+    # Clinic staff post the reports of the providers they work at (the provider portal's
+    # "general user account") and correct them; only admins manage people and withdraw reports.
+    Role.PROVIDER_STAFF: frozenset({Action.VIEW_REPORTS, Action.UPLOAD_REPORTS,
+                                    Action.CORRECT_REPORTS}),
     Role.ACCOUNT_ADMIN: frozenset({Action.VIEW_REPORTS, Action.MANAGE_USERS, Action.UNLOCK_USERS}),
     Role.ACCOUNT_USER: frozenset({Action.VIEW_REPORTS}),
 }

@@ -114,7 +114,9 @@ def load(session: Session, user: User, *, session_id: int | None = None) -> Prin
     account_rows = session.execute(
         select(AccountMembership.role, Account)
         .join(Account, Account.id == AccountMembership.account_id)
-        .where(AccountMembership.user_id == user.id)
+        # A deactivated account's people lose access to it at once: its memberships are kept
+        # (reactivating gives them back) but no principal carries them.
+        .where(AccountMembership.user_id == user.id, Account.deactivated_at.is_(None))
         .order_by(Account.name)
     ).all()
     return Principal(

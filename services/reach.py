@@ -21,47 +21,42 @@ from services.principals import Principal
 # --- providers and client accounts -------------------------------------------------------------
 
 
-def _provider_places(principal: Principal, administered: bool) -> tuple[set[int], set[int]]:
-    """(providers, groups) named by the principal's links. `administered`: only where they are
-    an admin (the places they post for); otherwise every provider they belong to."""
+def _provider_places(principal: Principal) -> tuple[set[int], set[int]]:
+    """(providers, groups) named by the principal's links: every provider they belong to, and
+    the groups they administer (the whole group). They see and post reports for these."""
     groups = set(principal.administered_groups)
-    if administered:
-        return set(principal.administered_providers), groups
     return {link.provider_id for link in principal.provider_links
             if link.provider_id is not None}, groups
 
 
-def provider_condition(principal: Principal, *, administered: bool = False) -> ColumnElement[bool]:
+def provider_condition(principal: Principal) -> ColumnElement[bool]:
     """SQL form: the Provider rows in reach (every provider for staff; none for nobody)."""
     if principal.is_staff:
         return true()
-    ids, groups = _provider_places(principal, administered)
+    ids, groups = _provider_places(principal)
     parts = ([Provider.id.in_(sorted(ids))] if ids else []) + (
         [Provider.group_id.in_(sorted(groups))] if groups else [])
     return or_(*parts) if parts else false()
 
 
-def reaches_provider(principal: Principal, provider_id: int, group_id: int, *,
-                     administered: bool = False) -> bool:
+def reaches_provider(principal: Principal, provider_id: int, group_id: int) -> bool:
     """Python form of provider_condition, for one provider of one group."""
     if principal.is_staff:
         return True
-    ids, groups = _provider_places(principal, administered)
+    ids, groups = _provider_places(principal)
     return provider_id in ids or group_id in groups
 
 
-def provider_ids(session: Session, principal: Principal, *,
-                 administered: bool = False) -> frozenset[int] | None:
-    """The providers in reach as ids (None: all of them, for staff). Without `administered`:
-    whose reports the principal sees (a group admin: every provider of the group); with it:
-    which providers they may post reports for."""
+def provider_ids(session: Session, principal: Principal) -> frozenset[int] | None:
+    """The providers in reach as ids (None: all of them, for staff): whose reports the principal
+    sees and, with the upload action, posts (a group admin: every provider of the group)."""
     if principal.is_staff:
         return None
-    ids, groups = _provider_places(principal, administered)
+    ids, groups = _provider_places(principal)
     if not groups:
         return frozenset(ids)  # the links name them: no query needed
     return frozenset(session.scalars(
-        select(Provider.id).where(provider_condition(principal, administered=administered))))
+        select(Provider.id).where(provider_condition(principal))))
 
 
 def account_condition(principal: Principal) -> ColumnElement[bool]:

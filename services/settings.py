@@ -14,6 +14,33 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 FAILED_ATTEMPTS_BEFORE_LOCK = 3
 INVITATION_LIFETIME = timedelta(hours=48)
 PASSWORD_RESET_LIFETIME = timedelta(hours=1)
+# A link confirming a new email address (sent to that address) works this long, once.
+EMAIL_CHANGE_LIFETIME = timedelta(hours=48)
+
+# The environment variable behind each configurable rule the Settings screen shows.
+VARIABLES = {
+    "session_idle": "RESULTSDESK_SESSION_IDLE_MINUTES",
+    "session_absolute": "RESULTSDESK_SESSION_MAX_HOURS",
+    "lockout_period": "RESULTSDESK_LOCKOUT_MINUTES",
+    "bulk_download_reports": "RESULTSDESK_BULK_DOWNLOAD_REPORTS",
+    "bulk_download_bytes": "RESULTSDESK_BULK_DOWNLOAD_MB",
+    "password_policy": "RESULTSDESK_PASSWORD_POLICY",
+    "registration_code_lifetime": "RESULTSDESK_REGISTRATION_CODE_DAYS",
+    "two_factor_roles": "RESULTSDESK_TWO_FACTOR_ROLES",
+    "staff_password_sign_in": "RESULTSDESK_STAFF_PASSWORD_SIGN_IN",
+    "dormant_after": "RESULTSDESK_DORMANT_DAYS",
+    "dormant_after_staff": "RESULTSDESK_DORMANT_STAFF_DAYS",
+}
+
+# A dormant account's holder is emailed this long before the account is deactivated, so each
+# dormancy limit must be longer than this.
+DORMANT_WARNING = timedelta(days=7)
+
+# Who must use a second factor unless RESULTSDESK_TWO_FACTOR_ROLES says otherwise: every staff
+# role and every role that manages people (docs/security.md).
+TWO_FACTOR_ROLES = ("system_admin", "support_rep", "account_rep", "privacy_officer", "manager",
+                    "provider_group_admin", "provider_admin", "account_admin")
+ALL_ROLES = TWO_FACTOR_ROLES + ("provider_staff", "account_user")
 
 
 def _positive_number(name: str, default: float) -> float:
@@ -34,6 +61,29 @@ def _flag(name: str, default: bool) -> bool:
     if raw in (None, ""):
         return default
     return raw.strip().lower() not in ("0", "false", "no", "off")
+
+
+def _roles(name: str, default: tuple[str, ...]) -> frozenset[str]:
+    raw = os.environ.get(name)
+    if raw is None or raw.strip() == "":
+        return frozenset(default)
+    if raw.strip().lower() == "none":
+        return frozenset()
+    roles = {part.strip().lower() for part in raw.split(",") if part.strip()}
+    unknown = sorted(roles - set(ALL_ROLES))
+    if unknown:
+        raise SystemExit(f"{name} names unknown roles: {', '.join(unknown)} (roles: "
+                         f"{', '.join(ALL_ROLES)}, or none)")
+    return frozenset(roles)
+
+
+def _dormancy_limit(name: str, default: float) -> timedelta:
+    limit = timedelta(days=_positive_number(name, default))
+    if limit <= DORMANT_WARNING:
+        raise SystemExit(f"{name} must be more than {DORMANT_WARNING.days} days (the warning "
+                         f"email goes out {DORMANT_WARNING.days} days before), got "
+                         f"{os.environ.get(name)!r}")
+    return limit
 
 
 def _choice(name: str, allowed: tuple[str, ...], default: str) -> str:
@@ -72,12 +122,21 @@ class Settings:
     pdf_check_memory_mb: int
     bulk_download_reports: int
     bulk_download_bytes: int
+    merged_pdf_bytes: int
     # Identity administration
     registration_code_lifetime: timedelta
     invitation_lifetime: timedelta
     password_reset_lifetime: timedelta
     password_policy: str  # "composition" (the provider portal's rule) or "length" (15+, no composition)
-    terms_version: str
+    email_change_lifetime: timedelta
+    # Roles whose holders must sign in with a second factor (a code from an authenticator app).
+    two_factor_roles: frozenset[str]
+    # Off: staff sign in only through the company's identity provider (Staff sign-in).
+    staff_password_sign_in: bool
+    # An account nobody signed in to for this long is deactivated by the scheduled jobs
+    # (services/identity/dormant_accounts.py); staff and admin roles have the shorter limit.
+    dormant_after: timedelta
+    dormant_after_staff: timedelta
     # Email
     portal_url: str
     smtp_url: str
@@ -86,9 +145,9 @@ class Settings:
 
 def current() -> Settings:
     return Settings(
-        session_idle=timedelta(minutes=_positive_number("RESULTSDESK_SESSION_IDLE_MINUTES", 15)),
-        session_absolute=timedelta(hours=_positive_number("RESULTSDESK_SESSION_MAX_HOURS", 8)),
-        lockout_period=timedelta(minutes=_positive_number("RESULTSDESK_LOCKOUT_MINUTES", 30)),
+        session_idle=timedelta(minutes=_positive_number(VARIABLES["session_idle"], 15)),
+        session_absolute=timedelta(hours=_positive_number(VARIABLES["session_absolute"], 8)),
+        lockout_period=timedelta(minutes=_positive_number(VARIABLES["lockout_period"], 30)),
         failed_attempts_before_lock=FAILED_ATTEMPTS_BEFORE_LOCK,
         demo=_flag("RESULTSDESK_DEMO", True),
         inline_jobs=_flag("RESULTSDESK_INLINE_JOBS", True),
@@ -105,15 +164,25 @@ def current() -> Settings:
         max_report_pages=int(_positive_number("RESULTSDESK_MAX_REPORT_PAGES", 200)),
         pdf_check_seconds=_positive_number("RESULTSDESK_PDF_CHECK_SECONDS", 10),
         pdf_check_memory_mb=int(_positive_number("RESULTSDESK_PDF_CHECK_MEMORY_MB", 512)),
-        # One bulk download is built in memory and sent in one message (Streamlit's limit is
-        # 200 MB), so it stops at whichever of these comes first.
-        bulk_download_reports=int(_positive_number("RESULTSDESK_BULK_DOWNLOAD_REPORTS", 500)),
-        bulk_download_bytes=int(_positive_number("RESULTSDESK_BULK_DOWNLOAD_MB", 150) * 1024 * 1024),
-        registration_code_lifetime=timedelta(days=_positive_number("RESULTSDESK_REGISTRATION_CODE_DAYS", 30)),
+        # One bulk download is streamed from the portal's own route (never held whole in memory,
+        # but a merged PDF is built by pypdf in memory), and stops at whichever comes first.
+        bulk_download_reports=int(_positive_number(VARIABLES["bulk_download_reports"], 5000)),
+        bulk_download_bytes=int(_positive_number(VARIABLES["bulk_download_bytes"], 2048) * 1024 * 1024),
+        # pypdf holds a merged PDF's pages in memory while it writes them: a smaller cap keeps
+        # one person's merge from taking a server's memory (a ZIP has no such cost).
+        merged_pdf_bytes=int(_positive_number("RESULTSDESK_MERGED_PDF_MB", 200) * 1024 * 1024),
+        registration_code_lifetime=timedelta(days=_positive_number(VARIABLES["registration_code_lifetime"], 30)),
         invitation_lifetime=INVITATION_LIFETIME,
         password_reset_lifetime=PASSWORD_RESET_LIFETIME,
-        password_policy=_choice("RESULTSDESK_PASSWORD_POLICY", ("composition", "length"), "composition"),
-        terms_version=os.environ.get("RESULTSDESK_TERMS_VERSION") or "2026-11",
+        password_policy=_choice(VARIABLES["password_policy"], ("composition", "length"), "composition"),
+        email_change_lifetime=EMAIL_CHANGE_LIFETIME,
+        # The demo's printed logins work without an authenticator app; a deployment (demo off)
+        # requires it of staff and admins unless told otherwise.
+        two_factor_roles=_roles(VARIABLES["two_factor_roles"],
+                                () if _flag("RESULTSDESK_DEMO", True) else TWO_FACTOR_ROLES),
+        staff_password_sign_in=_flag(VARIABLES["staff_password_sign_in"], True),
+        dormant_after=_dormancy_limit(VARIABLES["dormant_after"], 90),
+        dormant_after_staff=_dormancy_limit(VARIABLES["dormant_after_staff"], 45),
         # Links in emails are built from this, never from the request that caused the email.
         portal_url=(os.environ.get("RESULTSDESK_PORTAL_URL") or "http://localhost:8501").rstrip("/"),
         smtp_url=os.environ.get("SMTP_URL", ""),

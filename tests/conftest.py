@@ -23,6 +23,11 @@ from db.models import AccountMembership, Base, Membership, StaffRole, User
 from services import clock
 from services.identity import passwords
 
+# Every test stores report files sealed, as the portal does: one fixed master key for the whole
+# run (BlobStore(folder) and servers started from tests read it from the environment).
+TEST_BLOB_KEY = "dGVzdC1vbmx5LXJlcG9ydC1maWxlLWtleS0zMmJ5dGU="
+os.environ.setdefault("RESULTSDESK_BLOB_KEY", TEST_BLOB_KEY)
+
 DEFAULT_PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 PASSWORD = "Correct-Horse-Battery-9!"
 START = datetime(2026, 11, 2, 9, 0, tzinfo=timezone.utc)
@@ -89,8 +94,21 @@ def postgres_database():
         connection.execute(text("DROP SCHEMA public CASCADE"))
         connection.execute(text("CREATE SCHEMA public"))
     upgrade(db)
+    _MIGRATED_ROWS.update(_rows_of(db))
     yield db
     db.dispose()
+
+
+# Rows the migrations themselves write (the report types, the first terms of use), as a freshly
+# migrated database has them: each emptied PostgreSQL database gets them back, like SQLite's copy.
+_MIGRATED_ROWS: dict[str, list[dict]] = {}
+
+
+def _rows_of(db: Database) -> dict[str, list[dict]]:
+    with db.engine.connect() as connection:
+        found = {table.name: [dict(row._mapping) for row in connection.execute(table.select())]
+                 for table in Base.metadata.sorted_tables}
+    return {name: rows for name, rows in found.items() if rows}
 
 
 def _empty_postgres(db: Database) -> None:
@@ -99,6 +117,15 @@ def _empty_postgres(db: Database) -> None:
         # The audit trail refuses TRUNCATE by trigger; replica mode skips triggers for this reset only.
         connection.execute(text("SET LOCAL session_replication_role = replica"))
         connection.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+        for table in Base.metadata.sorted_tables:
+            rows = _MIGRATED_ROWS.get(table.name)
+            if not rows:
+                continue
+            connection.execute(table.insert(), rows)
+            if "id" in table.c and table.c.id.autoincrement:
+                connection.execute(text(
+                    f"SELECT setval(pg_get_serial_sequence('{table.name}', 'id'), "
+                    f"(SELECT max(id) FROM {table.name}))"))
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

@@ -18,7 +18,9 @@ class AuditEvent(Base):
         Index("ix_audit_events_time", "occurred_at", "id"),
         Index("ix_audit_events_actor_time", "actor_user_id", "occurred_at", "id"),
         Index("ix_audit_events_action_time", "action", "occurred_at", "id"),
-        Index("ix_audit_events_target", "target_type", "target_id"),
+        # A report's trail in time order: its access history and the accounting of disclosures
+        # read a period of it (migration 0020).
+        Index("ix_audit_events_target_time", "target_type", "target_id", "occurred_at", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -41,6 +41,9 @@ class ReportVolumeDaily(Base):
     opened_3d: Mapped[int] = mapped_column(Integer)
     archived: Mapped[int] = mapped_column(Integer)  # now archived
     redelivered: Mapped[int] = mapped_column(Integer)  # delivered again after posting
+    corrections: Mapped[int] = mapped_column(Integer, default=0)  # posted as a correction
+    withdrawn: Mapped[int] = mapped_column(Integer, default=0)  # now withdrawn (a correction's
+    # predecessor included)
 
 
 class AccountVolumeDaily(Base):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, ForeignKey, String
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from db.base import Base, UTCDateTime
@@ -16,12 +16,20 @@ class Account(Base):
     """An employer, workers' compensation payor or TPA that receives reports."""
 
     __tablename__ = "accounts"
-    __table_args__ = (CheckConstraint("kind IN ('employer', 'payor', 'tpa')", name="kind"),)
+    __table_args__ = (CheckConstraint("kind IN ('employer', 'payor', 'tpa')", name="kind"),
+                      Index("ix_accounts_external_ref", "external_ref", unique=True))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(200), unique=True)
     kind: Mapped[str] = mapped_column(String(16), index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # The customer's number in the operator's other systems (billing, CRM); unique when set.
+    external_ref: Mapped[str | None] = mapped_column(String(60))
+    contact_name: Mapped[str] = mapped_column(String(200), default="", server_default="")
+    contact_email: Mapped[str] = mapped_column(String(254), default="", server_default="")
+    contact_phone: Mapped[str] = mapped_column(String(40), default="", server_default="")
+    # Set when deactivated: its people lose access to it at once, nothing new is routed to it.
+    deactivated_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
 class ProviderGroup(Base):
@@ -49,6 +57,12 @@ class Provider(Base):
     address: Mapped[str] = mapped_column(String(200), default="")
     city: Mapped[str] = mapped_column(String(100), default="")
     state: Mapped[str] = mapped_column(String(2), default="")
+    postal_code: Mapped[str] = mapped_column(String(10), default="", server_default="")
+    provider_type: Mapped[str] = mapped_column(String(60), default="", server_default="")
+    phone: Mapped[str] = mapped_column(String(40), default="", server_default="")
+    fax: Mapped[str] = mapped_column(String(40), default="", server_default="")
+    # Set when deactivated: uploads for it stop; its reports stay where they were routed.
+    deactivated_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     group: Mapped[ProviderGroup] = relationship(back_populates="providers")
 

@@ -42,6 +42,12 @@ class User(Base):
     # IANA name ("America/Chicago"); empty until the first sign-in reads the browser's zone.
     time_zone: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # When the account last became usable (invitation accepted, reactivated by an admin): the
+    # dormant-account limit counts from the latest of this, the last sign-in and creation.
+    active_since: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # When the holder was told the account would be deactivated for disuse; a warning from
+    # before the latest sign-in or reactivation no longer counts (dormant_accounts.py).
+    dormant_warned_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
 class StaffRole(Base):
@@ -138,7 +144,7 @@ class Token(Base):
 
     __tablename__ = "tokens"
     __table_args__ = (
-        CheckConstraint("purpose IN ('invitation', 'password_reset')", name="purpose"),
+        CheckConstraint("purpose IN ('invitation', 'password_reset', 'email_change')", name="purpose"),
         Index("ix_tokens_user_purpose", "user_id", "purpose"),
     )
 
@@ -149,6 +155,8 @@ class Token(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
     used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # email_change only: the address the person confirms by following the link sent to it.
+    new_email: Mapped[str | None] = mapped_column(String(254))
 
 
 INVITATION_STATUSES = ("pending", "accepted", "declined", "cancelled")

@@ -10,19 +10,8 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from db.base import Base, UTCDateTime
 
-# Report types named by the results-portal FAQ; state forms are added over time.
-REPORT_TYPES = {
-    "atf": "Alcohol testing form (ATF)",
-    "ccf": "Custody and control form (CCF)",
-    "injury_status": "Injury activity status report",
-    "referral": "Patient referral",
-    "no_show": "Employer no-show letter",
-    "transcription": "Transcription",
-    "transcription_summary": "Transcription summary",
-    "recheck_reminder": "Recheck appointment reminder letter",
-    "first_notice": "First notice of injury letter",
-    "state_wc_form": "State workers' compensation form",
-}
+# The report types are data since migration 0013 (ReportType rows, which it seeds with the ten
+# the portal started with); code reads them through services.reports.report_types.
 REPORT_STATUSES = ("available", "archived", "withdrawn")
 
 # Patient-name search ignores accents. SQLite's FTS5 tokenizer removes them itself; PostgreSQL's
@@ -35,6 +24,38 @@ NAME_FOLD_TO = "".join(_OWN_BASE.get(c) or unicodedata.normalize("NFKD", c)[0]
                        for c in NAME_FOLD_FROM).lower()
 PG_NAME_VECTOR = ("to_tsvector('simple', lower(translate(first_name || ' ' || last_name, "
                   f"'{NAME_FOLD_FROM}', '{NAME_FOLD_TO}')))")
+
+
+ACCOUNT_KIND_COLUMNS = {"employer": "for_employers", "payor": "for_payors", "tpa": "for_tpas"}
+
+
+class ReportType(Base):
+    """One kind of report clinics post. Never deleted: reports point to it by code; a retired
+    type takes no new uploads. for_* say which kinds of account receive it by default."""
+
+    __tablename__ = "report_types"
+
+    code: Mapped[str] = mapped_column(String(32), primary_key=True)
+    name: Mapped[str] = mapped_column(String(120), unique=True)
+    injury: Mapped[bool] = mapped_column(Boolean)
+    for_employers: Mapped[bool] = mapped_column(Boolean)
+    for_payors: Mapped[bool] = mapped_column(Boolean)
+    for_tpas: Mapped[bool] = mapped_column(Boolean)
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    retired_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class AccountReportType(Base):
+    """One account's exception to its kind's standard set: receives=True adds a non-standard
+    type, receives=False removes a standard one. No row: the kind's default applies."""
+
+    __tablename__ = "account_report_types"
+
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"), primary_key=True)
+    report_type: Mapped[str] = mapped_column(ForeignKey("report_types.code"), primary_key=True)
+    receives: Mapped[bool] = mapped_column(Boolean)
+    changed_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
 class Patient(Base):
@@ -69,6 +90,7 @@ class Report(Base):
         Index("ix_reports_delivered", "delivered_at"),
         # Not unique: identical bytes from two clinics are two reports sharing one stored file.
         Index("ix_reports_file_sha256", "file_sha256"),
+        Index("ix_reports_corrects", "corrects_report_id", unique=True),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -87,6 +109,14 @@ class Report(Base):
     file_sha256: Mapped[str] = mapped_column(String(64))
     file_size: Mapped[int] = mapped_column(Integer)
     page_count: Mapped[int] = mapped_column(Integer)
+    # A correction names the report it replaces (at most one correction each: a correction of a
+    # correction names the correction). No foreign key: SQLite adds the column in place, and a
+    # rebuilt reports table would trip the keys that point at it.
+    corrects_report_id: Mapped[int | None] = mapped_column(Integer)
+    # Set with status "withdrawn": when, and why (WITHDRAWAL_REASONS in services.reports.corrections;
+    # "corrected" when a correction replaced it).
+    withdrawn_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    withdrawn_reason: Mapped[str | None] = mapped_column(String(40))
 
 
 PREVIEW_STATUSES = ("drawing", "ready", "failed")

@@ -15,6 +15,7 @@ from services import settings
 from services.errors import SessionEnded
 from services.identity import passwords, sessions, time_zone
 from services.principals import Principal
+from services.reports import report_files
 
 TOKEN_KEY = "session_token"
 NOTICE_KEY = "sign_in_notice"
@@ -34,7 +35,7 @@ def database():
 
 
 def blob_store() -> BlobStore:
-    return BlobStore(settings.current().blob_dir)
+    return report_files.store()
 
 
 def principal_at_click() -> Callable[[], Principal]:

@@ -90,6 +90,17 @@ class Choice:
     def clear(self) -> None:
         st.session_state[self.chosen_key] = []
 
+    def shown(self) -> list[int]:
+        """The ids the grid showed in the last run, in row order."""
+        return list(st.session_state.get(self._shown_key, {}))
+
+    def start_over(self) -> None:
+        """The next rows are another page of the same list, not this list changed: nothing
+        chosen here counts as having left it, and the grid starts untouched."""
+        st.session_state[self._shown_key] = {}
+        st.session_state[self._told_key] = []
+        st.session_state[self.chosen_key] = []
+
     def renew(self) -> None:
         """Draw a new grid in the next run, ticked on the same ids.
 

@@ -9,25 +9,48 @@ is a form too, posted to /auth/sign-out, which ends the session and clears the c
 
 from __future__ import annotations
 
+import base64
 from html import escape
 from urllib.parse import urlencode, urlsplit
 
 import streamlit as st
 
 COOKIE_NAME = "resultsdesk_session"
+# "Remember me": only the email address, for the sign-in form's first field (never a session).
+REMEMBER_COOKIE = "resultsdesk_email"
+FORGET = "-"
 SESSION_ROUTE = "/auth/session"
 SIGN_OUT_ROUTE = "/auth/sign-out"
 _HANDOFF_KEY = "session_handoff"
 
 # The one script: it submits the form the browser would otherwise wait on a press for.
 _HANDOFF_FORM = """<form id="resultsdesk-handoff" method="post" action="{action}">
-<input type="hidden" name="code" value="{code}"><input type="hidden" name="next" value="{next}">
+<input type="hidden" name="code" value="{code}"><input type="hidden" name="next" value="{next}">{remember}
 <p>Signing you in&hellip;</p><button type="submit">Continue to ResultsDesk</button></form>
 <script>document.getElementById("resultsdesk-handoff").submit();</script>"""
 
 _SIGN_OUT_FORM = """<form method="post" action="{action}">
 <button type="submit" style="font: inherit; padding: 0.25rem 0.75rem; border-radius: 0.5rem;
 border: 1px solid rgba(49, 51, 63, 0.2); background: white; cursor: pointer;">Sign out</button></form>"""
+
+
+def encode_email(address: str) -> str:
+    # Cookie values keep to plain characters; base64url carries any address unchanged.
+    return base64.urlsafe_b64encode(address.encode("utf-8")).decode("ascii").rstrip("=")
+
+
+def decode_email(value: str | None) -> str | None:
+    if not isinstance(value, str) or not value or len(value) > 400:
+        return None
+    try:
+        return base64.urlsafe_b64decode(value + "=" * (-len(value) % 4)).decode("utf-8")
+    except (ValueError, UnicodeDecodeError):
+        return None
+
+
+def remembered_email() -> str | None:
+    """The address "Remember me" kept on this device, if any."""
+    return decode_email(st.context.cookies.get(REMEMBER_COOKIE))
 
 
 def read() -> str | None:
@@ -47,18 +70,23 @@ def _current_path() -> str:
     return parts.path + (f"?{query}" if query else "")
 
 
-def schedule_handoff(code: str) -> None:
-    """After a sign-in: the next run sends the browser to collect its cookie."""
-    st.session_state[_HANDOFF_KEY] = code
+def schedule_handoff(code: str, *, remember_email: str | None = None) -> None:
+    """After a sign-in: the next run sends the browser to collect its cookie.
+
+    remember_email: the address to keep for the next sign-in ("Remember me"), FORGET to drop a
+    kept one, None to leave it as it is."""
+    st.session_state[_HANDOFF_KEY] = (code, remember_email)
 
 
 def hand_over() -> bool:
     """Show the self-posting hand-off form if a sign-in just happened; True when shown."""
-    code = st.session_state.pop(_HANDOFF_KEY, None)
+    code, remember = st.session_state.pop(_HANDOFF_KEY, (None, None))
     if not code:
         return False
+    kept = "" if remember is None else (
+        f'<input type="hidden" name="remember" value="{escape(remember, quote=True)}">')
     st.html(_HANDOFF_FORM.format(action=SESSION_ROUTE, code=escape(code, quote=True),
-                                 next=escape(_current_path(), quote=True)),
+                                 next=escape(_current_path(), quote=True), remember=kept),
             unsafe_allow_javascript=True)
     return True
 

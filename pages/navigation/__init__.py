@@ -10,22 +10,27 @@ import streamlit as st
 
 from pages.common import components, links, runtime, session_cookie
 from pages.screens import (
+    access_review,
+    access_reviews,
     audit,
     client_accounts,
     dashboard,
+    disclosures,
     hipaa_queue,
     home,
     my_account,
+    provider_groups,
     public_access,
     registration_codes,
+    report_types,
     reports,
     roles,
+    settings,
     sign_in,
     terms,
     upload,
     users,
 )
-from pages.screens.coming_soon import placeholder
 from services import audit as audit_trail
 from services.identity import terms as terms_of_use
 from services.policy import Action
@@ -49,19 +54,26 @@ SCREENS = (
     Screen("Reports", "Reports", "reports", Action.VIEW_REPORTS, reports.render),
     Screen("Reports", "Upload reports", "upload", Action.UPLOAD_REPORTS, upload.render),
     Screen("Administration", "Users", "users", Action.MANAGE_USERS, users.render),
-    Screen("Administration", "Provider groups", "provider-groups", Action.MANAGE_PROVIDER_GROUPS, placeholder(
-        "Provider groups", Action.MANAGE_PROVIDER_GROUPS, "Provider groups, their providers and NPIs.")),
+    Screen("Administration", "Provider groups", "provider-groups", Action.MANAGE_PROVIDER_GROUPS,
+           provider_groups.render),
     Screen("Administration", "Registration codes", "registration-codes",
            Action.ISSUE_REGISTRATION_CODES, registration_codes.render),
     Screen("Administration", "Client accounts", "client-accounts", Action.MANAGE_CLIENT_ACCOUNTS,
            client_accounts.render),
+    Screen("Administration", "Report types", "report-types", Action.MANAGE_REPORT_TYPES,
+           report_types.render),
     Screen("Administration", "Roles", "roles", Action.VIEW_ROLES, roles.render),
+    Screen("Administration", "Review your people", access_review.URL_PATH, Action.MANAGE_USERS,
+           access_review.render),
     Screen("Privacy", "HIPAA queue", "hipaa-queue", Action.TRIAGE_INCIDENTS, hipaa_queue.render),
     Screen("Privacy", "Audit trail", "audit", Action.REVIEW_AUDIT, audit.render),
+    Screen("Privacy", "Accounting of disclosures", "disclosures", Action.ACCOUNT_FOR_DISCLOSURES,
+           disclosures.render),
+    Screen("Privacy", "Access reviews", "access-reviews", Action.RUN_ACCESS_REVIEWS,
+           access_reviews.render),
     Screen("Insight", "Dashboard", "dashboard", Action.VIEW_DASHBOARDS, dashboard.render),
     Screen("Account", "My account", "my-account", None, my_account.render),
-    Screen("Account", "Settings", "settings", Action.MANAGE_SETTINGS, placeholder(
-        "Settings", Action.MANAGE_SETTINGS, "Portal-wide settings.")),
+    Screen("Account", "Settings", "settings", Action.MANAGE_SETTINGS, settings.render),
 )
 
 
@@ -93,10 +105,15 @@ def pages_for(principal: Principal | None) -> dict[str, list[st.Page]] | list[st
                     url_path="accept-invitation", visibility="hidden"),
             st.Page(public_access.reset_password, title="Reset password", url_path="reset-password",
                     visibility="hidden"),
+            st.Page(public_access.confirm_email, title="Confirm email address",
+                    url_path="confirm-email", visibility="hidden"),
         ]
-    if terms_of_use.needs_acceptance(principal.terms_version):
+    if terms_of_use.needs_acceptance(runtime.database(), principal):
+        # A new email address can still be confirmed from its link before the terms are accepted.
         return [st.Page(lambda: terms.render(principal), title="Terms of use", url_path="terms",
-                        default=True)]
+                        default=True),
+                st.Page(public_access.confirm_email, title="Confirm email address",
+                        url_path="confirm-email", visibility="hidden")]
     sections: dict[str, list[st.Page]] = {}
     for screen in screens_for(principal):
         sections.setdefault(screen.section, []).append(_page(screen, principal))
@@ -105,6 +122,9 @@ def pages_for(principal: Principal | None) -> dict[str, list[st.Page]] | list[st
     sections["Account"].append(st.Page(lambda: public_access.accept_invitation_signed_in(principal),
                                        title="Accept invitation", url_path="accept-invitation",
                                        visibility="hidden"))
+    # Reached from an emailed link: a new email address is confirmed the same way signed in.
+    sections["Account"].append(st.Page(public_access.confirm_email, title="Confirm email address",
+                                       url_path="confirm-email", visibility="hidden"))
     return sections
 
 

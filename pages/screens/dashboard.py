@@ -72,6 +72,15 @@ def _totals(totals: dict, *, incidents: bool) -> None:
         cells[5].metric("Open incidents", f"{totals['open_incidents']:,}")
 
 
+def _lifecycle_totals(totals: dict) -> None:
+    cells = st.columns(4)
+    cells[0].metric("Archived now", f"{totals['archived']:,}")
+    cells[1].metric("Re-delivered", f"{totals['redelivered']:,}")
+    cells[2].metric("Corrections posted", f"{totals['corrections']:,}")
+    cells[3].metric("Withdrawn", f"{totals['withdrawn']:,}",
+                    help="Withdrawn by the clinic, or replaced by a correction.")
+
+
 def _table(frame: pd.DataFrame, *, name: str, label: str, chosen: dashboard.DashboardFilter,
            grain: str | None = None) -> None:
     """The numbers behind a chart, and the same as CSV (built on click, audited)."""
@@ -139,10 +148,13 @@ def render(principal: Principal) -> None:
                           axis=axis, empty=empty)
     if tabs[3].open:
         with tabs[3]:
-            st.header("Archived and re-delivered")
+            st.header("Archived, re-delivered, corrected and withdrawn")
             st.caption(f"Reports leave the portal {period(RETENTION_PERIOD, 'days')} after delivery; "
                        "staff can re-deliver "
-                       "one on request. Counted by the period the reports were posted in.")
+                       "one on request. A clinic withdraws a report posted in error or posts a "
+                       "correction in its place (the replaced one counts as withdrawn). Counted "
+                       "by the period the reports were posted in.")
+            _lifecycle_totals(head.totals)
             if _chart(lambda: charts.lifecycle(head.lifecycle, **axis), head.lifecycle, empty):
                 _table(head.lifecycle, grain=grain, name="archive", label="archive",
                        chosen=chosen)

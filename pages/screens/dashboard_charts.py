@@ -83,8 +83,9 @@ def downloads(frame: pd.DataFrame, *, period_title: str, grain: str) -> alt.Char
 
 
 def lifecycle(frame: pd.DataFrame, *, period_title: str, grain: str) -> alt.Chart:
-    """Archived and re-delivered reports, by the period they were posted in."""
-    long = frame.melt(id_vars="period", value_vars=["archived now", "re-delivered"],
+    """Archived, re-delivered, corrected and withdrawn reports, by the period they were posted in."""
+    long = frame.melt(id_vars="period",
+                      value_vars=["archived now", "re-delivered", "corrections", "withdrawn now"],
                       var_name="what", value_name="reports")
     return alt.Chart(long).mark_bar().encode(
         x=_period_axis(period_title, grain),

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import streamlit as st
 
-from pages.common import components, runtime
+from pages.common import components, confirm, runtime
+from pages.screens import access_review, saved_search_list
 from services import policy, settings
 from services.policy import Action
 from services.principals import Principal
@@ -28,8 +29,12 @@ def render(principal: Principal) -> None:
     components.guard(principal, None)
     st.title("Welcome")
     components.literal(f"Signed in as {principal.name} ({principal.email}).")
+    access_review.home_notice(principal)
     if principal.can(Action.VIEW_REPORTS) and not principal.is_staff:
         _new_results(principal)
+    if principal.can(Action.VIEW_REPORTS):
+        confirm.show_pending()  # deleting a saved search asks first
+        saved_search_list.show(principal)
     left, right = st.columns(2)
     with left:
         st.header("Your roles")

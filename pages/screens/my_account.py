@@ -7,6 +7,7 @@ import streamlit as st
 
 from pages.common import components, confirm, runtime
 from pages.common.actions import run_action, show_message
+from pages.screens import my_two_factor
 from services import time_zones
 from services.identity import password_policy, password_reset, sessions, time_zone, users
 from services.policy import Action
@@ -34,8 +35,14 @@ def _notices_changed() -> None:
 
 def _notices(principal: Principal) -> None:
     st.header("Email notices")
-    st.toggle("Email me when new reports arrive", key=_NOTICES_KEY,
-              value=notices.result_notices_enabled(runtime.database(), principal),
+    stored = notices.result_notices_enabled(runtime.database(), principal)
+    # The switch shows what is stored: support may have changed it for you since this tab
+    # last drew it.
+    if st.session_state.get(_NOTICES_KEY) not in (None, stored):
+        st.session_state.pop(_NOTICES_KEY)
+    st.caption(f"New-result emails are {'on' if stored else 'off'}. Support can also switch "
+               "them for you when you call.")
+    st.toggle("Email me when new reports arrive", key=_NOTICES_KEY, value=stored,
               on_change=_notices_changed,
               help="At most one email per notice run, saying how many new reports you have. "
                    "It never contains patient details.")
@@ -86,6 +93,7 @@ def render(principal: Principal) -> None:
         _notices(principal)
     _time_zone(principal)
     _password()
+    my_two_factor.render(principal)
     st.header("Sessions")
     opened = sessions.open_sessions(runtime.database(), principal)
     count = len(opened)

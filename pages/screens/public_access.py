@@ -1,14 +1,22 @@
 """Screens for people who are not signed in: register a provider group, accept an invitation,
-forgot password, reset password. None of them signs anyone in: they lead to the sign-in screen."""
+forgot password, reset password, confirm a new email address. None of them signs anyone in:
+they lead to the sign-in screen."""
 
 from __future__ import annotations
 
 import streamlit as st
 
 from pages.common import components, runtime
-from pages.common.actions import attempt, run_action
+from pages.common.actions import attempt, run_action, show_message
 from pages.screens.sign_in import SIGN_IN_PAGE_KEY
-from services.identity import invitations, password_policy, password_reset, role_invitations, terms
+from services.identity import (
+    invitations,
+    password_policy,
+    password_reset,
+    role_invitations,
+    support_tools,
+    terms,
+)
 from services.identity.tokens import InvalidToken
 from services.principals import Principal
 from services.organizations import registration
@@ -28,8 +36,9 @@ def _policy_help() -> str:
 
 
 def _terms(key: str) -> bool:
-    with st.expander("Terms of use", expanded=False):
-        st.text(terms.TERMS_TEXT)
+    current = terms.current(runtime.database())
+    with st.expander(f"Terms of use (version {current.version})", expanded=False):
+        st.text(current.text)
     return st.checkbox("I have read and accept the terms of use", key=key)
 
 
@@ -218,3 +227,43 @@ def _reset(token: str, password: str) -> None:
     except InvalidToken:
         # Here a dead link has one remedy, named in the words of this screen.
         raise InvalidToken(_RESET_LINK_GONE) from None
+
+
+_EMAIL_LINK_GONE = ("This confirmation link is not valid any more (used, replaced by a newer one, "
+                    "or expired). Ask support to send a new one.")
+_EMAIL_MESSAGE_KEY = "confirm_email_message"
+
+
+def confirm_email() -> None:
+    """Opened from the link sent to a new address, signed in or not: one click confirms it."""
+    st.title("Confirm your new email address")
+    if _done():
+        return
+    show_message(_EMAIL_MESSAGE_KEY)
+    token = st.query_params.get("token", "")
+    try:
+        change = support_tools.pending_change(runtime.database(), raw_token=token)
+    except InvalidToken:
+        st.error(_EMAIL_LINK_GONE)
+        return
+    st.write("Your ResultsDesk account's email address, which is also your user ID, becomes:")
+    components.literal(change.new_email, tag="strong")
+    until = components.local_time(change.expires_at, None)
+    st.caption(f"The link works once, until {until}. When you confirm, you are signed out on "
+               "every device; then you sign in with the new address.")
+    st.button("Confirm the new address", type="primary", key="confirm_email",
+              on_click=_confirm_email, args=(token,))
+
+
+def _confirm_email(token: str) -> None:
+    def confirm() -> str:
+        try:
+            return support_tools.confirm_email_change(runtime.database(), raw_token=token)
+        except InvalidToken:
+            raise InvalidToken(_EMAIL_LINK_GONE) from None
+
+    if attempt(confirm, message_key=_EMAIL_MESSAGE_KEY) is not None:
+        # Every session of the account has ended, this tab's too: it forgets it at once.
+        runtime.forget_session(st.session_state.get(runtime.TOKEN_KEY))
+        st.session_state[_DONE_KEY] = ("success", "Your email address is changed and you were "
+                                       "signed out everywhere. Sign in with your new address.")

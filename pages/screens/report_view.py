@@ -6,9 +6,11 @@ import html
 
 import streamlit as st
 
-from pages.common import components, runtime
-from pages.common.actions import run_action
-from services.errors import DomainError, PermissionDenied
+from pages.common import components, confirm, runtime
+from pages.common.actions import run_action, say
+from pages.screens import report_changes, reports_keys
+from services.errors import DomainError, PermissionDenied, ReportWithdrawn
+from services.mail import support_contact
 from services.policy import Action
 from services.principals import Principal
 from services.privacy import incidents
@@ -67,8 +69,10 @@ def _details_table(principal: Principal, detail: access.ReportDetail) -> None:
         ("Pages", str(detail.page_count)),
         ("File size", size(detail.file_size)),
     ]
+    if detail.corrects_report_id is not None:
+        rows.append(("Corrected", f"Replaces report {detail.corrects_report_id}"))
     if detail.status != ReportStatus.AVAILABLE:
-        rows.append(("Status", detail.status.capitalize()))
+        rows.append(("Status", detail.status_words))
     st.html("<table>" + "".join(f"<tr><th style='text-align:left;padding-right:1em'>{html.escape(k)}</th>"
                                 f"<td>{html.escape(v)}</td></tr>" for k, v in rows) + "</table>")
 
@@ -89,20 +93,27 @@ def show(principal: Principal, report_id: int) -> None:
         st.button("Close report", key="report_close", on_click=close)
         message = st.session_state.pop(_MESSAGE_KEY, None)
         if message:
-            st.info(message[1])  # a refusal too: the report stays open beside it
+            say(*message)  # a refusal too: the report stays open beside it
         shown = st.session_state.get(_SHOWN_KEY)
         if shown is None or shown["id"] != report_id:
+            told = None
             try:
                 detail = access.open_report(runtime.database(), principal, report_id)
+            except ReportWithdrawn as withdrawn:
+                # Sent to this person, then withdrawn or replaced by the clinic: say so.
+                detail, told = None, (str(withdrawn), withdrawn.replaced_by)
             except PermissionDenied:
                 detail = None  # refused and audited once; later reruns only repeat the message
-            shown = st.session_state[_SHOWN_KEY] = {"id": report_id, "detail": detail}
+            shown = st.session_state[_SHOWN_KEY] = {"id": report_id, "detail": detail,
+                                                    "told": told}
             _scroll_here()
         detail = shown["detail"]
         if detail is None:
-            st.error(_NOT_YOURS)
+            _refusal(shown)
             return
-        st.header(f"{detail.type_label}, {detail.service_date:%Y-%m-%d}")
+        # The type's name is typed by a system admin (Report types): shown as typed, never as
+        # Markdown.
+        components.literal(f"{detail.type_label}, {detail.service_date:%Y-%m-%d}", tag="h2")
         info, picture = st.columns([2, 3])
         with info:
             _details_table(principal, detail)
@@ -111,14 +122,37 @@ def show(principal: Principal, report_id: int) -> None:
                 st.info("Choose a purpose to see and download the PDF.")
             else:
                 _download(detail, purpose)
-            if principal.account_links:
+            if principal.account_links and detail.status == ReportStatus.AVAILABLE:
                 _received_in_error(report_id)
             if detail.status == ReportStatus.ARCHIVED and principal.can(Action.REDELIVER_REPORTS):
                 st.button(f"Re-deliver for {_RETENTION}", key="report_redeliver", on_click=_redeliver,
                           args=(report_id,))
+            report_changes.offer(principal, detail, reopen=_reopen, message_key=_MESSAGE_KEY)
         with picture:
             if not principal.is_staff or purpose is not None:
                 _preview(principal, shown, purpose)
+
+
+def _refusal(shown: dict) -> None:
+    told = shown.get("told")
+    if told is None:
+        st.error(_NOT_YOURS)
+        return
+    text, replaced_by = told
+    st.warning(text)
+    if replaced_by is not None:
+        st.button(f"Open report {replaced_by}", key=f"report_open_correction_{replaced_by}",
+                  type="primary", on_click=open_report, args=(replaced_by,))
+
+
+_RESULTS_COUNT_KEY = reports_keys.COUNT_KEY
+
+
+def _reopen(report_id: int) -> None:
+    """After a correction or a withdrawal: show the report as it now is (fresh from the service),
+    and count the results again (a correction is one more report in the clinic's list)."""
+    open_report(report_id)
+    st.session_state.pop(_RESULTS_COUNT_KEY, None)
 
 
 def _scroll_here() -> None:
@@ -132,6 +166,7 @@ def _scroll_here() -> None:
 def close() -> None:
     st.session_state.pop(OPEN_KEY, None)
     st.session_state.pop(_SHOWN_KEY, None)
+    confirm.forget()  # a question about the report closed is no longer asked
 
 
 def _download(detail: access.ReportDetail, purpose: access.Purpose | None) -> None:
@@ -174,6 +209,10 @@ def _received_in_error(report_id: int) -> None:
     with st.expander("I received this in error"):
         st.caption("It leaves your view at once and our privacy team is told. Please do not use "
                    "or share it, and delete any copy you made.")
+        # Set by an admin on the Settings screen: shown literally.
+        components.literal("Questions about information received in error? HIPAA hotline: "
+                           f"{support_contact.contact(runtime.database()).hipaa_hotline}.",
+                           tag="small")
         # One form: the note and the click arrive together. Without it, the click that takes
         # focus from the note first reruns the page for the note; once, in a full browser-test
         # run, the click was lost in that rerun and nothing was removed.

@@ -8,13 +8,19 @@ import pandas as pd
 import streamlit as st
 
 from pages.common import components, runtime
-from pages.common.selection import Choice
-from pages.screens import report_bundle, report_view
+from pages.screens import (
+    report_bundle,
+    report_selection,
+    report_view,
+    reports_keys,
+    reports_purpose,
+    saved_search_form,
+)
 from services.errors import DomainError
 from services.policy import Action
 from services.principals import Principal
 from services.privacy import incidents
-from services.reports import access, periods, search
+from services.reports import access, list_purpose, periods, search
 from services.reports.retention import RETENTION_PERIOD
 from services.reports.search import ReportFilter
 from services.statuses import ReportStatus
@@ -22,20 +28,17 @@ from services.wording import period
 
 # Session state: the search, its pages so far and its count, whose they are, and the
 # ?report= link already followed. Which report is open belongs to report_view.
-FILTER_KEY = "reports_filter"
-CURSORS_KEY = "reports_cursors"
-COUNT_KEY = "reports_count"
-# The ticked reports, by id: the grid's own selection is by row position, and positions name
-# other reports once the rows change (a report opened under "New", one removed in error).
-SELECTED_KEY = "reports_selected"
-_TICKS = Choice(grid_key="reports_grid", chosen_key=SELECTED_KEY, multi=True,
-                label=lambda report_id: f"Report {report_id}")
+FILTER_KEY = reports_keys.FILTER_KEY
+CURSORS_KEY = reports_keys.CURSORS_KEY
+COUNT_KEY = reports_keys.COUNT_KEY
+# The chosen reports, by id, on every page (report_selection keeps them).
+SELECTED_KEY = report_selection.SELECTED_KEY
 # The report open above the grid when it was last drawn.
 _PANEL_KEY = "reports_panel_drawn"
-# The reports unticked by turning the page, for the note that says so in the next run.
-_PAGED_KEY = "reports_paged"
 _USER_KEY = "reports_user"
 _LINKED_KEY = "reports_linked"
+# The visit (services.reports.list_purpose) the current search was run in.
+_VISIT_KEY = "reports_search_visit"
 # The two parts of the screen that rerun on their own: a search reruns both, a tick, a page turn
 # or an opened report only the results.
 _FILTERS_FRAGMENT = "reports_filters_part"
@@ -49,12 +52,14 @@ _INJURY = {"All": None, "Injury": True, "Non-injury": False}
 _READ = {"All": "all", "New (not opened by me)": "new", "Opened": "opened"}
 _STATUS_LABELS = {ReportStatus.AVAILABLE: "Available", ReportStatus.ARCHIVED: "Archived",
                   ReportStatus.WITHDRAWN: "Withdrawn"}
+_REPLACED = "Replaced by a correction"
 
 
 @st.fragment(key=_FILTERS_FRAGMENT)
 def _filters() -> None:
     principal = _resumed()
     choices = search.filter_choices(runtime.database(), principal)
+    saved_search_form.offer(principal, choices)
     # Open until the first search, then folded so the results come first (on a phone the form
     # alone fills the screen); it opens again when a search is refused, to show why.
     with st.expander("Filters", expanded=True, key=_FILTERS_OPEN_KEY, on_change="rerun"):
@@ -123,7 +128,7 @@ def _search(zone: tzinfo) -> None:
         injury=_INJURY[typed.get("f_injury", "All")], read=_READ[typed.get("f_read", "All")],
         statuses=tuple(typed.get("f_status") or ()), report_id=report_id)
     st.session_state[CURSORS_KEY] = [None]
-    st.session_state.pop(SELECTED_KEY, None)  # a new search starts with nothing ticked
+    report_selection.forget()  # a new search starts with nothing chosen
     st.session_state.pop(COUNT_KEY, None)
     st.session_state[_FILTERS_OPEN_KEY] = False
     report_view.close()
@@ -146,15 +151,18 @@ def _frame(rows: list[search.ReportRow], principal: Principal) -> pd.DataFrame:
         "Posted": components.local_day(row.posted_at, principal),  # the open report has the time
         "Report type": row.type_label,
         "New": "New" if row.is_new else "",
+        "Corrected": "Corrected" if row.corrected else "",
         "Service date": row.service_date.isoformat(),
         "Employee ID": row.employee_id,
         "Provider": row.provider_name,
         "State": row.state,
         "Injury": "Injury" if row.injury else "Non-injury",
-        "Status": _STATUS_LABELS[row.status],
+        "Status": _REPLACED if row.replaced else _STATUS_LABELS[row.status],
         "Report #": row.id,
     } for row in rows])
-    return frame if principal.is_staff else frame.drop(columns="Status")
+    # The clinic sees its withdrawn and replaced reports too; recipients only available ones.
+    shows_status = principal.is_staff or bool(principal.provider_links)
+    return frame if shows_status else frame.drop(columns="Status")
 
 
 def _resumed() -> Principal:
@@ -176,21 +184,21 @@ def _results() -> None:
     opened = st.session_state.get(report_view.OPEN_KEY)
     if st.session_state.get(_PANEL_KEY) != opened:  # a report opened or closed above the grid
         st.session_state[_PANEL_KEY] = opened
-        _TICKS.renew()
+        report_selection.renew()
     if opened is not None:
         # Above the results, so the report is what a person sees first, on a phone too.
         report_view.show(principal, opened)
     report_filter = st.session_state.get(FILTER_KEY, ReportFilter())
     cursors = st.session_state.setdefault(CURSORS_KEY, [None])
     try:
-        page = search.search(runtime.database(), principal, report_filter,
-                                    after=cursors[-1], with_count=False)
+        page = search.search(runtime.database(), principal, report_filter, after=cursors[-1],
+                             with_count=False, purpose=reports_purpose.current())
     except DomainError as error:
         st.error(str(error))
         return
     first = (len(cursors) - 1) * search.PAGE_SIZE
     if not page.rows:
-        _TICKS.resolve([])
+        report_selection.grid(pd.DataFrame(), [], _COLUMNS)
         st.info("No reports match. Widen the dates or clear a filter.")
     else:
         # The rows, the pager and the buttons go out first and the count follows into this line:
@@ -199,27 +207,29 @@ def _results() -> None:
         # leaves it), so there it is taken again whenever the rows change; a report removed in
         # error clears it above.
         count_line = st.empty()
-        paged = st.session_state.pop(_PAGED_KEY, None)
-        if paged:
-            st.info(_paged_note(paged))
         selected = _grid(page.rows, principal)
         _pager(page, cursors)
+        selection_line = st.container()
         _actions(principal, selected, redraw=report_filter.read != "new")
         showing = f"showing {first + 1:,}–{first + len(page.rows):,}"
         counted = st.session_state.get(COUNT_KEY)
         shown = tuple(row.id for row in page.rows) if report_filter.read == "new" else ()
         if counted is None or counted[0] != (report_filter, shown):
             count_line.write(f"Counting the results · {showing}")
-            label = search.count_label(*search.count(runtime.database(), principal,
-                                                     report_filter))
-            counted = st.session_state[COUNT_KEY] = ((report_filter, shown), label)
+            number, capped = search.count(runtime.database(), principal, report_filter,
+                                          purpose=reports_purpose.current())
+            counted = st.session_state[COUNT_KEY] = ((report_filter, shown),
+                                                     search.count_label(number, capped),
+                                                     number, capped)
         noun = "result" if counted[1] == "1" else "results"
         count_line.write(f"**{counted[1]}** {noun} · {showing}")
+        with selection_line:
+            report_selection.bar(principal, report_filter, counted[2], counted[3])
 
 
 def _grid(rows: list[search.ReportRow], principal: Principal) -> list[int]:
-    """The results grid; returns the ticked report ids, in the order of the rows."""
-    return _TICKS.grid(_frame(rows, principal), [row.id for row in rows], column_config=_COLUMNS)
+    """The results grid; returns every chosen report id, on this page or another."""
+    return report_selection.grid(_frame(rows, principal), [row.id for row in rows], _COLUMNS)
 
 
 def _pager(page: search.ReportPage, cursors: list) -> None:
@@ -232,21 +242,9 @@ def _pager(page: search.ReportPage, cursors: list) -> None:
 
 
 def _turn_page(turn) -> None:
-    """Ticks belong to the page they were made on: turning the page lets them go, and the next
-    run says which (the list's own note would say they left the list, which they did not)."""
-    ticked = _TICKS.chosen()
-    if ticked:
-        st.session_state[_PAGED_KEY] = ticked
-        _TICKS.clear()
+    """The chosen reports stay chosen on every page; the grid starts afresh on the next one."""
+    report_selection.page_turned()
     turn()
-
-
-def _paged_note(report_ids: list[int]) -> str:
-    """ "Report 12 was on the page you left, so no longer selected." for the unticked ones."""
-    names = [f"Report {report_id}" for report_id in report_ids]
-    joined = names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
-    verb = "was" if len(names) == 1 else "were"
-    return f"{joined} {verb} on the page you left, so no longer selected."
 
 
 def _actions(principal: Principal, selected: list[int], *, redraw: bool) -> None:
@@ -268,12 +266,24 @@ def _actions(principal: Principal, selected: list[int], *, redraw: bool) -> None
 def _start_fresh_for(principal: Principal) -> None:
     """Search state belongs to one user: never carry another's filter, page or count over."""
     if st.session_state.get(_USER_KEY) != principal.user_id:
-        for key in (FILTER_KEY, CURSORS_KEY, COUNT_KEY, _LINKED_KEY, SELECTED_KEY,
-                    _FILTERS_OPEN_KEY):
+        for key in (FILTER_KEY, CURSORS_KEY, COUNT_KEY, _LINKED_KEY, _FILTERS_OPEN_KEY):
             st.session_state.pop(key, None)
+        report_selection.forget()
         report_view.close()
         report_bundle.forget()
+        reports_purpose.forget()
         st.session_state[_USER_KEY] = principal.user_id
+
+
+def _search_belongs_to(visit: str) -> None:
+    """A search belongs to the purpose it was run for: a new purpose (a new visit, or another
+    purpose chosen) starts from the unfiltered list rather than rerunning the last search."""
+    if st.session_state.get(_VISIT_KEY) != visit:
+        for key in (FILTER_KEY, CURSORS_KEY, COUNT_KEY):
+            st.session_state.pop(key, None)
+        report_selection.forget()
+        report_bundle.forget()
+        st.session_state[_VISIT_KEY] = visit
 
 
 def _deep_link(principal: Principal) -> None:
@@ -291,7 +301,9 @@ def _deep_link(principal: Principal) -> None:
     if st.session_state.get(_LINKED_KEY) != linked:
         st.session_state[_LINKED_KEY] = linked
         report_id = int(raw) if raw.isdigit() else -1
-        report_view.open_report(report_id, _incident_purpose(principal, report_id, linked[1]))
+        purpose = _incident_purpose(principal, report_id, linked[1])
+        reports_purpose.start_with(principal, purpose)
+        report_view.open_report(report_id, purpose)
 
 
 def _incident_purpose(principal: Principal, report_id: int, raw: str) -> access.Purpose | None:
@@ -315,5 +327,11 @@ def render(principal: Principal) -> None:
                    "saw the patient.")
     _start_fresh_for(principal)
     _deep_link(principal)
+    # Support and account representatives say why before any patient is listed (or opened).
+    if list_purpose.asked(principal):
+        chosen = reports_purpose.ask(principal)
+        if chosen is None:
+            return
+        _search_belongs_to(chosen.visit)
     _filters()
     _results()

@@ -35,7 +35,7 @@ def _editor(files, choices: ingest.UploadChoices, batch: int) -> pd.DataFrame:
     config = {
         "file": st.column_config.TextColumn("File", disabled=True),
         "report_type": st.column_config.SelectboxColumn(
-            "Report type", options=list(ingest.REPORT_TYPES.values()), required=True),
+            "Report type", options=list(choices.report_types.values()), required=True),
         "provider_npi": st.column_config.SelectboxColumn(
             "Provider NPI", options=list(choices.providers), required=True,
             # Fixed words only: a help text is Markdown, and provider names are typed by people.
@@ -156,7 +156,12 @@ def render(principal: Principal) -> None:
     st.title("Upload reports")
     choices = ingest.upload_choices(runtime.database(), principal)
     if not choices.providers:
-        st.info("You administer no provider yet, so there is nothing to post for.")
+        if choices.deactivated:
+            st.info("Your providers are deactivated, so there is nothing to post for. Their "
+                    "group's administrator can reactivate them.")
+            components.literal_list(choices.deactivated)
+        else:
+            st.info("You administer no provider yet, so there is nothing to post for.")
         return
     st.caption("Each PDF is checked (a readable PDF, within the size and page limits) before it "
                "is posted. Reports go to the patient's employer and, for a claim, its payor or "
@@ -175,6 +180,10 @@ def render(principal: Principal) -> None:
         if not manifest_file:
             st.caption("Your providers (NPI):")
             components.literal_list(list(choices.providers.values()))
+            if choices.deactivated:
+                st.caption("Deactivated, so they take no uploads (their group's administrator "
+                           "can reactivate them):")
+                components.literal_list(choices.deactivated)
         details = None if manifest_file else _editor(files, choices, batch)
         if st.button(f"Post {plural(len(files), 'report', 'reports')}", type="primary", key="upload_post"):
             run_action(lambda principal: _post(principal, _uploads(files, manifest_file, details)))

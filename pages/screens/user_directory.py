@@ -22,8 +22,11 @@ from services.principals import Principal
 from services.statuses import InvitationState, UserStatus
 from services.wording import plural
 
-# Session state: the people search last asked for; the people ticked, by id.
+# Session state: the people search last asked for; the pages turned so far (each page's first
+# email, keyset like Reports); the people ticked, by id; the names unticked by a page turn.
 FILTER_KEY = "people_filter"
+CURSORS_KEY = "people_cursors"
+_PAGED_KEY = "people_paged"
 _TICKS = Choice(grid_key="people_grid_ticks", chosen_key="people_ticked_ids", multi=True,
                 label=lambda user_id: "A person you had selected", typed=True)
 _BULK_DEACTIVATE, _BULK_RESEND, _BULK_END = "Deactivate", "Resend invitation", "End sessions"
@@ -49,6 +52,12 @@ def _filters(principal: Principal) -> None:
                                format_func=places.get, key="people_place", placeholder="Anywhere")
         signed = middle.selectbox("Last sign-in", list(_SIGNED_IN), index=None,
                                   key="people_signed_in", placeholder="Any time")
+        dormant = right.number_input(
+            "Not signed in for (days)", min_value=1,
+            max_value=user_directory.DORMANT_DAYS_LIMIT, value=None, step=1,
+            key="people_dormant", placeholder="Any",
+            help="People whose last sign-in is older than this, and people who never signed in "
+                 "whose account is older.")
         if st.form_submit_button("Show people"):
             kind, place_id = place if place else (None, None)
             st.session_state[FILTER_KEY] = UserFilter(
@@ -56,9 +65,11 @@ def _filters(principal: Principal) -> None:
                 group_id=place_id if kind == "group" else None,
                 account_id=place_id if kind == "account" else None,
                 never_signed_in=signed == "Never",
+                dormant_days=int(dormant) if dormant is not None else None,
                 signed_in_since=(clock.now() - _SIGNED_IN[signed]) if signed and _SIGNED_IN[signed]
                 else None)
             _TICKS.clear()  # a new search starts with nothing ticked, like Reports
+            st.session_state[CURSORS_KEY] = [None]  # and on its first page
 
 
 def _bulk(label: str, action: Callable[..., object], user_ids: list[int]) -> None:
@@ -118,15 +129,53 @@ def _bulk_actions(principal: Principal, chosen: list[user_directory.UserRow]) ->
             column.caption(f"Not for {plural(len(chosen) - len(fits), 'selected person', 'selected people')}.")
 
 
+def _pager(rows: list[user_directory.UserRow], more: bool, cursors: list) -> None:
+    first = (len(cursors) - 1) * user_directory.PAGE_SIZE
+    previous, middle, following = st.columns([1, 4, 1])
+    names = {row.id: user_panel.who(row) for row in rows}
+    previous.button("← Previous", disabled=len(cursors) == 1, key="people_previous",
+                    on_click=_turn_page, args=(cursors.pop, names))
+    middle.caption(f"People {first + 1:,}–{first + len(rows):,}"
+                   + (", more on the next page" if more else ""))
+    cursor = user_directory.next_cursor(rows, more)
+    following.button("Next →", disabled=cursor is None, key="people_next",
+                     on_click=_turn_page, args=(lambda: cursors.append(cursor), names))
+
+
+def _turn_page(turn, names: dict[int, str]) -> None:
+    """Ticks belong to the page they were made on (as on Reports): turning the page lets them
+    go, and the next run names whom (the list's own note would say they left the list)."""
+    ticked = _TICKS.chosen()
+    if ticked:
+        st.session_state[_PAGED_KEY] = [names.get(i) or _TICKS.label(i) for i in ticked]
+        _TICKS.clear()
+    turn()
+
+
+def _paged_note(names: list[str]) -> str:
+    """ "Ana Diaz (ana@x.test) was on the page you left, so no longer selected." """
+    joined = names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+    return f"{joined} {'was' if len(names) == 1 else 'were'} on the page you left, so no longer selected."
+
+
 def people(principal: Principal) -> None:
     st.header("People")
     _filters(principal)
-    report_filter = st.session_state.get(FILTER_KEY, UserFilter())
+    people_filter = st.session_state.get(FILTER_KEY, UserFilter())
+    cursors = st.session_state.setdefault(CURSORS_KEY, [None])
     try:
-        rows, more = user_directory.search(runtime.database(), principal, report_filter)
+        rows, more = user_directory.search(runtime.database(), principal, people_filter,
+                                           after_email=cursors[-1])
     except DomainError as error:
         st.error(str(error))
         return
+    if not rows and len(cursors) > 1:
+        # Nobody is left on the page shown (the filter matches fewer people now): the first page.
+        st.session_state[CURSORS_KEY] = cursors = [None]
+        rows, more = user_directory.search(runtime.database(), principal, people_filter)
+    paged = st.session_state.pop(_PAGED_KEY, None)
+    if paged:
+        components.literal(_paged_note(paged))
     if not rows:
         _TICKS.resolve([])
         st.info("Nobody in your reach matches.")
@@ -140,8 +189,7 @@ def people(principal: Principal) -> None:
     } for r in rows])
     ticked = set(_TICKS.grid(table, [r.id for r in rows],
                              labels={r.id: user_panel.who(r) for r in rows}))
-    if more:
-        st.caption(f"The first {user_directory.PAGE_SIZE} are shown: narrow the search to see others.")
+    _pager(rows, more, cursors)
     chosen = [row for row in rows if row.id in ticked]
     if not chosen:
         st.caption("Select people to act on several at once, or one to see and change their roles.")

@@ -16,13 +16,15 @@ from pages.screens.users_keys import MESSAGE_KEY
 from services import settings
 from services.errors import InvalidInput
 from services.identity import memberships, role_invitations
+from services.mail import addresses
 from services.policy import STAFF_ROLES, Role, gives_power
 from services.principals import Principal
 from services.wording import period
 
 # The form's fields, emptied on the run after an invitation is sent (a field already drawn in a
 # run keeps its value in the browser); the flag asks for that.
-_FIELDS = {"invite_email": "", "invite_name": "", "invite_phone": "", "invite_role": None}
+_FIELDS = {"invite_email": "", "invite_email_again": "", "invite_name": "", "invite_phone": "",
+           "invite_role": None}
 _SENT_KEY = "invite_sent"
 
 
@@ -30,7 +32,9 @@ def _lifetime() -> str:
     return period(settings.current().invitation_lifetime, "hours")
 
 
-def _invite(principal: Principal, *, role, **person: str) -> None:
+def _invite(principal: Principal, *, role, email_again: str, **person: str) -> None:
+    # The address typed twice must match before anything is asked or sent.
+    addresses.confirmed(person["email"], email_again)
     if role is None:
         raise InvalidInput("Choose the role to offer.")
     role_invitations.invite(runtime.database(), principal, role=role, **person)
@@ -47,24 +51,38 @@ def invite(principal: Principal) -> None:
     # Not cleared on submit: a refused invitation (no role chosen, a mistyped address) keeps what
     # was typed; the fields empty once the invitation is sent.
     with st.form("invite"):
-        # One row of columns per line, so Tab moves in reading order (Email, Name, Phone, Role)
-        # rather than down one column and then the other.
+        # One row of columns per line, so Tab moves in reading order (Email, Email again, Name,
+        # Phone, Role) rather than down one column and then the other.
         left, right = st.columns(2)
         email = left.text_input("Email address (their user ID)", key="invite_email")
-        name = right.text_input("Name", key="invite_name")
+        # No help icon: it would take a Tab stop between the two addresses.
+        again = right.text_input("Email address again", key="invite_email_again")
         left, right = st.columns(2)
-        phone = left.text_input("Phone (optional)", key="invite_phone")
+        name = left.text_input("Name", key="invite_name")
+        phone = right.text_input("Phone (optional)", key="invite_phone")
+        left, right = st.columns(2)
         # Least privilege first: no role is chosen until the admin picks one.
         label = right.selectbox("Role to give", [label for label, _ in offered], key="invite_role",
                                 index=None, placeholder="Choose a role and where it applies")
         if st.form_submit_button("Send invitation"):
             role = dict(offered).get(label)
-            send = partial(_send, email=email, name=name, phone=phone, role=role)
-            if role is not None and gives_power(role.role):
+            send = partial(_send, email=email, email_again=again, name=name, phone=phone,
+                           role=role)
+            if (role is not None and gives_power(role.role)
+                    and _same_address(email, again)):
                 # Offering power asks first, naming who would get what.
                 confirm.ask(_question(label, role.role, email, name, send))
                 st.rerun()
             send()
+
+
+def _same_address(email: str, again: str) -> bool:
+    """Ask about power only for an address typed the same twice (else the refusal shows first)."""
+    try:
+        addresses.confirmed(email, again)
+    except InvalidInput:
+        return False
+    return True
 
 
 def _send(message_key: str | None = None, **typed) -> None:

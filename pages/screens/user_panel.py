@@ -16,8 +16,8 @@ from pages.common import components, confirm, runtime
 from pages.common.actions import run_action
 from pages.screens.users_keys import MESSAGE_KEY
 from services.errors import DomainError
-from services.identity import memberships, user_directory, users
-from services.policy import ROLE_LABELS, STAFF_ROLES, Grant, Role, gives_power
+from services.identity import memberships, support_tools, user_directory, users
+from services.policy import ROLE_LABELS, STAFF_ROLES, Action, Grant, Role, gives_power
 from services.principals import Principal
 from services.statuses import UserStatus
 
@@ -162,3 +162,73 @@ def panel(principal: Principal, row: user_directory.UserRow) -> None:
                      phone=phone)
                 st.rerun()
         _account(principal, row)
+        _support(principal, row)
+
+
+_NOT_SIGNING_IN = ("Only an account that can sign in (active or locked) has an email address to "
+                   "change and a password to reset.")
+
+
+def _support(principal: Principal, row: user_directory.UserRow) -> None:
+    """Support tools: change the email address, new-result emails, a password-reset link."""
+    if not principal.can(Action.SUPPORT_USERS):
+        return
+    try:
+        now = support_tools.state(runtime.database(), principal, user_id=row.id)
+    except DomainError:
+        return
+    components.literal("Support tools", tag="h5")
+    signs_in = row.status in (UserStatus.ACTIVE, UserStatus.LOCKED)
+    with st.form(f"email_change_{row.id}", clear_on_submit=True):
+        st.caption("Change the email address (the user ID). A confirmation link goes to the new "
+                   "address and a notice to the old one; the address changes, and every session "
+                   "of the person ends, when they open the link.")
+        new = st.text_input("New email address", key=f"email_change_new_{row.id}")
+        again = st.text_input("New email address again", key=f"email_change_again_{row.id}")
+        if st.form_submit_button("Send confirmation link", disabled=not signs_in,
+                                 help=None if signs_in else _NOT_SIGNING_IN):
+            _act("Confirmation link sent to the new address, notice sent to the old one",
+                 _email_change, user_id=row.id, new_email=new, repeated=again)
+            st.rerun()
+    if now.pending_email:
+        until = components.local_time(now.pending_until, principal)
+        components.literal(f"Waiting for confirmation: {now.pending_email} (the link works "
+                           f"until {until}).")
+    left, right = st.columns(2)
+    with left:
+        state = "on" if now.result_notices else "off"
+        st.write(f"New-result emails: {state}.")
+        st.button(f"Turn new-result emails {'off' if now.result_notices else 'on'}",
+                  key=f"support_notices_{row.id}", on_click=_act,
+                  args=("New-result emails", support_tools.set_result_notices),
+                  kwargs={"user_id": row.id, "enabled": not now.result_notices})
+    with right:
+        st.write("Password: the person chooses a new one from an emailed link.")
+        st.button("Send a password-reset link", key=f"support_reset_{row.id}",
+                  disabled=not signs_in, help=None if signs_in else _NOT_SIGNING_IN,
+                  on_click=_act, args=("Password-reset link sent", _reset_link),
+                  kwargs={"user_id": row.id})
+    if now.second_factor:
+        st.write("Two-factor sign-in: on. For a lost phone without recovery codes, reset it: the "
+                 "person sets up an app again at next sign-in.")
+        st.button("Reset two-factor sign-in", key=f"support_2fa_{row.id}", on_click=confirm.ask,
+                  args=(confirm.Question(
+                      title="Reset two-factor sign-in?", confirm="Reset",
+                      act=lambda: _act("Two-factor sign-in reset", support_tools.reset_second_factor,
+                                       user_id=row.id),
+                      lines=(f"{row.name}'s authenticator app and recovery codes stop working at "
+                             "once and every session of theirs ends.",
+                             "They get an email saying so. Do this only after checking who is "
+                             "calling.")),))
+    else:
+        st.write("Two-factor sign-in: off.")
+
+
+def _email_change(db, principal: Principal, **kwargs) -> None:
+    # The new address is typed: it is shown below the form literally, never in the message.
+    support_tools.request_email_change(db, principal, **kwargs)
+
+
+def _reset_link(db, principal: Principal, *, user_id: int) -> str:
+    expires = support_tools.send_reset_link(db, principal, user_id=user_id)
+    return f"it works once, until {components.local_time(expires, principal)}"

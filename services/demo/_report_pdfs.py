@@ -12,8 +12,6 @@ from datetime import date, datetime
 
 from fpdf import FPDF
 
-from db.models import REPORT_TYPES
-
 FOOTER_TEXT = "ResultsDesk demo: synthetic data, not a real person"
 MAX_PAGES = 2
 
@@ -36,6 +34,7 @@ class DemoReportContent:
 
     report_label: str
     report_type: str
+    type_label: str  # the type's name from the report type list
     patient_name: str
     date_of_birth: date
     employee_id: str
@@ -51,10 +50,6 @@ class DemoReportContent:
     details: tuple[tuple[str, str], ...] = ()
     narrative: tuple[str, ...] = ()
     signed_by: str = ""
-
-    @property
-    def type_label(self) -> str:
-        return REPORT_TYPES[self.report_type]
 
 
 @dataclass(frozen=True)

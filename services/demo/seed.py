@@ -23,7 +23,6 @@ from sqlalchemy.orm import Session
 from db.blob_store import BlobStore
 from db.engine import Database
 from db.models import (
-    REPORT_TYPES,
     Account,
     AccountActivityDaily,
     AccountMembership,
@@ -36,7 +35,7 @@ from db.models import (
     StaffRole,
     User,
 )
-from services import audit, clock, settings
+from services import audit, clock
 from services.demo._report_content import (
     BUILDERS,
     INJURIES,
@@ -52,7 +51,7 @@ from services.insight import report_volume
 from services.organizations import npi
 from services.policy import ROLE_LABELS, STAFF_ROLES, Role
 from services.reports import previews as report_previews
-from services.reports import routing
+from services.reports import report_files, report_types, routing
 from services.reports.retention import RETENTION_PERIOD
 from services.statuses import ReportStatus, UserStatus
 from services.transaction import transaction
@@ -157,13 +156,16 @@ class SeedSummary:
     pdf_pages: int
     pdf_bytes: int
     reports_by_type: tuple[tuple[str, int], ...] = ()
+    type_names: tuple[tuple[str, str], ...] = ()  # code, name from the report type list
 
     def counts(self) -> dict[str, int]:
-        return {f.name: getattr(self, f.name) for f in fields(self) if f.name != "reports_by_type"}
+        return {f.name: getattr(self, f.name) for f in fields(self)
+                if f.name not in ("reports_by_type", "type_names")}
 
     def describe(self) -> str:
         lines = [f"{name.replace('_', ' ')}: {value:,}" for name, value in self.counts().items()]
-        lines += [f"  {REPORT_TYPES[key]}: {count:,}" for key, count in self.reports_by_type]
+        names = dict(self.type_names)
+        lines += [f"  {names.get(key, key)}: {count:,}" for key, count in self.reports_by_type]
         return "\n".join(lines)
 
 
@@ -205,10 +207,10 @@ DEMO_LOGINS: list[tuple[str, str]] = [
 # --- Generation --------------------------------------------------------------------------------
 
 
-def _report_types(rng: random.Random, count: int) -> list[str]:
-    # One of each first, so even a small seed shows every type.
-    keys = list(REPORT_TYPES)
-    types = keys[:count] + rng.choices(list(_TYPE_WEIGHTS), list(_TYPE_WEIGHTS.values()),
+def _report_types(rng: random.Random, count: int, keys: list[str]) -> list[str]:
+    # One of each first (in the list's order), so even a small seed shows every type.
+    weights = {key: weight for key, weight in _TYPE_WEIGHTS.items() if key in keys}
+    types = keys[:count] + rng.choices(list(weights), list(weights.values()),
                                        k=max(0, count - len(keys)))
     rng.shuffle(types)
     return types
@@ -225,6 +227,14 @@ def _service_lag(rng: random.Random, injury: bool) -> int:
         return rng.randint(0, 5)
     # Non-injury results are due within report_volume.TURNAROUND_TARGET; a few run late.
     return rng.choices((0, 1, 2, 3, 4, 5), (30, 35, 20, 10, 3, 2))[0]
+
+
+def _account(name: str, kind: str, number: int, now: datetime) -> Account:
+    """A demo client account with the main contact and reference a real one is created with."""
+    domain = "".join(c for c in name.split()[0].lower() if c.isalpha()) + ".example"
+    return Account(name=name, kind=kind, created_at=now, external_ref=f"CUST-{1001 + number}",
+                   contact_name="Portal contact", contact_email=f"portal@{domain}",
+                   contact_phone=f"(555) 010-{2000 + number:04d}")
 
 
 def _has_data(session: Session) -> bool:
@@ -249,8 +259,11 @@ class _ReportDrafts:
     """Draws the reports one by one in posting order, with the injury claims they belong to."""
 
     def __init__(self, rng: random.Random, *, now: datetime, clinics: list[Clinic],
-                 people: list[Person], employer_names: dict[int, str], payers: list[Account]) -> None:
+                 people: list[Person], employer_names: dict[int, str], payers: list[Account],
+                 type_names: dict[str, str], receives: dict[int, frozenset[str]]) -> None:
         self.rng = rng
+        self.type_names = type_names
+        self.receives = receives
         self.archive_before = now - RETENTION_PERIOD
         self.clinics = clinics
         self.people = people
@@ -299,15 +312,16 @@ class _ReportDrafts:
         claim_number = claim.number if claim else None
         pdf = build(DemoReportContent(
             report_label=f"RD-{posted_at:%y%m%d}-{number:05d}", report_type=report_type,
+            type_label=self.type_names[report_type],
             patient_name=patient.display_name, date_of_birth=patient.date_of_birth,
             employee_id=patient.employee_id, employer_name=employer_name, provider_name=clinic.name,
             provider_npi=clinic.npi, provider_address=clinic.address, service_date=service_date,
             posted_at=posted_at, state=clinic.state, claim_number=claim_number, section_title=title,
             details=details, narrative=narrative, signed_by=signer,
         ))
-        recipients = routing.recipients(
-            report_type, employer=(patient.employer_id, "employer"),
-            claim_payer=(claim.payer.id, claim.payer.kind) if claim is not None else None)
+        recipients = routing.routed(
+            report_type, [patient.employer_id, claim.payer.id if claim is not None else None],
+            self.receives)
         row = {
             "report_type": report_type, "patient_id": patient.id, "provider_id": clinic.id,
             "service_date": service_date, "posted_at": posted_at, "delivered_at": posted_at,
@@ -368,20 +382,27 @@ def _seed(db: Database, *, blob_store: BlobStore, reports: int, patients: int,
         if _has_data(session):
             raise DatabaseNotEmpty()
 
-        employers = [Account(name=name, kind="employer", created_at=now) for name in _EMPLOYERS]
-        payors = [Account(name=name, kind="payor", created_at=now) for name in _PAYORS]
-        tpa = Account(name=_TPA, kind="tpa", created_at=now)
+        employers = [_account(name, "employer", index, now) for index, name in enumerate(_EMPLOYERS)]
+        payors = [_account(name, "payor", 10 + index, now) for index, name in enumerate(_PAYORS)]
+        tpa = _account(_TPA, "tpa", 20, now)
         session.add_all([*employers, *payors, tpa])
         groups, clinics = _add_providers(session, rng, now=now)
         users = _add_users(session, now=now, group_id=groups[0].id, provider_id=clinics[0].id,
                            accounts={_EMPLOYERS[0]: employers[0], _PAYORS[0]: payors[0], _TPA: tpa})
         people = _add_patients(session, rng, count=patients, now=now,
                                employer_ids=[account.id for account in employers])
+        # The list's active types the demo can write, and what each account receives (its kind's
+        # standard set: the demo accounts have no exceptions), read once for every report.
+        listed = [kind for kind in report_types.active_types(session) if kind.code in BUILDERS]
+        type_names = {kind.code: kind.name for kind in listed}
+        session.flush()
         drafts = _ReportDrafts(rng, now=now, clinics=clinics, people=people,
                                employer_names={account.id: account.name for account in employers},
-                               payers=[*payors, tpa])
+                               payers=[*payors, tpa], type_names=type_names,
+                               receives=routing.receiving_accounts(
+                                   session, [account.id for account in (*employers, *payors, tpa)]))
 
-        types = _report_types(rng, reports)
+        types = _report_types(rng, reports, list(type_names))
         # Drawn apart from `rng`, so the reports stay the same whatever is added here.
         opening_rng = random.Random(random_seed + 1)
         # Only an account with people in it can have opened anything: the others' results stay
@@ -445,7 +466,8 @@ def _seed(db: Database, *, blob_store: BlobStore, reports: int, patients: int,
             injury_reports=totals["injury"], claims=len(drafts.claims),
             report_recipients=totals["report_recipients"], pdf_pages=totals["pages"],
             pdf_bytes=totals["bytes"],
-            reports_by_type=tuple((key, by_type[key]) for key in REPORT_TYPES),
+            reports_by_type=tuple((key, by_type[key]) for key in type_names),
+            type_names=tuple(type_names.items()),
         )
         _add_client_activity(session, opening_rng, now=now)
         report_volume.rebuild_in(session)
@@ -490,8 +512,12 @@ def _add_providers(session: Session, rng: random.Random, *,
         group = ProviderGroup(name=group_name, npi=npi.unused(rng, used_npis), created_at=now)
         groups.append(group)
         for name, street, city, state, postcode in locations:
+            # Fictional 555-01xx numbers; no draw from rng, so the rest of the demo stays the same.
+            line = 100 + 2 * len(located)
             provider = Provider(group=group, name=name, npi=npi.unused(rng, used_npis), address=street,
-                                city=city, state=state)
+                                city=city, state=state, postal_code=postcode,
+                                provider_type="Occupational medicine clinic",
+                                phone=f"(800) 555-{line:04d}", fax=f"(800) 555-{line + 1:04d}")
             located.append((provider, f"{street}, {city}, {state} {postcode}"))
     session.add_all(groups)
     session.add_all(provider for provider, _ in located)
@@ -513,10 +539,12 @@ def _add_users(session: Session, *, now: datetime, group_id: int, provider_id: i
     # Demo logins have accepted the current terms, so a demo goes straight in; invited and
     # registered people accept at their first sign-in, everyone again when the version changes.
     users = [User(email=spec.email, name=spec.name, password_hash=password_hash, status=UserStatus.ACTIVE,
-                  terms_accepted_at=now, terms_version=terms.current_version(), created_at=now)
+                  created_at=now)
              for spec in _DEMO_USERS]
     session.add_all(users)
     session.flush()
+    for user in users:
+        terms.record_acceptance(session, user, now=now)
     for spec, user in zip(_DEMO_USERS, users, strict=True):
         if spec.role in STAFF_ROLES:
             session.add(StaffRole(user_id=user.id, role=spec.role.value))
@@ -563,7 +591,7 @@ def seed_if_empty(db: Database, *, say: Callable[[str], None] = print) -> bool:
     if not database_is_empty(db):
         say("Database already has data; demo seed skipped.")
         return False
-    store = BlobStore(settings.current().blob_dir)
+    store = report_files.store()
 
     def report_progress(done: int, total: int) -> None:
         if done % 1000 == 0 or done == total:

@@ -62,8 +62,8 @@ def accept(db: Database, *, raw_token: str, password: str, accept_terms: bool) -
             raise _worded(invalid) from None
         if user.status != UserStatus.INVITED:
             raise InvalidToken(NOT_VALID)
-        user.password_hash, user.status = password_hash, UserStatus.ACTIVE
-        user.terms_accepted_at, user.terms_version = now, terms.current_version()
+        user.password_hash, user.status, user.active_since = password_hash, UserStatus.ACTIVE, now
+        terms.record_acceptance(session, user, now=now)
         audit.record(session, action="user.invitation_accepted", actor_user_id=user.id,
                      actor_email=user.email, target_type="user", target_id=user.id,
                      details={"terms_version": user.terms_version}, now=now)

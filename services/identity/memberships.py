@@ -42,27 +42,38 @@ def grants_of(session: Session, user_id: int) -> list[Grant]:
 def grant(db: Database, principal: Principal, *, user_id: int, role: Grant) -> None:
     """Give a person already wholly in the admin's reach one more role."""
     with transaction(db) as session:
-        require_role(session, principal, role, user_id)
-        _target(session, principal, user_id)
-        before = grants_of(session, user_id)
-        if role in before:
-            raise InvalidInput("The user already has that role there.")
-        add_role(session, user_id, role)
-        _audit(session, principal, user_id, "user.role_granted", before, role)
+        grant_in(session, principal, user_id=user_id, role=role)
+
+
+def grant_in(session: Session, principal: Principal, *, user_id: int, role: Grant) -> None:
+    """grant, inside a caller's transaction (the caller checks what its own screen adds)."""
+    require_role(session, principal, role, user_id)
+    _target(session, principal, user_id)
+    before = grants_of(session, user_id)
+    if role in before:
+        raise InvalidInput("The user already has that role there.")
+    add_role(session, user_id, role)
+    _audit(session, principal, user_id, "user.role_granted", before, role)
 
 
 def revoke(db: Database, principal: Principal, *, user_id: int, role: Grant) -> None:
     """Take one role away; the last group admin of a group cannot be removed."""
     with transaction(db) as session:
-        serialise_group_admins(db, session, role)
-        require_role(session, principal, role, user_id)
-        _target(session, principal, user_id, removing=role)
-        before = grants_of(session, user_id)
-        if role not in before:
-            raise InvalidInput("The user does not have that role there.")
-        _remove(session, user_id, role)
-        _keep_a_group_admin(session, role)
-        _audit(session, principal, user_id, "user.role_revoked", before, role)
+        revoke_in(db, session, principal, user_id=user_id, role=role)
+
+
+def revoke_in(db: Database, session: Session, principal: Principal, *, user_id: int,
+              role: Grant) -> None:
+    """revoke, inside a caller's transaction (an access review records its decision with it)."""
+    serialise_group_admins(db, session, role)
+    require_role(session, principal, role, user_id)
+    _target(session, principal, user_id, removing=role)
+    before = grants_of(session, user_id)
+    if role not in before:
+        raise InvalidInput("The user does not have that role there.")
+    _remove(session, user_id, role)
+    _keep_a_group_admin(session, role)
+    _audit(session, principal, user_id, "user.role_revoked", before, role)
 
 
 def change_role(db: Database, principal: Principal, *, user_id: int, old: Grant, new: Grant) -> None:
@@ -126,6 +137,9 @@ def add_role(session: Session, user_id: int, role: Grant) -> None:
         session.add(Membership(user_id=user_id, group_id=role.group_id,
                                provider_id=role.provider_id, role=role.role))
     else:
+        if session.get(Account, role.account_id).deactivated_at is not None:
+            raise InvalidInput("That client account is deactivated: nobody gets a role there "
+                               "until it is reactivated.")
         existing = session.get(AccountMembership, (user_id, role.account_id))
         if existing is not None:
             raise InvalidInput("The user already has a role in that account; change it instead.")
@@ -207,6 +221,7 @@ def grantable(db: Database, principal: Principal) -> list[tuple[str, Grant]]:
         providers = session.execute(select(Provider.id, Provider.group_id, Provider.name)
                                     .order_by(Provider.name)).all()
         accounts = session.execute(select(Account.id, Account.name, Account.kind)
+                                   .where(Account.deactivated_at.is_(None))
                                    .order_by(Account.name)).all()
     labels = policy.ROLE_LABELS
     choices: list[tuple[str, Grant]] = [

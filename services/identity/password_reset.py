@@ -7,9 +7,10 @@ is signed in by it. A password change, either way, kills every outstanding reset
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
 from db.engine import Database
 from db.models import AuditEvent, User
@@ -45,11 +46,17 @@ def request_reset(db: Database, *, email: str) -> str:
             audit.record(session, action="password.reset_throttled", target_type="user",
                          target_id=user.id, now=now)
             return SENT
-        raw = tokens.issue(session, user_id=user.id, purpose="password_reset", now=now)
-        account_emails.password_reset(session, to=user.email, name=user.name, token=raw, now=now)
+        send_link(session, user=user, now=now)
         audit.record(session, action="password.reset_requested", target_type="user",
                      target_id=user.id, now=now)
     return SENT
+
+
+def send_link(session: Session, *, user: User, now: datetime) -> None:
+    """Issue a reset link (earlier ones stop working) and email it: for Forgot password and for
+    support's 'Send a password-reset link' alike."""
+    raw = tokens.issue(session, user_id=user.id, purpose="password_reset", now=now)
+    account_emails.password_reset(session, to=user.email, name=user.name, token=raw, now=now)
 
 
 def reset_password(db: Database, *, raw_token: str, password: str) -> None:

@@ -251,8 +251,8 @@ def accept_new(db: Database, *, raw_token: str, name: str, password: str,
                         status=UserStatus.ACTIVE, created_at=now)
             session.add(user)
         user.name, user.password_hash, user.status = name, password_hash, UserStatus.ACTIVE
-        user.terms_accepted_at, user.terms_version = now, terms.current_version()
         session.flush()
+        terms.record_acceptance(session, user, now=now)
         invitation.user_id = user.id
         before = memberships.grants_of(session, user.id)
         if grant_of(invitation) not in before:

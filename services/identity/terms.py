@@ -1,48 +1,153 @@
-"""The terms of use people accept before they use the portal, and which version they accepted.
+"""The terms of use people accept before they use the portal, and which text they accepted.
 
-The version comes from RESULTSDESK_TERMS_VERSION; changing it asks everyone to accept again at
-their next sign-in.
+The texts are rows of `terms_versions`, published by a system admin on the Settings screen; the
+newest is the one everyone must have accepted. Publishing a new text therefore asks everyone to
+accept again at their next sign-in (their next click, for a session already open). Each
+acceptance is a `terms_acceptances` row naming the version accepted; `users.terms_version` keeps
+that version's label, which is what the sign-in gate compares.
 """
 
 from __future__ import annotations
 
+import re
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from db import dialect
 from db.engine import Database
-from db.models import User
-from services import audit, clock, settings
+from db.models import TermsAcceptance, TermsVersion, User
+from services import audit, clock
+from services.errors import InvalidInput
+from services.policy import Action
 from services.principals import Principal
 from services.transaction import transaction
 
-TERMS_TEXT = """\
-ResultsDesk is provided to authorised users of employers, workers' compensation payors, third
-party administrators and medical providers to view and manage occupational-health results.
-
-1. You use the portal only for the business purpose of your organisation and only for the
-   patients and reports your organisation is entitled to.
-2. Your user ID is your email address. Keep your password to yourself; never share an account.
-3. Reports contain protected health information. Download them only where your organisation's
-   policies allow, and store, share and destroy them as those policies require.
-4. If you receive information in error, stop using it, do not share it, and report it at once
-   through the portal or the HIPAA hotline. It will be removed from your view.
-5. Activity in the portal is recorded, including which reports you open and download.
-6. Access may be suspended or ended when these terms are not followed.
-"""
+VERSION_LENGTH = 20  # terms_versions.version, users.terms_version
+TEXT_LENGTH = 20_000
+_VERSION_SHAPE = re.compile(r"[A-Za-z0-9][A-Za-z0-9 ._-]*")
 
 
-def current_version() -> str:
-    return settings.current().terms_version
+@dataclass(frozen=True)
+class Terms:
+    """One published text of the terms of use."""
+
+    id: int
+    version: str
+    text: str
+    published_at: datetime
+    published_by: str  # the publisher's name, "" when unknown
 
 
-def needs_acceptance(accepted_version: str | None) -> bool:
-    """Whether someone who accepted `accepted_version` (or nothing) must accept again."""
-    return accepted_version != current_version()
+def _newest(session: Session) -> TermsVersion:
+    row = session.scalar(select(TermsVersion).order_by(TermsVersion.id.desc()).limit(1))
+    if row is None:
+        # Migration 0013 publishes the first text; a database without one was never migrated.
+        raise RuntimeError("No terms of use are published: bring the database up to date "
+                           "with `make migrate`.")
+    return row
 
 
-def accept(db: Database, principal: Principal) -> None:
-    """Record that the signed-in user accepted the current terms (version and time)."""
-    version, now = current_version(), clock.now()
+def _terms(row: TermsVersion, publisher: str = "") -> Terms:
+    return Terms(row.id, row.version, row.text, row.published_at, publisher)
+
+
+def current_in(session: Session) -> Terms:
+    """The text everyone must have accepted (inside the caller's transaction)."""
+    return _terms(_newest(session))
+
+
+def current(db: Database) -> Terms:
+    """The text everyone must have accepted now."""
+    with transaction(db, write=False) as session:
+        return current_in(session)
+
+
+def current_version(db: Database) -> str:
+    return current(db).version
+
+
+def needs_acceptance(db: Database, principal: Principal) -> bool:
+    """Whether the signed-in person must accept the current text before anything else."""
+    return principal.terms_version != current_version(db)
+
+
+def record_acceptance(session: Session, user: User, *, now: datetime) -> str:
+    """Record, in the caller's transaction, that the user accepted the current text; returns its
+    version. The user must have an id already (flush a new user first)."""
+    row = _newest(session)
+    session.execute(dialect.insert_or_ignore(session, TermsAcceptance).values(
+        user_id=user.id, terms_version_id=row.id, accepted_at=now))
+    user.terms_version, user.terms_accepted_at = row.version, now
+    return row.version
+
+
+def accept(db: Database, principal: Principal, *, version: str | None = None) -> None:
+    """Record that the signed-in user accepted the current terms (version and time).
+
+    `version`: the label of the text the person read; refused when a newer one was published
+    meanwhile, so nobody accepts a text they were not shown."""
+    now = clock.now()
     with transaction(db) as session:
+        if version is not None and version != current_in(session).version:
+            raise InvalidInput("A newer text of the terms of use was published meanwhile: "
+                               "please read it and accept again.")
         user = session.get(User, principal.user_id)
-        user.terms_version, user.terms_accepted_at = version, now
+        version = record_acceptance(session, user, now=now)
         audit.record(session, action="terms.accepted", actor_user_id=principal.user_id,
                      actor_email=principal.email, target_type="user", target_id=principal.user_id,
                      details={"version": version}, now=now)
+
+
+def history(db: Database, principal: Principal) -> list[Terms]:
+    """Every published text, newest (the current one) first, with who published it."""
+    with transaction(db, write=False) as session:
+        principal.require(Action.MANAGE_SETTINGS, target_type="terms")
+        rows = session.execute(select(TermsVersion, User.name)
+                               .outerjoin(User, User.id == TermsVersion.published_by)
+                               .order_by(TermsVersion.id.desc())).all()
+        return [_terms(row, name or "") for row, name in rows]
+
+
+def accepted_by(db: Database, principal: Principal, *, version_id: int) -> int:
+    """How many people accepted one version (for the version history)."""
+    with transaction(db, write=False) as session:
+        principal.require(Action.MANAGE_SETTINGS, target_type="terms")
+        return session.scalar(select(func.count()).select_from(TermsAcceptance)
+                              .where(TermsAcceptance.terms_version_id == version_id))
+
+
+def publish(db: Database, principal: Principal, *, version: str, text: str) -> Terms:
+    """Publish a new text: it becomes current at once, and everyone accepts it at their next
+    sign-in. Earlier texts stay, with the acceptances that point to them."""
+    version, text = version.strip(), text.strip()
+    if not version or len(version) > VERSION_LENGTH or not _VERSION_SHAPE.fullmatch(version):
+        raise InvalidInput(f"Give the version a label of at most {VERSION_LENGTH} letters, digits, "
+                           "spaces, dots, dashes or underscores, like 2027-01.")
+    if not text or len(text) > TEXT_LENGTH:
+        raise InvalidInput(f"Enter the text of the terms (at most {TEXT_LENGTH:,} characters).")
+    now = clock.now()
+    taken = InvalidInput("A version with that label was published before: choose another label.")
+    try:
+        with transaction(db) as session:
+            principal.require(Action.MANAGE_SETTINGS, target_type="terms")
+            previous = current_in(session)
+            if text == previous.text.strip():
+                raise InvalidInput("The text is the same as the current version's: change it "
+                                   "before publishing.")
+            if session.scalar(select(TermsVersion.id).where(TermsVersion.version == version)):
+                raise taken
+            row = TermsVersion(version=version, text=text + "\n", published_at=now,
+                               published_by=principal.user_id)
+            session.add(row)
+            session.flush()
+            audit.record(session, action="terms.published", actor_user_id=principal.user_id,
+                         actor_email=principal.email, target_type="terms", target_id=row.id,
+                         details={"before": previous.version, "after": version,
+                                  "characters": len(text)}, now=now)
+            return _terms(row, principal.name)
+    except IntegrityError:
+        raise taken from None  # the same label, published at the same moment by someone else

@@ -1,4 +1,4 @@
-"""Single-use emailed tokens (invitations, password resets): random, stored only as a hash.
+"""Single-use emailed tokens (invitations, password resets, email changes): random, stored only as a hash.
 
 A token is 256 random bits sent in a link. The table keeps its SHA-256, so a copy of the
 database opens nothing. A newer token of the same purpose ends the older ones; redeeming one
@@ -46,15 +46,19 @@ def new_secret() -> tuple[str, str]:
 def lifetime(purpose: str):
     limits = settings.current()
     return {"invitation": limits.invitation_lifetime,
-            "password_reset": limits.password_reset_lifetime}[purpose]
+            "password_reset": limits.password_reset_lifetime,
+            "email_change": limits.email_change_lifetime}[purpose]
 
 
-def issue(session: Session, *, user_id: int, purpose: str, now: datetime) -> str:
-    """A new token for the user; their earlier unused ones of this purpose stop working."""
+def issue(session: Session, *, user_id: int, purpose: str, now: datetime,
+          new_email: str | None = None) -> str:
+    """A new token for the user; their earlier unused ones of this purpose stop working.
+
+    `new_email`: for an email change, the address the link is sent to and confirms."""
     kill_all(session, user_id=user_id, purpose=purpose, now=now)
     raw, hashed = new_secret()
     session.add(Token(user_id=user_id, purpose=purpose, token_hash=hashed, created_at=now,
-                      expires_at=now + lifetime(purpose)))
+                      expires_at=now + lifetime(purpose), new_email=new_email))
     session.flush()
     return raw
 
@@ -68,15 +72,20 @@ def kill_all(session: Session, *, user_id: int, purpose: str | None = None,
     session.execute(query.values(used_at=now).execution_options(synchronize_session=False))
 
 
-def peek(session: Session, raw: str, *, purpose: str, now: datetime) -> User:
-    """The token's user if the token would redeem now; InvalidToken otherwise. Consumes nothing."""
+def find(session: Session, raw: str, *, purpose: str, now: datetime) -> Token:
+    """The token row if it would redeem now; InvalidToken otherwise. Consumes nothing."""
     token = session.scalar(select(Token).where(Token.token_hash == digest(raw or ""),
                                                Token.purpose == purpose))
     if token is None or token.used_at is not None:
         raise InvalidToken()
     if token.expires_at <= now:
         raise InvalidToken(expired=True)
-    return session.get(User, token.user_id)
+    return token
+
+
+def peek(session: Session, raw: str, *, purpose: str, now: datetime) -> User:
+    """The token's user if the token would redeem now; InvalidToken otherwise. Consumes nothing."""
+    return session.get(User, find(session, raw, purpose=purpose, now=now).user_id)
 
 
 def redeem(session: Session, raw: str, *, purpose: str, now: datetime) -> User:

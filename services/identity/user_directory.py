@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
-from sqlalchemy import exists, func, or_, select
+from sqlalchemy import and_, exists, func, or_, select
 
 from db.engine import Database
 from db.models import Account, AccountMembership, Membership, Provider, ProviderGroup, StaffRole, Token, User
@@ -18,6 +18,7 @@ from services.statuses import InvitationState, UserStatus, values
 from services.transaction import transaction
 
 PAGE_SIZE = 50
+DORMANT_DAYS_LIMIT = 3650
 
 
 @dataclass(frozen=True)
@@ -30,6 +31,9 @@ class UserFilter:
     invitation: InvitationState | None = None
     signed_in_since: datetime | None = None
     never_signed_in: bool = False
+    # Dormant: not signed in for this many days: the last sign-in is older, or there was none
+    # and the account is older (an account that never signed in is as unused as one that stopped).
+    dormant_days: int | None = None
 
 
 @dataclass(frozen=True)
@@ -47,7 +51,11 @@ class UserRow:
 
 def search(db: Database, principal: Principal, user_filter: UserFilter, *,
            after_email: str | None = None) -> tuple[list[UserRow], bool]:
-    """One page of users (by email) the admin reaches; and whether more follow."""
+    """One page of users (by email) the admin reaches; and whether more follow.
+
+    Keyset pages: the next page starts after the last email of this one (`after_email`, see
+    next_cursor), so every person the filter matches is on exactly one page, in email order,
+    however deep the list (emails are unique)."""
     f = user_filter
     now = clock.now()
     with transaction(db, write=False) as session:
@@ -75,6 +83,12 @@ def search(db: Database, principal: Principal, user_filter: UserFilter, *,
             query = query.where(User.last_login_at >= f.signed_in_since)
         if f.never_signed_in:
             query = query.where(User.last_login_at.is_(None))
+        if f.dormant_days is not None:
+            if not 1 <= f.dormant_days <= DORMANT_DAYS_LIMIT:
+                raise InvalidInput(f"Enter a number of days from 1 to {DORMANT_DAYS_LIMIT:,}.")
+            since = now - timedelta(days=f.dormant_days)
+            query = query.where(or_(User.last_login_at < since,
+                                    and_(User.last_login_at.is_(None), User.created_at < since)))
         invitation_open = (Token.user_id == User.id, Token.purpose == "invitation",
                            Token.used_at.is_(None))
         if f.invitation == InvitationState.PENDING:
@@ -87,6 +101,11 @@ def search(db: Database, principal: Principal, user_filter: UserFilter, *,
         found = session.scalars(query.order_by(User.email).limit(PAGE_SIZE + 1)).all()
         rows = [_row(session, principal, user, now) for user in found[:PAGE_SIZE]]
     return rows, len(found) > PAGE_SIZE
+
+
+def next_cursor(rows: list[UserRow], more: bool) -> str | None:
+    """Where the page after these rows starts (None: this is the last page)."""
+    return rows[-1].email if more and rows else None
 
 
 def _row(session, principal: Principal, user: User, now: datetime) -> UserRow:

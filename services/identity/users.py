@@ -131,7 +131,9 @@ def reactivate(db: Database, principal: Principal, *, user_id: int) -> None:
         user = _user_in_scope(session, principal, Action.MANAGE_USERS, user_id)
         if user.status != UserStatus.DEACTIVATED:
             raise InvalidInput("That account is not deactivated.")
-        user.status, user.failed_attempts = UserStatus.ACTIVE, 0
+        # The dormant-account limit counts afresh from now, so the next scheduled run leaves
+        # the account alone until its holder has had a whole limit to sign in.
+        user.status, user.failed_attempts, user.active_since = UserStatus.ACTIVE, 0, clock.now()
         audit.record(session, action="user.reactivated", actor_user_id=principal.user_id,
                      actor_email=principal.email, target_type="user", target_id=user.id,
                      details={"old_status": UserStatus.DEACTIVATED, "new_status": UserStatus.ACTIVE})
@@ -158,6 +160,17 @@ def acting_as(db: Database, *, email: str) -> Principal | None:
         user = session.scalar(select(User).where(User.email == addresses.normalise(email),
                                                  User.status == UserStatus.ACTIVE))
         return None if user is None else principals.load(session, user)
+
+
+def sole_system_admin(db: Database) -> str | None:
+    """The address of the portal's one active system admin; None when there are none or several
+    (a command that acts as someone then has to be told who)."""
+    with transaction(db, write=False) as session:
+        admins = session.scalars(
+            select(User.email).join(StaffRole, StaffRole.user_id == User.id)
+            .where(StaffRole.role == Role.SYSTEM_ADMIN, User.status == UserStatus.ACTIVE)
+            .limit(2)).all()
+    return admins[0] if len(admins) == 1 else None
 
 
 def system_admin_exists(session: Session) -> bool:

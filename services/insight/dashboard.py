@@ -23,13 +23,13 @@ from db import dialect
 from db.engine import Database
 from db.models import (
     EVERY_REPORT,
-    REPORT_TYPES,
     Account,
     AccountActivityDaily,
     AccountVolumeDaily,
     Incident,
     Provider,
     ProviderGroup,
+    ReportType,
     ReportVolumeDaily,
 )
 from services import audit, clock
@@ -69,9 +69,6 @@ class DashboardFilter:
             raise InvalidInput("The end date is before the start date.")
         if self.end - self.start > LONGEST_RANGE:
             raise InvalidInput("Choose at most three years at a time.")
-        unknown = set(self.report_types) - set(REPORT_TYPES)
-        if unknown:
-            raise InvalidInput(f"Unknown report type: {sorted(unknown)[0]}.")
         return self
 
 
@@ -79,7 +76,18 @@ class DashboardFilter:
 class Choices:
     accounts: dict[int, str]
     groups: dict[int, str]
-    report_types: dict[str, str] = field(default_factory=lambda: dict(REPORT_TYPES))
+    report_types: dict[str, str] = field(default_factory=dict)  # code -> name, the whole list
+
+
+def type_names(session: Session) -> dict[str, str]:
+    """Code -> name of every report type, in the list's order, read from the list each time.
+
+    services.reports.report_types is the list's reader, but services.reports imports this
+    package (it keeps the rollup current), so the Dashboard reads the same table itself.
+    """
+    rows = session.execute(select(ReportType.code, ReportType.name, ReportType.retired_at)
+                           .order_by(ReportType.position, ReportType.name))
+    return {code: name + (" (retired)" if retired_at else "") for code, name, retired_at in rows}
 
 
 @dataclass(frozen=True)
@@ -88,7 +96,7 @@ class Dashboard:
     volume: pd.DataFrame  # period, segment, reports
     turnaround: pd.DataFrame  # period, non-injury reports, average hours, share within target
     adoption: pd.DataFrame  # period, reports, opened, opened in time, share
-    lifecycle: pd.DataFrame  # period, posted, archived, re-delivered
+    lifecycle: pd.DataFrame  # period, posted, archived, re-delivered, corrections, withdrawn
     activity: pd.DataFrame  # period, sign-ins, opens, downloads, active users
     accounts: pd.DataFrame  # account, reports, opened in time, share, downloads, active users
     incidents: pd.DataFrame | None  # status, age, incidents (None: not for this role)
@@ -101,7 +109,8 @@ def choices(db: Database, principal: Principal) -> Choices:
         accounts = dict(session.execute(select(Account.id, Account.name).order_by(Account.name)).all())
         groups = dict(session.execute(select(ProviderGroup.id, ProviderGroup.name)
                                       .order_by(ProviderGroup.name)).all())
-    return Choices(accounts=accounts, groups=groups)
+        types = type_names(session)
+    return Choices(accounts=accounts, groups=groups, report_types=types)
 
 
 def _period(session: Session, day, grain: str):
@@ -172,7 +181,11 @@ def _reading(db: Database, principal: Principal, selected: DashboardFilter, grai
             raise InvalidInput("Choose day, week or month.")
         if split is not None and split not in SPLITS:
             raise InvalidInput("Choose how to split the volume.")
-        yield _Query(session, selected.checked(), grain)
+        chosen = selected.checked()
+        unknown = set(chosen.report_types) - set(type_names(session))
+        if unknown:
+            raise InvalidInput(f"Unknown report type: {sorted(unknown)[0]}.")
+        yield _Query(session, chosen, grain)
 
 
 def summary(db: Database, principal: Principal, selected: DashboardFilter, *,
@@ -233,7 +246,8 @@ def _segment_column(split: str):
 
 def _names(session: Session, split: str, keys: list) -> dict:
     if split == "report_type":
-        return {key: REPORT_TYPES.get(key, key) for key in keys}
+        listed = type_names(session)
+        return {key: listed.get(key, key) for key in keys}
     if split == "injury":
         return {key: "Injury" if key else "Non-injury" for key in keys}
     if split == "state":
@@ -276,7 +290,7 @@ def _by_period(query: _Query) -> pd.DataFrame:
     rollup = ReportVolumeDaily
     sums = [func.sum(getattr(rollup, name)).label(name) for name in
             ("reports", "turnaround_seconds", "within_72h", "routed", "opened", "opened_3d",
-             "archived", "redelivered")]
+             "archived", "redelivered", "corrections", "withdrawn")]
     rows = query.session.execute(
         select(query.period, rollup.injury, *sums)
         .where(*query.volume_rows())
@@ -284,7 +298,8 @@ def _by_period(query: _Query) -> pd.DataFrame:
     frame = pd.DataFrame([{**row, "period": _as_date(row["period"]), "injury": bool(row["injury"])}
                           for row in rows],
                          columns=["period", "injury", "reports", "turnaround_seconds", "within_72h",
-                                  "routed", "opened", "opened_3d", "archived", "redelivered"])
+                                  "routed", "opened", "opened_3d", "archived", "redelivered",
+                                  "corrections", "withdrawn"])
     numeric = frame.columns.drop(["period", "injury"])
     frame[numeric] = frame[numeric].fillna(0).astype("int64")
     frame["injury"] = frame["injury"].astype(bool)
@@ -325,7 +340,8 @@ def _adoption_frame(rows: pd.DataFrame) -> pd.DataFrame:
 
 def _lifecycle_frame(rows: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame({"posted": rows["reports"], "archived now": rows["archived"],
-                         "re-delivered": rows["redelivered"]}).reset_index()
+                         "re-delivered": rows["redelivered"], "corrections": rows["corrections"],
+                         "withdrawn now": rows["withdrawn"]}).reset_index()
 
 
 def _activity(query: _Query) -> pd.DataFrame:
@@ -394,6 +410,10 @@ def _totals(by_period: pd.DataFrame, query: _Query, principal: Principal) -> dic
         "active_users": int(active or 0),
         "archived": int(by_period["archived"].sum()),
         "redelivered": int(by_period["redelivered"].sum()),
+        # Posted as a correction; withdrawn (a corrected one's predecessor included), each
+        # counted on its own posting day.
+        "corrections": int(by_period["corrections"].sum()),
+        "withdrawn": int(by_period["withdrawn"].sum()),
         "open_incidents": None,
     }
     if principal.can(Action.VIEW_INCIDENT_COUNTS):

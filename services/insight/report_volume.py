@@ -1,7 +1,8 @@
 """The daily report-volume rollup the Dashboard reads, kept exact as reports change.
 
 Every change to what a report contributes (posting, routing added or removed, first opening
-by a recipient, archiving, re-delivery) runs inside `recount(session, report_ids)`: the
+by a recipient, archiving, re-delivery, withdrawal; a correction is a posting of its own, counted
+on its own posting day, and its predecessor's withdrawal on that one's) runs inside `recount(session, report_ids)`: the
 reports' contribution is taken before and after the change, from their own rows, and the
 difference is added to report_volume_daily (and, summed to account, day, type and provider
 group, to account_volume_daily). Adding differences commutes, so concurrent
@@ -42,7 +43,7 @@ TURNAROUND_TARGET_SECONDS = int(TURNAROUND_TARGET.total_seconds())
 OPENED_WITHIN_SECONDS = int(OPENED_WITHIN.total_seconds())
 KEY = ("account_id", "day", "report_type", "provider_id", "state", "injury")
 MEASURES = ("reports", "turnaround_seconds", "within_72h", "routed", "opened", "opened_3d",
-            "archived", "redelivered")
+            "archived", "redelivered", "corrections", "withdrawn")
 ACCOUNT_KEY = ("day", "account_id", "report_type", "group_id")
 ACCOUNT_MEASURES = ("reports", "opened_3d")
 
@@ -64,7 +65,9 @@ def contribution(session: Session, report_ids: Iterable[int] | None = None) -> l
     counts = (func.count().label("reports"), func.sum(turnaround).label("turnaround_seconds"),
               _flag(turnaround <= TURNAROUND_TARGET_SECONDS).label("within_72h"))
     lifecycle = (_flag(Report.status == ReportStatus.ARCHIVED).label("archived"),
-                 _flag(Report.delivered_at > Report.posted_at).label("redelivered"))
+                 _flag(Report.delivered_at > Report.posted_at).label("redelivered"),
+                 _flag(Report.corrects_report_id.is_not(None)).label("corrections"),
+                 _flag(Report.status == ReportStatus.WITHDRAWN).label("withdrawn"))
 
     routing = (select(ReportRecipient.report_id,
                       func.min(ReportRecipient.first_opened_at).label("at"))

@@ -52,3 +52,14 @@ def checked(email: str) -> str:
     if not is_valid(address):
         raise InvalidInput(INVALID)
     return address
+
+
+MISMATCH = "The two email addresses are not the same: type the address again in both fields."
+
+
+def confirmed(email: str, again: str) -> str:
+    """checked() for an address typed twice (invitation forms): both must be the same address."""
+    address = checked(email)
+    if normalise(again or "") != address:
+        raise InvalidInput(MISMATCH)
+    return address

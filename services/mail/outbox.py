@@ -33,7 +33,7 @@ from db.engine import Database
 from db.models import OutboxMessage
 from services import audit, clock
 from services.errors import InvalidInput
-from services.mail import addresses
+from services.mail import addresses, support_contact
 from services.statuses import MessageStatus
 from services.transaction import transaction
 
@@ -72,6 +72,8 @@ def enqueue(session: Session, *, kind: str, to_address: str, subject: str, body:
             now: datetime | None = None) -> OutboxMessage:
     """Queue one email inside the caller's transaction; it is sent once that transaction commits.
 
+    The portal's support contact details are added at its foot (services/mail/support_contact.py).
+
     Refuses (InvalidInput) an address that is not one plain address, and any line break in the
     address or subject (header injection); nothing is added then.
     """
@@ -81,6 +83,8 @@ def enqueue(session: Session, *, kind: str, to_address: str, subject: str, body:
         raise InvalidInput("The email kind is not valid.")
     if not isinstance(body, str):
         raise InvalidInput("The email body must be text.")
+    # Every email ends with how to reach support and the HIPAA hotline.
+    body = body.rstrip("\n") + "\n\n--\n" + support_contact.email_footer(session)
     now = now or clock.now()
     message = OutboxMessage(kind=kind, to_address=to_address, subject=subject, body=body,
                             created_at=now, status=MessageStatus.PENDING, attempts=0, next_attempt_at=now)

@@ -297,9 +297,10 @@ def _create(session: Session, *, number: str, code_id: int, facility_name: str, 
     session.add(Provider(group_id=group.id, name=facility_name, npi=number, address="", city="",
                          state=""))
     user = User(email=email, name=name, phone=phone, password_hash=password_hash, status=UserStatus.ACTIVE,
-                terms_accepted_at=now, terms_version=terms.current_version(), created_at=now)
+                created_at=now)
     session.add(user)
     session.flush()
+    terms.record_acceptance(session, user, now=now)
     session.add(Membership(user_id=user.id, group_id=group.id, provider_id=None,
                            role=Role.PROVIDER_GROUP_ADMIN))
     session.execute(update(RegistrationCode).where(RegistrationCode.id == code_id)

@@ -24,18 +24,28 @@ _NAMED = {"user": User, "provider": Provider, "provider_group": ProviderGroup, "
 _NOUNS = {"user": "user", "provider": "provider", "provider_group": "provider group",
           "account": "account"}
 _NUMBERED = {"report": "Report", "incident": "Incident", "invitation": "Role invitation",
-             "session": "Session", "npi": "NPI", "dashboard": "Dashboard"}
+             "session": "Session", "npi": "NPI", "dashboard": "Dashboard",
+             "terms": "Terms of use version", "saved_search": "Saved search",
+             "access_review": "Access review"}
 _ID_KEYS = {"user_id": "user", "provider_id": "provider", "group_id": "provider_group",
             "account_id": "account"}
+# A provider moved between groups: the groups it left and joined, named like other targets.
+_MOVED_KEYS = {"from_group_id": "From group", "to_group_id": "To group"}
 
 # What the Audit page's target filter offers, in words.
 TARGET_KINDS = {"report": "Report", "user": "Person", "incident": "Incident", "account": "Client account",
                 "provider": "Provider", "provider_group": "Provider group", "invitation": "Role invitation",
-                "session": "Session", "npi": "NPI", "dashboard": "Dashboard", "audit": "Audit trail"}
+                "session": "Session", "npi": "NPI", "dashboard": "Dashboard", "audit": "Audit trail",
+                "report_type": "Report type", "terms": "Terms of use", "saved_search": "Saved search",
+                "portal_settings": "Portal settings", "access_review": "Access review",
+                "patient": "Patient"}
 
 _REASONS = {"bad_password": "wrong password", "unknown_user": "no account with that email",
             "locked": "account locked", "deactivated": "account deactivated",
-            "invited": "invitation not yet accepted", "changed": "account changed while signing in"}
+            "invited": "invitation not yet accepted", "changed": "account changed while signing in",
+            "session_ended": "not signed in", "other_user": "signed in as someone else",
+            "used_or_expired": "already used or expired", "download_closed": "the download was closed",
+            "error": "an error on the server"}
 
 # Words for detail keys whose value reads well after "Key: ".
 _KEY_WORDS = {
@@ -47,6 +57,10 @@ _KEY_WORDS = {
     "client_address": "From address", "new_results": "New-result emails",
     "first_bad_id": "First changed event", "temporary_files": "Temporary files removed",
     "previews_removed": "Previews removed", "removed": "Files removed", "tpa_accounts": "TPA accounts",
+    "old_email": "Old email address", "new_email": "New email address", "before": "Before",
+    "after": "After", "characters": "Characters in the text",
+    "in_email": "In new-result emails",
+    "correction": "Correction (report)", "corrects": "Corrects report",
 }
 
 Names = dict[tuple[str, int], str]
@@ -131,6 +145,8 @@ def _mentioned(details: dict) -> Iterable[tuple[str, int]]:
     for key, value in details.items():
         if key in _ID_KEYS and _number(value) is not None:
             yield _ID_KEYS[key], _number(value)
+        elif key in _MOVED_KEYS and _number(value) is not None:
+            yield "provider_group", _number(value)
         elif isinstance(value, dict):
             yield from _mentioned(value)
         elif isinstance(value, list):
@@ -218,10 +234,13 @@ def _known(key: str, value, names: Names) -> Iterable[tuple[str, object]]:
     counted = {"sessions_ended": ("session", "ended"), "other_sessions_ended": ("other session", "ended"),
                "rows": ("row", ""), "checked": ("event", "checked"),
                "recipients": ("recipient account", ""), "users_checked": ("account", "checked"),
-               "emails": ("email", "queued"), "refusals": ("refused action", "in a row")}
+               "emails": ("email", "queued"), "refusals": ("refused action", "in a row"),
+               "reports_sent": ("report", "sent"), "reports_left_out": ("report", "left out")}
     if key in counted and isinstance(value, int):
         noun, verb = counted[key]
         yield "", f"{_count(value, noun)} {verb}".rstrip()
+    elif key in _MOVED_KEYS and _number(value) is not None:
+        yield _MOVED_KEYS[key], _target("provider_group", str(value), names)
     elif key in _ID_KEYS and _number(value) is not None:
         kind = _ID_KEYS[key]
         yield _NOUNS[kind].capitalize(), _target(kind, str(value), names)
@@ -243,9 +262,19 @@ def _known(key: str, value, names: Names) -> Iterable[tuple[str, object]]:
     elif key == "first_bad_id" and value is None:
         return
     elif key == "filter" and isinstance(value, dict):
-        yield "Filter", ", ".join(f"{_humanised(k).lower()} {v}" for k, v in value.items()) or "none"
+        yield "Filter", ", ".join(f"{_humanised(k).lower()} {_filter_value(v)}"
+                                  for k, v in value.items()) or "none"
     else:
         yield _KEY_WORDS.get(key, _humanised(key)), value
+
+
+def _filter_value(value) -> str:
+    """A recorded search filter's value: a list as words, a flag as yes or no."""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, list):
+        return _listed([str(item) for item in value])
+    return str(value)
 
 
 def _part(key: str, value, when: TimeFormat) -> str:

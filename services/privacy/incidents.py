@@ -14,10 +14,8 @@ from sqlalchemy import delete, select, update
 from db import dialect
 from db.engine import Database
 from db.models import (
-    REPORT_TYPES,
     Account,
     AccountMembership,
-    AuditEvent,
     Incident,
     Provider,
     Report,
@@ -31,8 +29,9 @@ from services.hipaa import NOTIFICATION_PERIOD
 from services.insight import report_volume
 from services.policy import Action
 from services.principals import Principal
+from services.reports import access_trail, report_types
 from services.reports.access import load_many
-from services.statuses import IncidentStatus
+from services.statuses import IncidentStatus, ReportStatus
 from services.transaction import transaction
 
 MAX_NOTE = 1000
@@ -57,7 +56,12 @@ def flag(db: Database, principal: Principal, *, report_id: int, note: str = "") 
     note = note.strip()[:MAX_NOTE]
     now = clock.now()
     with transaction(db) as session:
-        load_many(session, principal, [report_id])  # refuses (and audits) a report not in view
+        # Refuses (and audits) a report not in view; a withdrawn or replaced one is out of every
+        # recipient's view already (a person who is also clinic staff still sees it there).
+        [report] = load_many(session, principal, [report_id])
+        if report.status == ReportStatus.WITHDRAWN:
+            raise InvalidInput("The clinic has withdrawn this report: it is out of every "
+                               "recipient's view already. Support can log one reported by phone.")
         mine = [link.account_id for link in principal.account_links]
         routed = session.scalars(select(ReportRecipient.account_id).where(
             ReportRecipient.report_id == report_id, ReportRecipient.account_id.in_(mine))).all()
@@ -167,16 +171,9 @@ def access_history(db: Database, principal: Principal, *, incident_id: int) -> l
         incident = _incident(session, principal, incident_id)
         members = select(AccountMembership.user_id).where(
             AccountMembership.account_id == incident.wrong_account_id)
-        rows = session.execute(select(AuditEvent.occurred_at, AuditEvent.actor_email, AuditEvent.action)
-                               .where(AuditEvent.target_type == "report",
-                                      AuditEvent.target_id == str(incident.report_id),
-                                      AuditEvent.action.in_(_ACCESS_ACTIONS),
-                                      AuditEvent.actor_user_id.in_(members))
-                               .order_by(AuditEvent.occurred_at, AuditEvent.id)).all()
-    return [Access(at, who or "", action) for at, who, action in rows]
+        seen = access_trail.events(session, [incident.report_id], actors=members)
+    return [Access(e.at, e.actor_email, e.action) for e in seen]
 
-
-_ACCESS_ACTIONS = ("report.opened", "report.previewed", "report.downloaded")
 # The four factors of the HIPAA breach risk assessment (45 CFR 164.402).
 FACTORS = {
     "nature": "Nature and extent of the information (identifiers, likelihood of re-identification)",
@@ -316,7 +313,8 @@ def detail(db: Database, principal: Principal, *, incident_id: int) -> IncidentD
             incident.id, incident.status, incident.channel, incident.note,
             reporter.email if reporter else "", assignee.email if assignee else "",
             incident.discovered_at, incident.removed_at,
-            incident.discovered_at + NOTIFICATION_PERIOD, report.id, REPORT_TYPES[report.report_type],
+            incident.discovered_at + NOTIFICATION_PERIOD, report.id,
+            report_types.names(session).get(report.report_type, report.report_type),
             report.service_date, report.posted_at, provider.name, wrong.name, tuple(now_to),
             dict(incident.assessment or {}), incident.outcome, incident.resolution)
 
@@ -347,6 +345,7 @@ def export_csv(db: Database, principal: Principal, *, start: datetime, end: date
             .join(Report, Report.id == Incident.report_id)
             .where(Incident.discovered_at >= start, Incident.discovered_at < end)
             .order_by(Incident.discovered_at, Incident.id)).all()
+        labels = report_types.names(session)
         audit.record(session, action="incidents.exported", actor_user_id=principal.user_id,
                      actor_email=principal.email, target_type="incident",
                      details={"from": start.isoformat(), "to": end.isoformat(), "rows": len(rows)})
@@ -354,7 +353,7 @@ def export_csv(db: Database, principal: Principal, *, start: datetime, end: date
               "Channel", "Removed (UTC)", "Status", "Outcome", "Attested destroyed",
               "Individuals notified", "HHS notified", "Closed (UTC)", "Resolution"]
     return to_csv(header, ([
-        i.id, i.discovered_at.isoformat(), i.report_id, REPORT_TYPES[report_type], account,
+        i.id, i.discovered_at.isoformat(), i.report_id, labels.get(report_type, report_type), account,
         i.channel, i.removed_at.isoformat() if i.removed_at else "", i.status, i.outcome or "",
         "yes" if (i.assessment or {}).get("attested_destroyed") else "no",
         (i.assessment or {}).get("individuals_notified_on", ""),

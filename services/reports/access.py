@@ -18,10 +18,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from db import dialect
-from db.blob_store import BlobStore
+from db.blob_store import BlobStore, FileUnreadable
 from db.engine import Database
 from db.models import (
-    REPORT_TYPES,
     Account,
     Patient,
     Provider,
@@ -30,11 +29,11 @@ from db.models import (
     ReportRecipient,
 )
 from services import audit, clock
-from services.errors import InvalidInput
+from services.errors import InvalidInput, PermissionDenied, ReportWithdrawn
 from services.insight import portal_activity, report_volume
 from services.policy import Action
 from services.principals import Principal
-from services.reports import previews, scope
+from services.reports import corrections, previews, report_files, report_types, scope
 from services.statuses import ReportStatus
 from services.transaction import transaction
 
@@ -97,6 +96,14 @@ class ReportDetail:
     page_count: int
     file_size: int
     file_sha256: str
+    # Corrections and withdrawals (services/reports/corrections.py).
+    corrects_report_id: int | None = None
+    withdrawn_at: datetime | None = None
+    withdrawn_reason: str | None = None
+
+    @property
+    def status_words(self) -> str:
+        return corrections.status_words(self.status, self.withdrawn_reason)
 
     @property
     def file_name(self) -> str:
@@ -122,6 +129,16 @@ def open_report(db: Database, principal: Principal, report_id: int) -> ReportDet
 def pdf_bytes(db: Database, principal: Principal, report_id: int, *, blob_store: BlobStore,
               staff_purpose: Purpose | None = None, action: str = "report.downloaded") -> tuple[str, bytes]:
     """The report's PDF and its file name, audited (as a download unless told otherwise)."""
+    try:
+        return _pdf_bytes(db, principal, report_id, blob_store=blob_store,
+                          staff_purpose=staff_purpose, action=action)
+    except FileUnreadable as error:
+        raise report_files.refused(db, error, report_id=report_id, actor_user_id=principal.user_id,
+                                   actor_email=principal.email) from None
+
+
+def _pdf_bytes(db: Database, principal: Principal, report_id: int, *, blob_store: BlobStore,
+               staff_purpose: Purpose | None, action: str) -> tuple[str, bytes]:
     with transaction(db) as session:
         detail = _load(session, principal, report_id)
         details = purpose_details(principal, staff_purpose)
@@ -146,6 +163,16 @@ class FirstPage:
 def first_page(db: Database, principal: Principal, report_id: int, *, blob_store: BlobStore,
                staff_purpose: Purpose | None = None) -> FirstPage:
     """The report's stored first-page PNG, audited as a preview; or the reason it has none."""
+    try:
+        return _first_page(db, principal, report_id, blob_store=blob_store,
+                           staff_purpose=staff_purpose)
+    except FileUnreadable as error:
+        raise report_files.refused(db, error, report_id=report_id, actor_user_id=principal.user_id,
+                                   actor_email=principal.email) from None
+
+
+def _first_page(db: Database, principal: Principal, report_id: int, *, blob_store: BlobStore,
+                staff_purpose: Purpose | None) -> FirstPage:
     with transaction(db) as session:
         detail = _load(session, principal, report_id)
         details = purpose_details(principal, staff_purpose)
@@ -193,7 +220,15 @@ def load_many(session: Session, principal: Principal, report_ids: list[int]) -> 
 
 
 def _load(session: Session, principal: Principal, report_id: int) -> ReportDetail:
-    report = load_many(session, principal, [report_id])[0]
+    try:
+        report = load_many(session, principal, [report_id])[0]
+    except PermissionDenied as denied:
+        # Still a refusal, audited as one; but a report the clinic withdrew or replaced says so
+        # to those it was sent to (corrections.notice decides who), not "not available".
+        told = corrections.notice(session, principal, report_id)
+        if told is None:
+            raise
+        raise ReportWithdrawn(denied, told.text, told.replaced_by) from None
     patient = session.get(Patient, report.patient_id)
     provider = session.get(Provider, report.provider_id)
     recipients = session.scalars(
@@ -204,7 +239,8 @@ def _load(session: Session, principal: Principal, report_id: int) -> ReportDetai
         own = {link.account_name for link in principal.account_links}
         recipients = [name for name in recipients if name in own] if own else list(recipients)
     return ReportDetail(
-        id=report.id, report_type=report.report_type, type_label=REPORT_TYPES[report.report_type],
+        id=report.id, report_type=report.report_type,
+        type_label=report_types.names(session).get(report.report_type, report.report_type),
         patient_name=f"{patient.last_name}, {patient.first_name}",
         date_of_birth=patient.date_of_birth, employee_id=patient.employee_id,
         service_date=report.service_date, posted_at=report.posted_at,
@@ -212,6 +248,8 @@ def _load(session: Session, principal: Principal, report_id: int) -> ReportDetai
         state=report.state, claim_number=report.claim_number, provider_name=provider.name,
         provider_npi=provider.npi, recipients=tuple(recipients), page_count=report.page_count,
         file_size=report.file_size, file_sha256=report.file_sha256,
+        corrects_report_id=report.corrects_report_id, withdrawn_at=report.withdrawn_at,
+        withdrawn_reason=report.withdrawn_reason,
     )
 
 

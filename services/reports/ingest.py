@@ -26,14 +26,14 @@ from sqlalchemy.orm import Session
 
 from db.blob_store import BlobStore
 from db.engine import Database
-from db.models import REPORT_TYPES, Account, Patient, Provider, Report, ReportRecipient
+from db.models import Account, Patient, Provider, Report, ReportRecipient
 from services import audit, clock, reach, settings
 from services.errors import DomainError, InvalidInput, PermissionDenied
 from services.insight import report_volume
 from services.policy import Action
 from services.principals import Principal
 from services.reports import _pdf_preview as pdf_preview
-from services.reports import pdf_check, previews, routing
+from services.reports import pdf_check, previews, report_types, routing
 from services.statuses import ReportStatus
 from services.transaction import transaction
 
@@ -81,16 +81,17 @@ class _Details:
     employer_id: int
     injury: bool
     claim_number: str | None
-    claim_payer: tuple[int, str] | None
+    claim_payer: int | None
 
 
-def report_type_key(value: str) -> str | None:
-    """A report type given by key ('ccf') or by its label, any case."""
-    wanted = value.strip().lower()
-    for key, label in REPORT_TYPES.items():
-        if wanted in (key, label.lower()):
-            return key
-    return None
+def report_type_key(session: Session, value: str) -> str:
+    """The type given by its code ('ccf') or its name, any case; a retired type is refused."""
+    found = report_types.find(session, value)
+    if found is None:
+        raise InvalidInput("Unknown report type.")
+    if found.retired:
+        raise InvalidInput(f"{found.name} is retired: it takes no new uploads.")
+    return found.code
 
 
 def ingest(db: Database, principal: Principal, uploads: Iterable[ReportUpload], *,
@@ -100,7 +101,7 @@ def ingest(db: Database, principal: Principal, uploads: Iterable[ReportUpload], 
     uploads = list(uploads)
     with transaction(db, write=False) as session:
         principal.require(Action.UPLOAD_REPORTS)
-        allowed_providers = reach.provider_ids(session, principal, administered=True)
+        allowed_providers = reach.provider_ids(session, principal)
     outcomes = []
     for done, upload in enumerate(uploads, start=1):
         outcome = _ingest_one(db, principal, upload, blob_store, allowed_providers)
@@ -116,19 +117,13 @@ def _ingest_one(db: Database, principal: Principal, upload: ReportUpload, blob_s
         # services' transaction: a provider outside the uploader's scope is audited as a denial.
         with transaction(db, write=False) as session:
             details = _check_details(session, principal, upload.fields, allowed_providers)
-        limits = settings.current()
-        checked = pdf_check.check_pdf(upload.data, max_bytes=limits.max_report_bytes,
-                                      max_pages=limits.max_report_pages,
-                                      timeout_seconds=limits.pdf_check_seconds,
-                                      memory_mb=limits.pdf_check_memory_mb)
-        if not checked.ok:
-            raise InvalidInput(checked.reason or "This PDF cannot be read.")
+        page_count = check_file(upload.data)
         sha256 = hashlib.sha256(upload.data).hexdigest()
         existing = _report_with_file(db, sha256, allowed_providers)
         if existing is not None:
             return _duplicate(upload.label, existing)
-        preview = _draw_unless_known(db, sha256, upload.data)
-        report_id, posted = _store(db, principal, upload.data, sha256, checked.page_count or 0,
+        preview = draw_unless_known(db, sha256, upload.data)
+        report_id, posted = _store(db, principal, upload.data, sha256, page_count,
                                    details, blob_store, allowed_providers, preview)
         if not posted:
             return _duplicate(upload.label, report_id)
@@ -155,7 +150,21 @@ def _duplicate(label: str, report_id: int) -> IngestOutcome:
                          f"This file is already posted as report {report_id}.")
 
 
-def _draw_unless_known(db: Database, sha256: str, data: bytes) -> pdf_preview.Preview | None:
+def check_file(data: bytes) -> int:
+    """The checks every posted PDF passes (size, pages, a bounded parse); returns its pages.
+
+    Corrections (services/reports/corrections.py) post their file through this too."""
+    limits = settings.current()
+    checked = pdf_check.check_pdf(data, max_bytes=limits.max_report_bytes,
+                                  max_pages=limits.max_report_pages,
+                                  timeout_seconds=limits.pdf_check_seconds,
+                                  memory_mb=limits.pdf_check_memory_mb)
+    if not checked.ok:
+        raise InvalidInput(checked.reason or "This PDF cannot be read.")
+    return checked.page_count or 0
+
+
+def draw_unless_known(db: Database, sha256: str, data: bytes) -> pdf_preview.Preview | None:
     """The first page drawn in a limited child; None when this file's picture is already kept.
 
     Drawn before the file's lock is taken, since it may take seconds.
@@ -203,7 +212,8 @@ def _insert(session: Session, principal: Principal, sha256: str, size: int, page
         service_date=details.service_date, posted_at=now, delivered_at=now, status=ReportStatus.AVAILABLE,
         injury=details.injury, state=details.state, claim_number=details.claim_number,
         file_sha256=sha256, file_size=size, page_count=page_count))
-    accounts = routing.recipients(details.report_type, employer=(details.employer_id, "employer"),
+    # Decided now, with each account's set as it is at posting (docs/reports.md).
+    accounts = routing.recipients(session, details.report_type, employer=details.employer_id,
                                   claim_payer=details.claim_payer)
     if accounts:
         session.execute(insert(ReportRecipient), [
@@ -258,14 +268,15 @@ def _check_details(session: Session, principal: Principal, fields: dict[str, str
     missing = [name.replace("_", " ") for name in REQUIRED if not values[name]]
     if missing:
         raise InvalidInput(f"Missing {', '.join(missing)}.")
-    report_type = report_type_key(values["report_type"])
-    if report_type is None:
-        raise InvalidInput("Unknown report type.")
+    report_type = report_type_key(session, values["report_type"])
     provider = session.scalar(select(Provider).where(Provider.npi == values["provider_npi"]))
     if provider is None:
         raise InvalidInput("No provider is registered with this provider NPI.")
     if allowed_providers is not None and provider.id not in allowed_providers:
         raise principal.denied(Action.UPLOAD_REPORTS, target_type="provider", target_id=provider.id)
+    if provider.deactivated_at is not None:
+        raise InvalidInput("This provider is deactivated: reports can no longer be posted for it. "
+                           "Its group's administrator can reactivate it.")
     service_date = _date(values["service_date"], "service date")
     if not _EARLIEST_SERVICE <= service_date <= clock.now().date():
         raise InvalidInput("The service date must be a past date.")
@@ -281,7 +292,7 @@ def _check_details(session: Session, principal: Principal, fields: dict[str, str
     if values["claim_payer"]:
         payer = _account(session, values["claim_payer"], kinds=("payor", "tpa"),
                          what="claim payor or TPA")
-        claim_payer = (payer.id, payer.kind)
+        claim_payer = payer.id
     if claim_payer and not values["claim_number"]:
         raise InvalidInput("A claim payor is given without a claim number.")
     return _Details(
@@ -298,6 +309,8 @@ def _account(session: Session, name: str, *, kinds: tuple[str, ...], what: str) 
     account = session.scalar(select(Account).where(Account.name == name))
     if account is None or account.kind not in kinds:
         raise InvalidInput(f"No {what} account has this name.")
+    if account.deactivated_at is not None:
+        raise InvalidInput(f"This {what} account is deactivated: reports are no longer posted to it.")
     return account
 
 
@@ -326,23 +339,37 @@ def _audit_rejection(db: Database, principal: Principal, reason: str) -> None:
 
 @dataclass(frozen=True)
 class UploadChoices:
-    """What the upload form offers: the uploader's providers and the client accounts."""
+    """What the upload form offers: the uploader's providers, the client accounts and the
+    report types that take uploads."""
 
     providers: dict[str, str]  # NPI -> "name (NPI)"
     employers: list[str]
     claim_payers: list[str]
+    report_types: dict[str, str] = field(default_factory=dict)  # code -> name, active only
+    # The uploader's deactivated providers ("name (NPI)"): not offered, and the form says why.
+    deactivated: list[str] = field(default_factory=list)
 
 
 def upload_choices(db: Database, principal: Principal) -> UploadChoices:
     with transaction(db, write=False) as session:
         principal.require(Action.UPLOAD_REPORTS)
-        query = (select(Provider.npi, Provider.name)
-                 .where(reach.provider_condition(principal, administered=True))
+        query = (select(Provider.npi, Provider.name, Provider.deactivated_at)
+                 .where(reach.provider_condition(principal))
                  .order_by(Provider.name))
-        providers = {npi: f"{name} ({npi})" for npi, name in session.execute(query)}
-        accounts = session.execute(select(Account.name, Account.kind).order_by(Account.name)).all()
+        providers, deactivated = {}, []
+        for npi, name, deactivated_at in session.execute(query):
+            if deactivated_at is None:
+                providers[npi] = f"{name} ({npi})"
+            else:  # a deactivated provider takes no uploads
+                deactivated.append(f"{name} ({npi})")
+        accounts = session.execute(select(Account.name, Account.kind)
+                                   .where(Account.deactivated_at.is_(None))
+                                   .order_by(Account.name)).all()
+        types = {kind.code: kind.name for kind in report_types.active_types(session)}
     return UploadChoices(
         providers=providers,
         employers=[name for name, kind in accounts if kind == "employer"],
         claim_payers=[name for name, kind in accounts if kind in ("payor", "tpa")],
+        report_types=types,
+        deactivated=deactivated,
     )

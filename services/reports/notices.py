@@ -3,7 +3,9 @@
 `python -m commands.notices` (schedule it, e.g. hourly) counts, for every active user who
 switched notices on, the reports in their view that became available since their last notice
 and that they have not opened. Users with new results get one email through the outbox saying
-how many, with a link to the portal: never a patient's name or any report detail.
+how many, with a link to the portal: never a patient's name or any report detail. Saved
+searches the person put in the email add a line each with their count of new results, under the
+name the person gave them.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from services import audit, clock, principals, settings
 from services.errors import PermissionDenied
 from services.mail import outbox
 from services.principals import Principal
-from services.reports import search
+from services.reports import saved_searches, search
 from services.statuses import UserStatus
 from services.transaction import transaction
 
@@ -90,16 +92,21 @@ def _notify(db: Database, user_id: int, now: datetime) -> int:
             return 0  # holds no role that sees reports
         if count == 0:
             return 0
+        lines = saved_searches.email_lines(session, principal, since=since, until=now)
         outbox.enqueue(session, kind="new_results", to_address=user.email,
-                       subject="New reports in ResultsDesk", body=_body(user.name, count), now=now)
+                       subject="New reports in ResultsDesk", body=_body(user.name, count, lines),
+                       now=now)
         return 1
 
 
-def _body(name: str, count: int) -> str:
+def _body(name: str, count: int, saved: list[str]) -> str:
     capped = f"{count:,}+" if count >= search.COUNT_CAP else f"{count:,}"
     results = "new report is" if count == 1 else "new reports are"
+    # The person's saved searches they asked to hear about: their own name for it and a count.
+    among = "Among them:\n" + "".join(f"{line}\n" for line in saved) + "\n" if saved else ""
     return (f"Hello {name},\n\n"
             f"{capped} {results} waiting for you in ResultsDesk.\n\n"
+            f"{among}"
             f"Sign in to see them: {settings.current().portal_url}/reports\n\n"
             "For your patients' privacy this email never contains report details.\n"
             "You can switch these emails off on the My account page.\n")

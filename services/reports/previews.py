@@ -27,7 +27,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from db import dialect
-from db.blob_store import BlobStore
+from db.blob_store import BlobStore, FileUnreadable
 from db.engine import Database
 from db.models import Report, ReportPreview
 from services import clock, settings
@@ -152,6 +152,10 @@ def _draw(db: Database, blob_store: BlobStore, claimed: list[str],
             files[sha256] = blob_store.get(sha256)
         except FileNotFoundError:
             outcomes[sha256] = pdf_preview.Preview(None, MISSING_FILE)
+        except FileUnreadable:
+            # Changed on disk, or sealed with a key not configured here: its claim is left to go
+            # stale and be tried again (after a restore, or with the key), not marked failed.
+            continue
     drawn = pdf_preview.render_many(list(files.values()), limits=drawing_limits,
                                     per_child=per_child)
     outcomes.update(zip(files, drawn, strict=True))

@@ -1,26 +1,32 @@
 """Which reports a principal may see, as one SQL condition every report query starts from.
 
 Staff with the reports action see every report in any status. Provider users see the available
-reports of their providers (a group admin: every provider of the group). Client users see the
-available reports routed to their accounts, limited to the report types their kind of account
-receives. Anyone else sees nothing: the condition is false, never "no filter".
+and the withdrawn reports of their providers (a group admin: every provider of the group): the
+clinic keeps reading what it withdrew or replaced by a correction; archived ones stay with staff.
+Client users see the available reports routed to their accounts, so a withdrawn or replaced
+report leaves their view at once (access.py tells them why when they ask for it by id). Which types an account receives is decided once,
+when a report is posted (services/reports/routing.py): the routing row is the record, so a later
+change to the account's report types neither hides a report it received nor shows an old one.
+Anyone else sees nothing: the condition is false, never "no filter".
 
 Which providers and client accounts a principal reaches comes from services/reach.py; this
-module adds what is about reports (statuses, routing, the types each kind of account receives).
-visible is the SQL form and sees the Python form of one report; keep them together.
+module adds what is about reports (statuses, routing). visible is the SQL form and sees the
+Python form of one report; keep them together.
 """
 
 from __future__ import annotations
 
-from sqlalchemy import ColumnElement, and_, exists, false, or_, select, true
+from sqlalchemy import ColumnElement, and_, exists, false, or_, true
 from sqlalchemy.orm import Session
 
-from db.models import REPORT_TYPES, Account, Report, ReportRecipient
+from db.models import Report, ReportRecipient
 from services import reach
 from services.policy import Action
 from services.principals import Principal
-from services.reports import routing
 from services.statuses import ReportStatus
+
+# What the clinic sees of its own reports: withdrawn and replaced ones stay readable to it.
+PROVIDER_STATUSES = (ReportStatus.AVAILABLE, ReportStatus.WITHDRAWN)
 
 
 def visible(session: Session, principal: Principal) -> ColumnElement[bool]:
@@ -28,10 +34,13 @@ def visible(session: Session, principal: Principal) -> ColumnElement[bool]:
     principal.require(Action.VIEW_REPORTS)
     if principal.is_staff:
         return true()
-    places = [*_provider_reach(session, principal), *_client_reach(principal)]
+    places = [and_(Report.status.in_(PROVIDER_STATUSES), place)
+              for place in _provider_reach(session, principal)]
+    places += [and_(Report.status == ReportStatus.AVAILABLE, place)
+               for place in _client_reach(principal)]
     if not places:
         return false()
-    return and_(Report.status == ReportStatus.AVAILABLE, or_(*places))
+    return or_(*places)
 
 
 def sees(principal: Principal, report: Report, *, group_id: int,
@@ -40,13 +49,12 @@ def sees(principal: Principal, report: Report, *, group_id: int,
     `routed_to_accounts` (the principal must hold the reports action)."""
     if principal.is_staff:
         return True
+    if (report.status in PROVIDER_STATUSES
+            and reach.reaches_provider(principal, report.provider_id, group_id)):
+        return True
     if report.status != ReportStatus.AVAILABLE:
         return False
-    if reach.reaches_provider(principal, report.provider_id, group_id):
-        return True
-    return any(link.account_id in routed_to_accounts
-               and report.report_type in routing.RECEIVED_REPORT_TYPES[link.account_kind]
-               for link in principal.account_links)
+    return any(link.account_id in routed_to_accounts for link in principal.account_links)
 
 
 def _provider_reach(session: Session, principal: Principal) -> list[ColumnElement[bool]]:
@@ -55,26 +63,13 @@ def _provider_reach(session: Session, principal: Principal) -> list[ColumnElemen
 
 
 def _client_reach(principal: Principal) -> list[ColumnElement[bool]]:
-    # Grouped by account kind, since the kind decides which report types arrive.
-    by_kind: dict[str, list[int]] = {}
-    for link in principal.account_links:
-        by_kind.setdefault(link.account_kind, []).append(link.account_id)
-    return [_receivable(kind) & routed_to(accounts) for kind, accounts in sorted(by_kind.items())]
+    accounts = frozenset(link.account_id for link in principal.account_links)
+    return [routed_to(accounts)] if accounts else []
 
 
-def _receivable(account_kind: str) -> ColumnElement[bool]:
-    # Written as the types the kind does NOT receive: an IN list of nearly every type looks
-    # selective to SQLite's planner, which then walks the type index instead of a better one.
-    excluded = sorted(set(REPORT_TYPES) - routing.RECEIVED_REPORT_TYPES[account_kind])
-    return Report.report_type.not_in(excluded) if excluded else true()
-
-
-def in_view_of(session: Session, account_id: int) -> ColumnElement[bool]:
+def in_view_of(account_id: int) -> ColumnElement[bool]:
     """What one account's users see of the routed reports (for the account filter)."""
-    kind = session.scalar(select(Account.kind).where(Account.id == account_id))
-    if kind is None:
-        return false()
-    return _receivable(kind) & routed_to([account_id])
+    return routed_to([account_id])
 
 
 def routed_to(accounts: list[int] | frozenset[int]) -> ColumnElement[bool]:

@@ -17,15 +17,19 @@ from sqlalchemy.orm import Session
 
 from db import dialect
 from db.engine import Database
-from db.models import REPORT_STATUSES, REPORT_TYPES, Account, Patient, Provider, Report, ReportRead
+from db.models import REPORT_STATUSES, Account, Patient, Provider, Report, ReportRead
 from services import reach, time_zones
 from services.errors import InvalidInput
 from services.policy import Action
 from services.principals import Principal
-from services.reports import routing, scope
+from services.reports import list_purpose, report_types, scope
+from services.reports.list_purpose import ListPurpose
+from services.statuses import ReportStatus
 from services.transaction import transaction
 
 PAGE_SIZE = 50
+# reports.withdrawn_reason of a report replaced by a correction (services/reports/corrections.py).
+CORRECTED = "corrected"
 COUNT_CAP = 10_000
 _MAX_NAME_WORDS = 5
 # Above this many matching patients a name counts as common (see _named); measured at 1M
@@ -82,6 +86,10 @@ class ReportRow:
     injury: bool
     status: str
     is_new: bool
+    # Posted as a correction of an earlier report (recipients see "Corrected").
+    corrected: bool = False
+    # Withdrawn because a correction replaced it (status is "withdrawn").
+    replaced: bool = False
 
 
 @dataclass(frozen=True)
@@ -102,8 +110,11 @@ def count_label(count: int, capped: bool) -> str:
 
 
 def search(db: Database, principal: Principal, report_filter: ReportFilter, *,
-           after: Cursor | None = None, with_count: bool = True) -> ReportPage:
-    """One page of reports the principal may see, newest posting first."""
+           after: Cursor | None = None, with_count: bool = True,
+           purpose: ListPurpose | None = None) -> ReportPage:
+    """One page of reports the principal may see, newest posting first (support and account
+    representatives: with the visit's purpose, and recorded; services/reports/list_purpose.py)."""
+    list_purpose.require(principal, purpose)
     with transaction(db, write=False) as session:
         conditions = _conditions(session, principal, report_filter, newest_first=True)
         ends = _posted_before(report_filter, principal)
@@ -114,40 +125,99 @@ def search(db: Database, principal: Principal, report_filter: ReportFilter, *,
             if named:
                 conditions = _conditions(session, principal, report_filter, newest_first=False)
             count, capped = capped_count(session, conditions + ends, newest_first=not named)
+    list_purpose.record(db, principal, purpose, used_filters(report_filter))
     has_more = len(rows) > PAGE_SIZE
     rows = rows[:PAGE_SIZE]
     next_cursor = Cursor(rows[-1].posted_at, rows[-1].id) if has_more else None
     return ReportPage(rows=rows, next_cursor=next_cursor, count=count, count_capped=capped)
 
 
-def count(db: Database, principal: Principal, report_filter: ReportFilter) -> tuple[int, bool]:
+def count(db: Database, principal: Principal, report_filter: ReportFilter, *,
+          purpose: ListPurpose | None = None) -> tuple[int, bool]:
     """How many reports match (exact up to COUNT_CAP), and whether there are more than that."""
+    # A count by patient name tells whether that patient has reports: asked like a search.
+    list_purpose.require(principal, purpose)
     with transaction(db, write=False) as session:
         conditions = _conditions(session, principal, report_filter)
         return capped_count(session, conditions + _posted_before(report_filter, principal),
                             newest_first=not report_filter.patient_name.strip())
 
 
+def matching_ids(db: Database, principal: Principal, report_filter: ReportFilter, *,
+                 limit: int, purpose: ListPurpose | None = None) -> tuple[list[int], bool]:
+    """The ids of every report the search finds, newest posting first (the grid's order), up to
+    `limit`; and whether there are more than that ("select all results of this search")."""
+    list_purpose.require(principal, purpose)
+    with transaction(db, write=False) as session:
+        conditions = _conditions(session, principal, report_filter, newest_first=True)
+        query = (select(Report.id).where(*conditions, *_posted_before(report_filter, principal))
+                 .order_by(Report.posted_at.desc(), Report.id.desc()).limit(limit + 1))
+        ids = list(session.scalars(query))
+    return ids[:limit], len(ids) > limit
+
+
+def used_filters(report_filter: ReportFilter) -> dict:
+    """The filters a search used, for the audit trail: a patient's name or employee ID only as
+    having been used, never its text."""
+    f, used = report_filter, {}
+    if f.report_types:
+        used["report_types"] = sorted(f.report_types)
+    for key in ("posted_from", "posted_to", "service_from", "service_to"):
+        if getattr(f, key) is not None:
+            used[key] = getattr(f, key).isoformat()
+    if f.patient_name.strip():
+        used["name_filter"] = True
+    if f.employee_id.strip():
+        used["employee_id_filter"] = True
+    for key in ("account_id", "provider_id", "injury", "report_id"):
+        if getattr(f, key) is not None:
+            used[key] = getattr(f, key)
+    if f.state.strip():
+        used["state"] = f.state.strip().upper()
+    if f.read != "all":
+        used["read"] = f.read
+    if f.statuses:
+        used["statuses"] = sorted(f.statuses)
+    return used
+
+
 def capped_count(session: Session, conditions: list[ColumnElement[bool]], *,
-                 newest_first: bool = True) -> tuple[int, bool]:
-    """Exact up to COUNT_CAP; beyond it only 'more than' (counting millions is not worth it)."""
+                 newest_first: bool = True, cap: int | None = None) -> tuple[int, bool]:
+    """Exact up to `cap` (COUNT_CAP unless told); beyond it only 'more than' (counting
+    millions is not worth it)."""
+    cap = COUNT_CAP if cap is None else cap
     matching = select(Report.id).where(*conditions)
     if newest_first:
         # Old reports are the archived ones: counting from the oldest id, PostgreSQL walked
         # 5 million of them before the first available report (1 s at 10M reports, 10 ms
         # newest first). Not for a name search, whose patient index is the faster way in.
         matching = matching.order_by(Report.id.desc())
-    limited = matching.limit(COUNT_CAP + 1).subquery()
+    limited = matching.limit(cap + 1).subquery()
     count = session.scalar(select(func.count()).select_from(limited)) or 0
-    return min(count, COUNT_CAP), count > COUNT_CAP
+    return min(count, cap), count > cap
 
 
 def count_new(session: Session, principal: Principal, *, delivered_after: datetime,
               delivered_until: datetime) -> int:
     """Unopened reports in scope that became available in (after, until] (for notices)."""
-    conditions = _conditions(session, principal, ReportFilter(read="new"))
-    conditions += [Report.delivered_at > delivered_after, Report.delivered_at <= delivered_until]
-    return capped_count(session, conditions)[0]
+    return count_delivered(session, principal, ReportFilter(read="new"), after=delivered_after,
+                           until=delivered_until)[0]
+
+
+def count_delivered(session: Session, principal: Principal, report_filter: ReportFilter, *,
+                    after: datetime, until: datetime | None = None,
+                    cap: int | None = None) -> tuple[int, bool]:
+    """Reports in scope matching the filter that became available after `after` (and by
+    `until`), exact up to `cap` (saved searches' "new since you last looked", notices)."""
+    conditions = _conditions(session, principal, report_filter)
+    conditions += _posted_before(report_filter, principal)
+    conditions.append(Report.delivered_at > after)
+    # The clinic sees its withdrawn reports too; they are no news to anyone.
+    conditions.append(Report.status == ReportStatus.AVAILABLE)
+    if until is not None:
+        conditions.append(Report.delivered_at <= until)
+    # No newest-first order: the delivery index narrows a recent window faster than walking ids.
+    return capped_count(session, conditions, newest_first=False, cap=cap)
 
 
 def _conditions(session: Session, principal: Principal, report_filter: ReportFilter, *,
@@ -160,7 +230,7 @@ def _conditions(session: Session, principal: Principal, report_filter: ReportFil
         # exist, so a typed number reveals nothing.
         conditions.append(Report.id == f.report_id)
     if f.report_types:
-        unknown = set(f.report_types) - set(REPORT_TYPES)
+        unknown = set(f.report_types) - set(report_types.names(session))
         if unknown:
             raise InvalidInput("Unknown report type.")
         conditions.append(Report.report_type.in_(sorted(f.report_types)))
@@ -185,7 +255,7 @@ def _conditions(session: Session, principal: Principal, report_filter: ReportFil
         allowed = reach.account_ids(principal)
         if allowed is not None and f.account_id not in allowed:
             raise principal.denied(Action.VIEW_REPORTS, target_type="account", target_id=f.account_id)
-        conditions.append(scope.in_view_of(session, f.account_id))
+        conditions.append(scope.in_view_of(f.account_id))
     if f.provider_id is not None:
         allowed = _filterable_providers(session, principal)
         if allowed is not None and f.provider_id not in allowed:
@@ -234,18 +304,22 @@ def _page(session: Session, principal: Principal, conditions: list[ColumnElement
     query = (
         select(Report.id, Report.report_type, Patient.first_name, Patient.last_name,
                Patient.employee_id, Report.service_date, Report.posted_at, Provider.name,
-               Report.state, Report.injury, Report.status, opened.label("opened"))
+               Report.state, Report.injury, Report.status, opened.label("opened"),
+               Report.corrects_report_id, Report.withdrawn_reason)
         .join(Patient, Patient.id == Report.patient_id)
         .join(Provider, Provider.id == Report.provider_id)
         .where(*where)
         .order_by(Report.posted_at.desc(), Report.id.desc())
         .limit(PAGE_SIZE + 1)
     )
+    labels = report_types.names(session)
     return [
-        ReportRow(id=r.id, report_type=r.report_type, type_label=REPORT_TYPES[r.report_type],
+        ReportRow(id=r.id, report_type=r.report_type, type_label=labels.get(r.report_type, r.report_type),
                   patient_name=f"{r.last_name}, {r.first_name}", employee_id=r.employee_id,
                   service_date=r.service_date, posted_at=r.posted_at, provider_name=r.name,
-                  state=r.state, injury=r.injury, status=r.status, is_new=not r.opened)
+                  state=r.state, injury=r.injury, status=r.status, is_new=not r.opened,
+                  corrected=r.corrects_report_id is not None,
+                  replaced=r.withdrawn_reason == CORRECTED)
         for r in session.execute(query)
     ]
 
@@ -258,7 +332,7 @@ def _named(session: Session, typed: str, *, newest_first: bool) -> ColumnElement
     finds 50 of them sooner (`patient_id + 0` keeps SQLite's planner off the patient index).
     A count always goes through the patient index.
     """
-    patients = _patients_named(session, typed)
+    patients = patients_named(session, typed)
     if not newest_first:
         return Report.patient_id.in_(patients)
     first = select(*patients.subquery().c).limit(COMMON_NAME_PATIENTS + 1).subquery()
@@ -270,7 +344,7 @@ def _named(session: Session, typed: str, *, newest_first: bool) -> ColumnElement
     return dialect.in_without_its_index(session, Report.patient_id, patients)
 
 
-def _patients_named(session: Session, typed: str):
+def patients_named(session: Session, typed: str):
     """Patient ids whose name has words starting with each typed word (indexed search)."""
     words = [w for w in _WORD.findall(typed.lower()) if w][:_MAX_NAME_WORDS]
     if not words:
@@ -304,35 +378,48 @@ class FilterChoices:
     statuses: tuple[str, ...]
 
 
-def type_choices(principal: Principal) -> dict[str, str]:
-    """The report types (key: label) a principal can find: staff and provider users every type,
-    client users those their kinds of account receive (a type never routed to them would only
-    ever answer 'no reports match')."""
+RETIRED_MARK = " (retired)"
+
+
+def type_choices(session: Session, principal: Principal) -> dict[str, str]:
+    """The report types (code: label) a principal can find: staff and provider users every type,
+    client users those their accounts receive now (a type never routed to them would only ever
+    answer 'no reports match'). A retired type is marked, and offered while it is in the set."""
     if not principal.can(Action.VIEW_REPORTS):
         return {}
+    every = report_types.all_types(session)
     if principal.is_staff or principal.provider_links:
-        return dict(REPORT_TYPES)
-    receivable = set().union(*(routing.RECEIVED_REPORT_TYPES[link.account_kind]
-                               for link in principal.account_links))
-    return {key: label for key, label in REPORT_TYPES.items() if key in receivable}
+        offered = {kind.code for kind in every}
+    else:
+        sets = report_types.receiving(session, [link.account_id for link in principal.account_links],
+                                      with_retired=True)
+        offered = set().union(*sets.values())
+    return {kind.code: kind.name + (RETIRED_MARK if kind.retired else "")
+            for kind in every if kind.code in offered}
 
 
 def filter_choices(db: Database, principal: Principal) -> FilterChoices:
     """Report types, accounts and providers the principal can filter by (their scope only)."""
     with transaction(db, write=False) as session:
-        scope.visible(session, principal)
-        account_scope = reach.account_ids(principal)
-        provider_scope = _filterable_providers(session, principal)
-        account_query = select(Account.id, Account.name, Account.kind).order_by(Account.name)
-        if account_scope is not None:
-            account_query = account_query.where(Account.id.in_(sorted(account_scope)))
-        accounts = session.execute(account_query).all()
-        provider_query = select(Provider.id, Provider.name, Provider.state).order_by(Provider.name)
-        if provider_scope is not None:
-            provider_query = provider_query.where(Provider.id.in_(sorted(provider_scope)))
-        providers = session.execute(provider_query).all()
+        return choices_in(session, principal)
+
+
+def choices_in(session: Session, principal: Principal) -> FilterChoices:
+    """filter_choices inside the caller's transaction."""
+    scope.visible(session, principal)
+    account_scope = reach.account_ids(principal)
+    provider_scope = _filterable_providers(session, principal)
+    account_query = select(Account.id, Account.name, Account.kind).order_by(Account.name)
+    if account_scope is not None:
+        account_query = account_query.where(Account.id.in_(sorted(account_scope)))
+    accounts = session.execute(account_query).all()
+    provider_query = select(Provider.id, Provider.name, Provider.state).order_by(Provider.name)
+    if provider_scope is not None:
+        provider_query = provider_query.where(Provider.id.in_(sorted(provider_scope)))
+    providers = session.execute(provider_query).all()
+    types = type_choices(session, principal)
     return FilterChoices(
-        report_types=type_choices(principal),
+        report_types=types,
         accounts={a.id: f"{a.name} ({a.kind.upper() if a.kind == 'tpa' else a.kind})" for a in accounts},
         providers={p.id: p.name for p in providers},
         states=sorted({p.state for p in providers if p.state}),

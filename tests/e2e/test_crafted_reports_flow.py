@@ -100,14 +100,14 @@ def _post_crafted(database_url: str, monkeypatch) -> None:
 
 def _open_row(page: Page, url: str, index: int) -> None:
     sign_in(page, url, "employer@demo.test")
-    page.get_by_test_id("stSidebarNav").get_by_role("link", name="Reports").click()
+    page.get_by_test_id("stSidebarNav").get_by_role("link", name="Reports", exact=True).click()
     expect(page.get_by_role("heading", name="Reports")).to_be_visible()
     grid = page.get_by_test_id("stDataFrame").first
     expect(grid).to_be_visible()
     grid.scroll_into_view_if_needed()
     box = grid.bounding_box()
     page.mouse.click(box["x"] + 14, box["y"] + ROW_HEIGHT * (index + 1) + ROW_HEIGHT / 2)
-    expect(page.get_by_role("button", name="Prepare download (1)")).to_be_visible()
+    expect(page.get_by_role("button", name="Download 1 report", exact=True)).to_be_visible()
     page.get_by_role("button", name="Open report").click()
 
 
@@ -152,7 +152,7 @@ def test_crafted_reports_open_without_growing_the_server_or_stopping_others(
     other = browser.new_context()
     page = other.new_page()
     sign_in(page, url, "payor@demo.test")
-    page.get_by_test_id("stSidebarNav").get_by_role("link", name="Reports").click()
+    page.get_by_test_id("stSidebarNav").get_by_role("link", name="Reports", exact=True).click()
     expect(page.get_by_role("heading", name="Reports")).to_be_visible()
     other.close()
     print(f"server RSS before {before / 1024:.0f} MB, after {after / 1024:.0f} MB")

@@ -1,10 +1,10 @@
 """Every screen each role can reach shows names as typed and passes axe-core's WCAG 2.1 AA rules.
 
-The portal's names (people, provider groups, providers, client accounts, patients) are changed
-to text that Markdown or HTML would turn into a live link, bold type or a script, then every
-screen each role can reach is opened in Chromium and searched for what that text would become,
-and axe-core (tests/e2e/axe.py) checks the screen as drawn. One walk does both: opening every
-screen of every role is the slow part.
+The portal's names (people, provider groups, providers, client accounts, patients, report
+types) are changed to text that Markdown or HTML would turn into a live link, bold type or a
+script, then every screen each role can reach is opened in Chromium and searched for what that
+text would become, and axe-core (tests/e2e/axe.py) checks the screen as drawn. One walk does
+both: opening every screen of every role is the slow part.
 """
 
 from __future__ import annotations
@@ -34,6 +34,9 @@ def _hostile_names(db: Database) -> None:
                            {"name": HOSTILE})
         connection.execute(text("UPDATE patients SET last_name = :name, first_name = '_x_'"),
                            {"name": HOSTILE[:100]})
+        # Report type names are typed by a system admin (unique; the code keeps them apart).
+        connection.execute(text("UPDATE report_types SET name = :name || ' ' || code"),
+                           {"name": HOSTILE})
 
 
 @pytest.fixture(scope="module")

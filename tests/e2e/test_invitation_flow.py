@@ -27,6 +27,7 @@ NEW = "new.colleague@example.test"
 
 def _invite(page: Page, database_url: str, address: str) -> None:
     page.get_by_role("textbox", name="Email address (their user ID)").fill(address)
+    page.get_by_role("textbox", name="Email address again").fill(address)
     page.get_by_role("textbox", name="Name", exact=True).fill("Typed By Admin")
     box = page.get_by_role("combobox", name="Role to give")
     box.click()
@@ -101,6 +102,7 @@ def test_invitations_to_known_and_new_addresses_look_alike_and_wait_for_acceptan
     heading = page.get_by_role("heading", name="Invitations waiting for an answer")
     # While a run redraws the screen the old copy of a moved element lingers: wait for one.
     expect(heading).to_have_count(1)
+    expect(page.get_by_text("Select an invitation to send it again")).to_have_count(1)
     expect(page.get_by_text("Select an invitation to send it again")).to_be_visible()
     # The grid is drawn on a canvas: its rows are read through the service the screen renders.
     entries = {row.email: row for row in _waiting(database_url, "clinicadmin@demo.test")}

@@ -22,7 +22,7 @@ from services.reports import search
 from services.reports.access import pdf_file_name
 from services.statuses import IncidentStatus, UserStatus
 from tests.conftest import principal_of
-from tests.e2e.conftest import _start_portal, settled
+from tests.e2e.conftest import _start_portal, settled, stored
 
 pytestmark = pytest.mark.browser
 RESOLUTION = "Removed from the employer's view; the recipient attested that the copy was deleted."
@@ -93,6 +93,27 @@ def _go_to(page: Page, screen: str, heading: str | None = None) -> None:
     expect(page.get_by_role("heading", name=heading or screen, exact=True)).to_be_visible()
 
 
+def _tab_into(page: Page, grid: Locator) -> None:
+    for _ in range(60):
+        page.keyboard.press("Tab")
+        # Its toolbar's buttons come first; the grid itself is its canvas.
+        if grid.evaluate("grid => grid.querySelector('canvas') === document.activeElement"):
+            return
+    raise AssertionError("Tab never reached the grid")
+
+
+def _arrows_reach_first_row(page: Page, first_cell: Locator) -> bool:
+    for _ in range(4):
+        page.keyboard.press("ArrowDown")
+        page.keyboard.press("ArrowUp")
+        try:
+            expect(first_cell).to_be_focused(timeout=2_500)
+            return True
+        except AssertionError:
+            continue
+    return False
+
+
 def _tick_first_row(page: Page, grid: Locator) -> None:
     """Tab into a results grid, go to its first row and tick it with Shift+Space.
 
@@ -100,18 +121,22 @@ def _tick_first_row(page: Page, grid: Locator) -> None:
     hidden table, so the check here is that the focus is inside this grid, on the first row.
     """
     expect(grid).to_be_visible()
-    settled(page)
-    for _ in range(60):
-        page.keyboard.press("Tab")
-        # Its toolbar's buttons come first; the grid itself is its canvas.
-        if grid.evaluate("grid => grid.querySelector('canvas') === document.activeElement"):
+    page.bring_to_front()  # keys and focus go to the page in front
+    first_cell = grid.locator("td#glide-cell-1-0")
+    # A rerun that redraws the grid meanwhile (seen under a loaded machine) takes the focus
+    # away from it: a person would Tab to it again, and so does this.
+    for attempt in range(3):
+        settled(page)
+        _tab_into(page, grid)
+        # Focus arrives on the first row; Down and Up again make sure of it whatever the grid
+        # chose. A loaded machine may still be drawing the grid when the first keys arrive: a
+        # person looks, and presses them again.
+        if _arrows_reach_first_row(page, first_cell):
             break
-    else:
-        raise AssertionError("Tab never reached the grid")
-    # Focus arrives on the first row; Down and Up again make sure of it whatever the grid chose.
-    page.keyboard.press("ArrowDown")
-    page.keyboard.press("ArrowUp")
-    expect(grid.locator("td#glide-cell-1-0")).to_be_focused()
+        if attempt == 2:
+            raise AssertionError("the first row of the grid never took the focus")
+        # Back to the button just above the results, and Tab from there again.
+        page.get_by_role("button", name="Save this search").focus()
     page.keyboard.press("Shift+Space")
     expect(grid.locator("tr[aria-selected=true]")).to_have_count(1)
 
@@ -122,16 +147,6 @@ def _cancel(page: Page, dialog: Locator, opener: Locator) -> None:
     page.keyboard.press("Enter")
     expect(dialog).to_have_count(0)
     _assert_focus_seen(page, opener)
-
-
-def _stored(portal: dict, query):
-    """One value as the portal's database holds it now."""
-    db = Database(portal["database_url"])
-    try:
-        with db.transaction(write=False) as session:
-            return session.scalar(query)
-    finally:
-        db.dispose()
 
 
 def _newest_report(database_url: str, email: str) -> search.ReportRow:
@@ -184,7 +199,10 @@ def test_a_clinic_admin_reaches_upload_and_invites_staff_with_the_least_role(key
     expect(page.get_by_role("heading", name="Users", exact=True)).to_be_visible()
     _press_to(page, page.get_by_role("textbox", name="Email address (their user ID)"), limit=150)
     page.keyboard.type(invitee)
-    # Tab follows the lines as read: Email, Name, Phone, Role.
+    # Tab follows the lines as read: Email, Email again, Name, Phone, Role.
+    page.keyboard.press("Tab")
+    _assert_focus_seen(page, page.get_by_role("textbox", name="Email address again"))
+    page.keyboard.type(invitee)
     page.keyboard.press("Tab")
     _assert_focus_seen(page, page.get_by_role("textbox", name="Name", exact=True))
     page.keyboard.type("Nia Staff")
@@ -233,7 +251,7 @@ def test_privacy_officer_chooses_an_incident_and_backs_out_of_closing_it(keyboar
     settled(page)  # closing the dialog reruns the screen
     page.keyboard.press("Enter")
     _cancel(page, dialog, close)
-    assert _stored(keyboard_portal, select(Incident.status).where(Incident.id == 1)) == IncidentStatus.OPEN
+    assert stored(keyboard_portal, select(Incident.status).where(Incident.id == 1)) == IncidentStatus.OPEN
 
 
 @pytest.mark.parametrize("email", ["admin@demo.test", "support@demo.test", "accounts@demo.test"])
@@ -252,7 +270,7 @@ def test_staff_find_a_person_and_cancel_deactivating_them(keyboard_portal, conte
     expect(dialog).to_be_focused()
     _cancel(page, dialog, deactivate)
     status = select(User.status).where(User.email == "tpa@demo.test")
-    assert _stored(keyboard_portal, status) == UserStatus.ACTIVE
+    assert stored(keyboard_portal, status) == UserStatus.ACTIVE
 
 
 def test_manager_works_the_dashboard(keyboard_portal, context):

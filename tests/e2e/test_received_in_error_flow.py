@@ -42,7 +42,7 @@ def test_a_report_received_in_error_is_removed_reviewed_and_closed(portal, conte
     page = context.new_page()
 
     _sign_in(page, url, "employer@demo.test")
-    page.get_by_test_id("stSidebarNav").get_by_role("link", name="Reports").click()
+    page.get_by_test_id("stSidebarNav").get_by_role("link", name="Reports", exact=True).click()
     grid = page.get_by_test_id("stDataFrame").first
     expect(grid).to_be_visible()
     grid.scroll_into_view_if_needed()

@@ -3,12 +3,9 @@ real SMTP server); the colleague sets a password, signs in and sees only the gro
 
 from __future__ import annotations
 
-import email
 import re
-import socket
 
 import pytest
-from aiosmtpd.controller import Controller
 from playwright.sync_api import Page, expect
 from sqlalchemy import select
 
@@ -28,29 +25,6 @@ NPI = "1234567893"
 FACILITY = "Lakeside Occupational Health"
 ADMIN = ("fran.first@lakeside.example", "Fran First", "Harbor-Lights-2026")
 STAFF = ("sam.staff@lakeside.example", "Sam Staff", "Quiet-Meadow-Path-7")
-
-
-class Mailbox:
-    """An aiosmtpd handler keeping what it receives."""
-
-    def __init__(self) -> None:
-        self.messages: list[email.message.Message] = []
-
-    async def handle_DATA(self, server, session, envelope):
-        self.messages.append(email.message_from_bytes(envelope.content))
-        return "250 Message accepted for delivery"
-
-
-@pytest.fixture
-def mailbox():
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    box = Mailbox()
-    controller = Controller(box, hostname="127.0.0.1", port=port)
-    controller.start()
-    yield box, f"smtp://127.0.0.1:{port}"
-    controller.stop()
 
 
 def _sign_in(page: Page, url: str, who: str, password: str) -> None:
@@ -115,6 +89,7 @@ def test_registration_invitation_and_first_sign_in(portal, context, mailbox):
         _sign_in(page, url, ADMIN[0], ADMIN[2])
         page.get_by_test_id("stSidebarNav").get_by_role("link", name="Users").click()
         page.get_by_role("textbox", name="Email address (their user ID)").fill(STAFF[0])
+        page.get_by_role("textbox", name="Email address again").fill(STAFF[0])
         page.get_by_role("textbox", name="Name", exact=True).fill(STAFF[1])
         _choose(page, "Role to give", f"Provider staff: {FACILITY}")
         page.get_by_role("button", name="Send invitation").click()
@@ -139,7 +114,7 @@ def test_registration_invitation_and_first_sign_in(portal, context, mailbox):
     page.get_by_role("button", name="Accept and set password").click()
     expect(page.get_by_text("Your password is set and the invitation accepted.")).to_be_visible()
     _sign_in(page, url, STAFF[0], STAFF[2])
-    page.get_by_test_id("stSidebarNav").get_by_role("link", name="Reports").click()
+    page.get_by_test_id("stSidebarNav").get_by_role("link", name="Reports", exact=True).click()
     expect(page.get_by_text("1 result · showing")).to_be_visible()
     grid = page.get_by_test_id("stDataFrame").first
     expect(grid).to_be_visible()

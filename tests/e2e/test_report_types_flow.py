@@ -6,16 +6,16 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import Page, expect
 
-from db.models import REPORT_TYPES
-from services.reports import routing
-from tests.e2e.conftest import sign_in
+from db.engine import Database
+from services.reports import report_types
+from tests.e2e.conftest import settled, sign_in
 
 pytestmark = pytest.mark.browser
 
 
 def _offered_types(page: Page) -> list[str]:
     """The labels the Reports screen's type filter lists when opened."""
-    page.get_by_test_id("stSidebarNav").get_by_role("link", name="Reports").click()
+    page.get_by_test_id("stSidebarNav").get_by_role("link", name="Reports", exact=True).click()
     box = page.get_by_role("combobox", name="Report type")
     expect(box).to_be_visible()
     box.click()
@@ -28,25 +28,34 @@ def _offered_types(page: Page) -> list[str]:
     return labels[1:]
 
 
-def _labels(kind: str) -> list[str]:
-    return [label for key, label in REPORT_TYPES.items()
-            if key in routing.RECEIVED_REPORT_TYPES[kind]]
+def _listed(database_url: str) -> list[report_types.ReportTypeInfo]:
+    """The portal's report type list, as its database holds it."""
+    db = Database(database_url)
+    try:
+        return report_types.all_types(db)
+    finally:
+        db.dispose()
+
+
+def _labels(database_url: str, kind: str) -> list[str]:
+    return [t.name for t in _listed(database_url) if not t.retired and t.standard_for(kind)]
 
 
 def test_a_payor_is_offered_only_the_types_payors_receive(portal, context):
     page = context.new_page()
     sign_in(page, portal["url"], "payor@demo.test")
     offered = _offered_types(page)
-    assert offered == _labels("payor")
+    assert offered == _labels(portal["database_url"], "payor")
     # The employer letters never reach a payor, so they are not there to search for.
-    assert REPORT_TYPES["recheck_reminder"] not in offered
-    assert REPORT_TYPES["first_notice"] not in offered
+    names = {t.code: t.name for t in _listed(portal["database_url"])}
+    assert names["recheck_reminder"] not in offered
+    assert names["first_notice"] not in offered
 
 
 def test_an_employer_is_offered_every_type(portal, context):
     page = context.new_page()
     sign_in(page, portal["url"], "employer@demo.test")
-    assert _offered_types(page) == list(REPORT_TYPES.values())
+    assert _offered_types(page) == [t.name for t in _listed(portal["database_url"])]
 
 
 def test_a_payor_finds_the_post_accident_tests_of_its_claims(portal, context):
@@ -56,10 +65,13 @@ def test_a_payor_finds_the_post_accident_tests_of_its_claims(portal, context):
     sign_in(page, portal["url"], "payor@demo.test")
     _offered_types(page)
     page.get_by_role("combobox", name="Report type").click()
-    page.get_by_role("option", name=REPORT_TYPES["ccf"]).click()
+    ccf = next(t.name for t in _listed(portal["database_url"]) if t.code == "ccf")
+    page.get_by_role("option", name=ccf).click()
     page.keyboard.press("Escape")
     page.get_by_test_id("stForm").get_by_role("button", name="Search", exact=True).click()
+    settled(page)
     grid = page.get_by_test_id("stDataFrame")
+    expect(grid).to_have_count(1)
     expect(grid).to_be_visible()
     expect(page.get_by_text("No reports match")).to_have_count(0)
     expect(page.get_by_text("results ·").or_(page.get_by_text("result ·"))).to_be_visible()

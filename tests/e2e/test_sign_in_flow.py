@@ -28,7 +28,8 @@ def test_session_survives_refresh_and_new_tab_and_dies_at_sign_out(portal, conte
     page = context.new_page()
     sign_in(page, url, "privacy@demo.test")
     expect(page.get_by_role("heading", name="Welcome", exact=True)).to_be_visible()
-    assert _nav_labels(page) == {"Home", "My account", "Reports", "Roles", "HIPAA queue", "Audit trail"}
+    assert _nav_labels(page) == {"Home", "My account", "Reports", "Roles", "HIPAA queue", "Audit trail",
+                                 "Access reviews", "Accounting of disclosures"}
 
     page.reload()
     expect(page.get_by_role("heading", name="Welcome", exact=True)).to_be_visible()

@@ -46,6 +46,7 @@ def _tick_first_row(page: Page) -> None:
 def _invite(page: Page, address: str, name: str) -> None:
     form = page.get_by_test_id("stForm").filter(has_text="Send invitation")
     form.get_by_role("textbox", name="Email address (their user ID)").fill(address)
+    form.get_by_role("textbox", name="Email address again").fill(address)
     form.get_by_role("textbox", name="Name", exact=True).fill(name)
     form.get_by_role("combobox", name="Role to give").click()
     page.keyboard.type("Provider admin: Sunbelt Occupational Medicine - Dallas")
@@ -66,6 +67,7 @@ def test_group_admin_invites_gives_an_admin_role_and_deactivates(portal, context
     expect(role_box).to_have_value("")
     expect(role_box).to_have_attribute("placeholder", "Choose a role and where it applies")
     page.get_by_role("textbox", name="Email address (their user ID)").fill("newcomer@example.test")
+    page.get_by_role("textbox", name="Email address again").fill("newcomer@example.test")
     page.get_by_role("textbox", name="Name", exact=True).fill("Nia Newcomer")
     page.get_by_role("button", name="Send invitation").click()
     expect(page.get_by_text("Choose the role to offer.")).to_be_visible()

@@ -41,10 +41,12 @@ def test_a_refused_invitation_keeps_what_was_typed_and_a_sent_one_empties_the_fo
     page.get_by_test_id("stSidebarNav").get_by_role("link", name="Users").click()
     form = page.get_by_test_id("stForm").filter(has_text="Send invitation")
     email = form.get_by_role("textbox", name="Email address (their user ID)")
+    again = form.get_by_role("textbox", name="Email address again")
     name = form.get_by_role("textbox", name="Name", exact=True)
 
     # Sent with the role picker as it starts (empty): refused, and nothing typed is lost.
     email.fill("nina.new@example.test")
+    again.fill("nina.new@example.test")
     name.fill("Nina New")
     form.get_by_role("button", name="Send invitation").click()
     expect(form.get_by_text("Choose the role to offer.")).to_be_visible()
@@ -58,11 +60,13 @@ def test_a_refused_invitation_keeps_what_was_typed_and_a_sent_one_empties_the_fo
     expect(page.get_by_test_id("stDataFrame").filter(has_text="nina.new@example.test")
            ).to_have_count(1)
     expect(email).to_have_value("")
+    expect(again).to_have_value("")
     expect(name).to_have_value("")
     expect(page.get_by_role("combobox", name="Role to give")).to_have_value("")
 
     # An admin role asks first; Cancel leaves the typed invitation to finish, not to retype.
     email.fill("omar.other@example.test")
+    again.fill("omar.other@example.test")
     name.fill("Omar Other")
     _pick_role(page, DALLAS_ADMIN)
     form.get_by_role("button", name="Send invitation").click()
@@ -100,16 +104,16 @@ def test_clinic_admin_ticks_two_reports_and_is_told_why_open_is_greyed(walk_port
     page.get_by_test_id("stForm").get_by_role("button", name="Search", exact=True).click()
     box = grid_box(page)
     click_grid_row(page, 0, box)
-    expect(main.get_by_role("button", name="Prepare download (1)")).to_be_visible()
+    expect(main.get_by_role("button", name="Download 1 report", exact=True)).to_be_visible()
     expect(main.get_by_text("Open one report at a time", exact=False)).to_have_count(0)
     click_grid_row(page, 1, box)
-    expect(main.get_by_role("button", name="Prepare download (2)")).to_be_visible()
+    expect(main.get_by_role("button", name="Download 2 reports", exact=True)).to_be_visible()
     expect(main.get_by_role("button", name="Open report")).to_be_disabled()
     expect(main.get_by_text("Open one report at a time: tick just one.")).to_be_visible()
 
     # The download is named by their own clock (Central time), not the server's.
-    main.get_by_role("button", name="Prepare download (2)").click()
-    save = main.get_by_role("button", name="Save reports_")
+    main.get_by_role("button", name="Download 2 reports", exact=True).click()
+    save = main.get_by_role("link", name="Save reports_")
     expect(save).to_be_visible()
     chicago = datetime.now(UTC).astimezone(ZoneInfo("America/Chicago"))
     stamp = save.inner_text().removeprefix("Save reports_")[:13]
@@ -117,7 +121,7 @@ def test_clinic_admin_ticks_two_reports_and_is_told_why_open_is_greyed(walk_port
 
     # Untick one: the reason goes and the one left opens, posted in Central time.
     click_grid_row(page, 1, grid_box(page))
-    expect(main.get_by_role("button", name="Prepare download (1)")).to_be_visible()
+    expect(main.get_by_role("button", name="Download 1 report", exact=True)).to_be_visible()
     expect(main.get_by_text("Open one report at a time", exact=False)).to_have_count(0)
     main.get_by_role("button", name="Open report").click()
     expect(main.get_by_role("button", name="Close report")).to_be_visible()

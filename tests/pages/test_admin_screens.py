@@ -164,6 +164,7 @@ def test_the_invite_form_starts_with_no_role_and_refuses_to_send_without_one(app
     _users_as(app, "groupadmin@demo.test")
     assert app.selectbox(key="invite_role").value is None
     app.text_input(key="invite_email").input("newcomer@example.org")
+    app.text_input(key="invite_email_again").input("newcomer@example.org")
     app.text_input(key="invite_name").input("Nia Newcomer")
     app.button(key="FormSubmitter:invite-Send invitation").click().run()
     assert [e.value for e in app.error] == ["Choose the role to offer."]

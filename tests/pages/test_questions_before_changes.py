@@ -60,6 +60,7 @@ def _invitations(demo_db) -> int:
 
 def _fill_invite(app, label):
     app.text_input(key="invite_email").input("newadmin@example.org")
+    app.text_input(key="invite_email_again").input("newadmin@example.org")
     app.text_input(key="invite_name").input("Nadia [Admin](https://x.example)")
     app.selectbox(key="invite_role").select(label)
     app.button(key="FormSubmitter:invite-Send invitation").click().run()

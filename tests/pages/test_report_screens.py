@@ -18,13 +18,14 @@ from db.models import (
     ReportRecipient,
     User,
 )
+from pages.common import runtime
 from pages.screens import reports, upload
-from services.reports import access, ingest, manifest, search
+from services.reports import access, bundle_links, ingest, manifest, report_types, search
 from services.reports.ingest import FIELDS, IngestOutcome
 from services.reports.search import ReportFilter
 from tests.conftest import principal_of
 from tests.pages.conftest import literal_texts, open_screen, screens, sign_in, sign_out, titles
-from tests.services.report_world import pdf_for
+from tests.services.report_world import listing, pdf_for
 
 EMPLOYER = "employer@demo.test"
 SUPPORT = "support@demo.test"
@@ -34,7 +35,9 @@ NO_MATCH = "No reports match. Widen the dates or clear a filter."
 
 
 def _search(db, email: str, after=None, **filters) -> search.ReportPage:
-    return search.search(db, principal_of(db, email), ReportFilter(**filters), after=after)
+    principal = principal_of(db, email)
+    return search.search(db, principal, ReportFilter(**filters), after=after,
+                         purpose=listing(principal))
 
 
 def _audit(db, email: str, *actions: str) -> list[tuple[str, str | None, str | None, dict]]:
@@ -55,7 +58,10 @@ def _count_texts(at) -> list[str]:
 
 def _reports(app, email: str):
     sign_in(app, email)
-    return open_screen(app, "reports")
+    open_screen(app, "reports")
+    if email == SUPPORT:  # support says why before reports are listed
+        app.selectbox(key="reports_list_reason").select(access.STAFF_PURPOSES[0]).run()
+    return app
 
 
 def _select_rows(at, *rows: int):
@@ -88,7 +94,7 @@ def test_filtering_by_report_type_keeps_only_that_type(app, demo_db, fake_clock_
     app.multiselect(key="f_types").select(wanted)
     app.button(key=SEARCH).click().run()
     grid = _grid(app)
-    assert set(grid["Report type"]) == {search.REPORT_TYPES[wanted]}
+    assert set(grid["Report type"]) == {report_types.names(demo_db)[wanted]}
     assert len(grid) == counts[wanted]
     assert grid["Report #"].tolist() == [r.id for r in _search(demo_db, EMPLOYER, report_types=(wanted,)).rows]
 
@@ -140,16 +146,29 @@ def test_a_preset_with_typed_dates_too_is_refused_and_the_results_stay(app, demo
         "Choose the first and last day of the custom range under Posted between."]
 
 
-def test_preparing_a_download_clears_its_new_marks_and_keeps_the_file_to_save(app, demo_db,
-                                                                             fake_clock_app):
+def test_a_download_link_reads_nothing_until_it_is_followed_and_then_offers_a_new_one(
+        app, demo_db, fake_clock_app):
     _reports(app, EMPLOYER)
     assert _grid(app)["New"].tolist()[:2] == ["New", "New"]
     _select_rows(app, 0)
-    app.button(key="bundle_prepare").click().run()
+    chosen = int(_grid(app)["Report #"].tolist()[0])
+    size_line = [t.value for t in app.text if " · " in t.value]
+    assert size_line and size_line[0].startswith("1 report · ")
+    app.button(key="bundle_link").click().run()
     assert not app.exception
+    [save] = app.get("link_button")
+    assert re.fullmatch(r"Save reports_\d{4}-\d{2}-\d{2}_\d{6}_1\.zip", save.proto.label)
+    assert save.proto.url.startswith("/bundles/")
+    assert _grid(app)["New"].tolist()[:2] == ["New", "New"]  # a link alone opens nothing
+    assert not _audit(demo_db, EMPLOYER, "report.downloaded")
+    # What the route does when the browser follows the link with this session's cookie.
+    bundle = bundle_links.open_stream(demo_db, save.proto.url.rsplit("/", 1)[1],
+                                      app.session_state[runtime.TOKEN_KEY],
+                                      runtime.blob_store())
+    b"".join(bundle.chunks)
+    assert [a[2] for a in _audit(demo_db, EMPLOYER, "report.downloaded")] == [str(chosen)]
+    app.run()
     assert _grid(app)["New"].tolist()[:2] == ["", "New"]
-    assert [s.value for s in app.success][0].startswith("Ready: 1 report, ")
-    assert app.get("download_button")[0].label.startswith("Save reports_")
 
 
 def test_a_report_number_outside_the_employers_view_finds_nothing(app, demo_db, fake_clock_app):
@@ -174,7 +193,7 @@ def test_a_tick_does_not_move_to_the_next_report_when_the_new_list_changes(app, 
     first, second = (int(n) for n in _grid(app)["Report #"].tolist()[:2])
     new_before = _search(demo_db, EMPLOYER, read="new").count
     _select_rows(app, 0)
-    assert app.button(key="bundle_prepare").label == "Prepare download (1)"
+    assert app.button(key="bundle_link").label == "Download 1 report"
     app.button(key="reports_open_selected").click().run()
     # The report opens above the list, is no longer new, and leaves this "New" list at once,
     # and the count says one fewer.
@@ -189,7 +208,7 @@ def test_a_tick_does_not_move_to_the_next_report_when_the_new_list_changes(app, 
     assert app.session_state[reports.SELECTED_KEY] == []
     assert app.dataframe[0].key not in app.session_state or not (
         app.session_state[app.dataframe[0].key]["selection"]["rows"])
-    assert not [b for b in app.button if b.key in ("reports_open_selected", "bundle_prepare")]
+    assert not [b for b in app.button if b.key in ("reports_open_selected", "bundle_link")]
 
 
 # --- the pager ------------------------------------------------------------------------------
@@ -220,21 +239,58 @@ def test_paging_takes_the_count_once_per_search(app, demo_db, fake_clock_app, mo
     assert len(counted) == 2
 
 
-def test_turning_the_page_unticks_and_says_the_reports_were_on_the_page_left(app, demo_db,
-                                                                            fake_clock_app):
+def test_ticks_survive_turning_the_page_and_add_up_across_pages(app, demo_db, fake_clock_app):
     _reports(app, SUPPORT)
     first, second = (int(n) for n in _grid(app)["Report #"].tolist()[:2])
     _select_rows(app, 0, 1)
-    assert app.button(key="bundle_prepare").label == "Prepare download (2)"
     app.button(key="reports_next").click().run()
     assert not app.exception
-    assert [i.value for i in app.info] == [
-        f"Report {first} and Report {second} were on the page you left, so no longer selected."]
-    assert app.session_state[reports.SELECTED_KEY] == []
-    assert not [b for b in app.button if b.key in ("reports_open_selected", "bundle_prepare")]
-    app.button(key="reports_previous").click().run()  # nothing ticked: nothing to say
+    assert [i.value for i in app.info] == []  # nothing left the search: nothing to say
+    assert app.session_state[reports.SELECTED_KEY] == [first, second]
+    assert "**2 reports selected**" in [m.value for m in app.markdown]
+    # Nothing on this page is ticked; ticking one adds it to the two from page 1.
+    third = int(_grid(app)["Report #"].tolist()[0])
+    assert not app.session_state[app.dataframe[0].key]["selection"]["rows"]
+    _select_rows(app, 0)
+    assert app.session_state[reports.SELECTED_KEY] == [first, second, third]
+    app.button(key="reports_previous").click().run()
     assert not app.exception
-    assert [i.value for i in app.info] == []
+    # Back on page 1 the two are ticked again, on their own rows.
+    assert app.session_state[app.dataframe[0].key]["selection"]["rows"] == [0, 1]
+    _select_rows(app, 0)  # untick the second
+    assert app.session_state[reports.SELECTED_KEY] == [first, third]
+    app.button(key="reports_clear_selection").click().run()
+    assert app.session_state[reports.SELECTED_KEY] == []
+    assert not app.session_state[app.dataframe[0].key]["selection"]["rows"]
+
+
+def test_select_all_takes_every_result_of_the_search_and_a_new_search_lets_go(app, demo_db,
+                                                                              fake_clock_app):
+    _reports(app, SUPPORT)
+    everything = [row.id for row in _search(demo_db, SUPPORT).rows]
+    everything += [row.id for row in _search(demo_db, SUPPORT,
+                                             after=_search(demo_db, SUPPORT).next_cursor).rows]
+    assert app.button(key="reports_select_all").label == "Select all 60 results of this search"
+    app.button(key="reports_select_all").click().run()
+    assert not app.exception
+    assert app.session_state[reports.SELECTED_KEY] == everything
+    assert "**60 reports selected**" in [m.value for m in app.markdown]
+    assert app.session_state[app.dataframe[0].key]["selection"]["rows"] == list(range(50))
+    assert not [b for b in app.button if b.key == "reports_select_all"]  # all are chosen
+    app.button(key="reports_next").click().run()
+    assert app.session_state[app.dataframe[0].key]["selection"]["rows"] == list(range(10))
+    app.button(key=SEARCH).click().run()  # a new search starts with nothing chosen
+    assert app.session_state[reports.SELECTED_KEY] == []
+
+
+def test_select_all_is_offered_only_while_the_search_fits_in_one_download(app, demo_db,
+                                                                         fake_clock_app,
+                                                                         monkeypatch):
+    monkeypatch.setenv("RESULTSDESK_BULK_DOWNLOAD_REPORTS", "40")
+    _reports(app, SUPPORT)
+    assert not [b for b in app.button if b.key == "reports_select_all"]
+    assert ("One download holds at most 40 reports: narrow the search to select all its "
+            "results at once.") in [c.value for c in app.caption]
 
 
 def test_the_second_page_holds_the_rest_without_overlap(app, demo_db, fake_clock_app):
@@ -359,6 +415,7 @@ def test_staff_name_a_purpose_before_they_see_the_pdf(app, demo_db, fake_clock_a
     sign_in(app, SUPPORT)
     app.query_params["report"] = str(report_id)
     open_screen(app, "reports")
+    app.selectbox(key="reports_list_reason").select(access.STAFF_PURPOSES[0]).run()
     purpose = app.selectbox(key=f"report_{report_id}_purpose")
     assert purpose.options == list(access.STAFF_PURPOSES) and purpose.value is None
     assert "Choose a purpose to see and download the PDF." in [i.value for i in app.info]

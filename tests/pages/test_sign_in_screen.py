@@ -13,19 +13,23 @@ from tests.pages.conftest import literal_texts, open_screen, screens, sign_in, t
 
 EVERYONE = {"", "my-account"}
 STAFF_VIEW = {"reports", "roles"}
-CLINIC_ADMIN = EVERYONE | {"reports", "upload", "users"}
+CLINIC_ADMIN = EVERYONE | {"reports", "upload", "users", "provider-groups", "access-review"}
 CLIENT = EVERYONE | {"reports"}
+CLINIC_STAFF = EVERYONE | {"reports", "upload"}
 EXPECTED_SCREENS = {
     "admin@demo.test": EVERYONE | STAFF_VIEW | {"upload", "users", "provider-groups", "registration-codes",
-                                                "client-accounts", "hipaa-queue", "audit", "dashboard", "settings"},
+                                                "client-accounts", "hipaa-queue", "audit", "dashboard", "settings",
+                                                "report-types", "access-review", "access-reviews",
+                                                "disclosures"},
     "support@demo.test": EVERYONE | STAFF_VIEW | {"users", "provider-groups", "registration-codes",
-                                                  "hipaa-queue", "dashboard"},
-    "accounts@demo.test": EVERYONE | STAFF_VIEW | {"users", "client-accounts", "dashboard"},
-    "privacy@demo.test": EVERYONE | STAFF_VIEW | {"hipaa-queue", "audit"},
+                                                  "hipaa-queue", "dashboard", "access-review"},
+    "accounts@demo.test": EVERYONE | STAFF_VIEW | {"users", "client-accounts", "dashboard", "access-review"},
+    "privacy@demo.test": EVERYONE | STAFF_VIEW | {"hipaa-queue", "audit", "access-reviews",
+                                                  "disclosures"},
     "manager@demo.test": EVERYONE | {"dashboard"},
     "groupadmin@demo.test": CLINIC_ADMIN,
     "clinicadmin@demo.test": CLINIC_ADMIN,
-    "clinic@demo.test": CLIENT,
+    "clinic@demo.test": CLINIC_STAFF,
     "employer@demo.test": CLIENT,
     "payor@demo.test": CLIENT,
     "tpa@demo.test": CLIENT,
@@ -39,7 +43,8 @@ def _audit(db, action):
 
 def test_signed_out_visitors_get_only_the_public_screens(app):
     assert titles(app) == ["Sign in to ResultsDesk"]
-    public = {"", "forgot-password", "register", "accept-invitation", "reset-password"}
+    public = {"", "forgot-password", "register", "accept-invitation", "reset-password",
+              "confirm-email"}
     # Every signed-in screen's address answers with the sign-in form (an emailed link, a bookmark).
     signed_in = {screen.url_path for screen in navigation.SCREENS} - {"home"}
     assert screens(app) == public | signed_in
@@ -52,8 +57,9 @@ def test_each_demo_login_sees_exactly_its_roles_screens(app, email):
     sign_in(app, email)
     assert not app.exception
     assert titles(app)[0] == "Welcome"
-    # Plus the hidden page an emailed invitation link opens, for accepting signed in.
-    assert screens(app) == EXPECTED_SCREENS[email] | {"accept-invitation"}
+    # Plus the hidden pages emailed links open: accepting an invitation and confirming a new
+    # email address, signed in.
+    assert screens(app) == EXPECTED_SCREENS[email] | {"accept-invitation", "confirm-email"}
 
 
 def test_a_screen_outside_the_role_cannot_be_reached_by_url(app):

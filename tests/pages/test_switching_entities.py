@@ -10,6 +10,7 @@ from services.identity import role_invitations
 from services.policy import Grant, Role
 from tests.conftest import principal_of
 from tests.pages.conftest import literal_texts, open_screen, sign_in
+from tests.pages.test_client_accounts_screen import account_picker
 
 
 def _user_id(demo_db, email: str) -> int:
@@ -67,13 +68,13 @@ def test_switching_client_accounts_never_carries_a_pick_to_another_person(app, d
     sign_in(app, "accounts@demo.test")
     open_screen(app, "client-accounts")
     harborline = ids["Harborline Freight Co."]
-    app.selectbox(key="ca_account").select(harborline).run()
+    account_picker(app).select(harborline).run()
     _tick(app, "ca_people_", "Email", "employer@demo.test")
     app.selectbox(key=f"ca_target_{harborline}_{erin}").select(ids["Cedar Ridge Fabrication"])
     app.selectbox(key=f"ca_role_{harborline}_{erin}").select("account_admin")
     app.run()
 
-    app.selectbox(key="ca_account").select(payor_account).run()
+    account_picker(app).select(payor_account).run()
     assert "Select a person to add them to another account." in [c.value for c in app.caption]
     _tick(app, "ca_people_", "Email", "payor@demo.test")
     assert app.selectbox(key=f"ca_role_{payor_account}_{paul}").value is None
@@ -81,7 +82,7 @@ def test_switching_client_accounts_never_carries_a_pick_to_another_person(app, d
     assert not any(f"_{erin}" in key for key in _widget_keys(app) if key.startswith("ca_"))
 
     # Back to the first account: the same person is chosen again, with nothing picked for them.
-    app.selectbox(key="ca_account").select(harborline).run()
+    account_picker(app).select(harborline).run()
     assert list(app.session_state[_grid(app, "ca_people_").key]["selection"]["rows"]) == [0]
     assert app.selectbox(key=f"ca_role_{harborline}_{erin}").value is None
 

@@ -37,7 +37,7 @@ from services.insight import report_volume
 from services.organizations import npi
 from services.principals import Principal
 from services.reports import _pdf_preview as pdf_preview
-from services.reports import previews
+from services.reports import access, list_purpose, previews
 
 UTC = timezone.utc
 # Before conftest.START (2026-11-02), and less than 60 days before it.
@@ -96,7 +96,8 @@ REPORTS = (
                ("acme",), pages=1),
     ReportSpec("acme_injury", "injury_status", "john", "p1b", date(2026, 10, 3), _at(3), "available",
                True, ("acme", "payco"), pages=2),
-    # Employer-only types, routed (wrongly) to a payor and a TPA too: those must never see them.
+    # Types payors and TPAs do not receive by default, routed to a payor and a TPA too (as when
+    # their accounts' own sets held those types at posting): the routing row decides, so they see them.
     ReportSpec("acme_recheck", "recheck_reminder", "john", "p1a", date(2026, 10, 5), _at(5),
                "available", True, ("acme", "payco"), pages=1),
     ReportSpec("acme_first_notice", "first_notice", "john", "p1b", date(2026, 10, 7), _at(7),
@@ -174,6 +175,14 @@ def load_principal(db: Database, user_id: int) -> Principal:
         return principals.load(session, session.get(User, user_id))
 
 
+def listing(principal: Principal) -> list_purpose.ListPurpose | None:
+    """The purpose support and account representatives choose before reports are listed for
+    them (None for everyone else, who is not asked)."""
+    if not list_purpose.asked(principal):
+        return None
+    return list_purpose.for_visit(access.purpose("Support request from the client or clinic"))
+
+
 def events(db: Database, action: str | None = None) -> list[AuditEvent]:
     query = select(AuditEvent).order_by(AuditEvent.id)
     if action is not None:
@@ -190,6 +199,18 @@ def reads(db: Database, user_id: int) -> set[int]:
 def report_row(db: Database, report_id: int) -> Report:
     with db.transaction(write=False) as session:
         return session.get(Report, report_id)
+
+
+def file_name_of(world, key: str) -> str:
+    """The file name a report of the world downloads under (no patient name in it)."""
+    spec = SPEC[key]
+    return f"{spec.report_type}_{spec.service_date:%Y-%m-%d}_report-{world.report[key]}.pdf"
+
+
+def no_patient_name(text: str) -> None:
+    lowered = text.lower()
+    for first, last, *_ in PATIENTS.values():
+        assert first.lower() not in lowered and last.lower() not in lowered, text
 
 
 def count_reports(db: Database) -> int:
@@ -313,3 +334,31 @@ def expect_denial(db: Database, principal: Principal, operation, *, target_type:
     assert denial.target_id == (None if target_id is None else str(target_id))
     assert denial.details == {"action": action}
     assert reads(db, principal.user_id) == reads_before
+
+
+def session_token(db: Database, user_id: int) -> str:
+    """A signed-in session for the user, as sign-in opens one; returns the browser token."""
+    from services import clock
+    from services.identity import sessions
+
+    with db.transaction() as session:
+        return sessions.start(session, user=session.get(User, user_id), now=clock.now())
+
+
+@dataclass(frozen=True)
+class Downloaded:
+    file_name: str
+    mime_type: str
+    data: bytes
+
+
+def download_bundle(world: World, principal: Principal, report_ids: list[int], *,
+                    bundle_format: str = "zip", staff_purpose=None) -> Downloaded:
+    """What a person's browser saves: a link made, then followed while signed in, read to the end."""
+    from services.reports import bundle_links
+
+    token = bundle_links.create(world.db, principal, report_ids, bundle_format=bundle_format,
+                                staff_purpose=staff_purpose)
+    bundle = bundle_links.open_stream(world.db, token, session_token(world.db, principal.user_id),
+                                      world.store)
+    return Downloaded(bundle.file_name, bundle.mime_type, b"".join(bundle.chunks))

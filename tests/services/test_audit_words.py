@@ -18,8 +18,8 @@ from services.identity import memberships
 from services.policy import Grant, Role
 from services.privacy import audit_review
 from services.privacy.audit_review import AuditFilter
-from services.reports import access, bundles
-from tests.services.report_world import load_principal
+from services.reports import access
+from tests.services.report_world import download_bundle, load_principal
 
 SERVICES = Path(__file__).resolve().parents[2] / "services"
 
@@ -114,9 +114,8 @@ def test_a_staff_opening_names_the_report_and_its_purpose_never_the_patient(worl
     report_id = world.report["acme_ccf"]
     access.pdf_bytes(db, support, report_id, blob_store=world.store,
                      staff_purpose=access.purpose("HIPAA incident review", "INC-3"))
-    bundles.build(db, support, [world.report[k] for k in ("acme_ccf", "acme_injury", "globex_ccf")],
-                  bundle_format="zip", blob_store=world.store,
-                  staff_purpose=access.purpose("Legal or records request"))
+    download_bundle(world, support, [world.report[k] for k in ("acme_ccf", "acme_injury", "globex_ccf")],
+                    staff_purpose=access.purpose("Legal or records request"))
 
     downloads = _lines(db, reviewer, labels=("Report downloaded",))
     single = downloads[-1]

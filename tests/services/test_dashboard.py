@@ -10,7 +10,7 @@ from services.errors import InvalidInput, PermissionDenied
 from services.identity import auth
 from services.insight import dashboard
 from services.insight.dashboard import DashboardFilter
-from services.reports import access, bundles
+from services.reports import access, bundle_links
 from tests.conftest import PASSWORD
 from tests.services.report_world import PATIENTS, World, events
 
@@ -43,8 +43,7 @@ def test_a_manager_cannot_open_preview_or_download_a_report(world):
         lambda: access.open_report(world.db, manager, report_id),
         lambda: access.pdf_bytes(world.db, manager, report_id, blob_store=world.store),
         lambda: access.first_page(world.db, manager, report_id, blob_store=world.store),
-        lambda: bundles.build(world.db, manager, [report_id], bundle_format="zip",
-                                     blob_store=world.store),
+        lambda: bundle_links.create(world.db, manager, [report_id], bundle_format="zip"),
     ]
     for attempt in attempts:
         with pytest.raises(PermissionDenied):

@@ -17,7 +17,6 @@ from db.blob_store import BlobStore
 from db.engine import Database
 from db.migrate import upgrade
 from db.models import (
-    REPORT_TYPES,
     Account,
     AccountMembership,
     AuditEvent,
@@ -33,6 +32,7 @@ from db.models import (
 from services.demo import seed
 from services.identity import passwords, terms
 from services.organizations import npi
+from services.reports import report_types
 
 NOW = datetime(2026, 11, 23, 15, 30, tzinfo=timezone.utc)
 REPORTS = 120
@@ -88,7 +88,7 @@ def _report_hashes(db: Database) -> list[str]:
 def test_every_report_type_appears_and_counts_add_up(seeded):
     db, _, summary, calls = seeded
     counts = dict(_all(db, select(Report.report_type, func.count()).group_by(Report.report_type)))
-    assert set(counts) == set(REPORT_TYPES)
+    assert set(counts) == set(report_types.names(db))
     assert sum(counts.values()) == REPORTS == summary.reports
     assert dict(summary.reports_by_type) == counts
     [(patients,)] = _all(db, select(func.count()).select_from(Patient))
@@ -149,7 +149,7 @@ def test_demo_logins_exist_with_their_roles(seeded):
 
     # Demo logins start with the current terms accepted, so a demo goes straight in.
     assert all(u.status == "active" and u.terms_accepted_at == NOW and u.created_at == NOW
-               and u.terms_version == terms.current_version() for u in users.values())
+               and u.terms_version == terms.current_version(db) for u in users.values())
     # Every login shares one hash, so checking one proves the published password for all.
     assert len({u.password_hash for u in users.values()}) == 1
     assert passwords.verify_password(seed.DEMO_PASSWORD, users["admin@demo.test"].password_hash)
@@ -161,6 +161,7 @@ def test_every_report_has_its_pdf_naming_patient_and_type(seeded):
                            Report.claim_number, Patient.last_name)
                 .join(Patient, Patient.id == Report.patient_id))
     assert len({sha for _, sha, *_ in rows}) == len(rows)
+    names = report_types.names(db)
     for report_type, sha, size, pages, claim, last_name in rows:
         assert store.exists(sha)
         data = store.get(sha)
@@ -169,7 +170,7 @@ def test_every_report_has_its_pdf_naming_patient_and_type(seeded):
         assert len(reader.pages) == pages and 1 <= pages <= 2
         text = " ".join(" ".join(page.extract_text().split()) for page in reader.pages)
         assert last_name in text
-        assert REPORT_TYPES[report_type] in text
+        assert names[report_type] in text
         assert "ResultsDesk demo: synthetic data, not a real person" in text
         if claim:
             assert claim in text

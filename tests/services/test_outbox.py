@@ -26,6 +26,10 @@ from services.settings import Settings
 from tests.conftest import START
 
 BODY = "Your results are ready.\nSign in at http://localhost:8501 to read them.\n.\nA line with a dot."
+# What every email ends with: how to reach support and the HIPAA hotline (the defaults here).
+FOOTER = ("\n\n--\nNeed help? ResultsDesk support: 1-800-555-0142 (Monday to Friday, 7 am to 7 pm "
+          "Central time), support@resultsdesk.example.\nReceived information in error? Call the "
+          "HIPAA hotline: 1-800-555-0199.\n")
 
 
 def _free_port() -> int:
@@ -126,7 +130,7 @@ def test_enqueue_then_send_over_a_real_smtp_server(db, fake_clock, smtp_server, 
     assert received["From"] == outbox.DEFAULT_MAIL_FROM
     assert received["Subject"] == "Your results are ready"
     assert received["Message-ID"].startswith(f"<outbox.{message_id}.")
-    assert received.get_content().replace("\r\n", "\n") == BODY + "\n"
+    assert received.get_content().replace("\r\n", "\n") == BODY + FOOTER
 
     row = _rows(db)[0]
     assert (row.status, row.sent_at, row.attempts, row.last_error) == ("sent", START + timedelta(seconds=5), 1, None)
@@ -178,7 +182,7 @@ def test_eml_folder_transport_writes_a_parseable_message(db, fake_clock, mail_di
     assert path.stat().st_mode & 0o077 == 0
     parsed = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
     assert (parsed["To"], parsed["Subject"]) == ("worker@x.test", "Résultats prêts")
-    assert parsed.get_content() == BODY + "\n"
+    assert parsed.get_content() == BODY + FOOTER
     assert _rows(db)[0].status == "sent"
 
 

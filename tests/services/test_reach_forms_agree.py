@@ -88,16 +88,15 @@ def test_the_world_has_every_kind_of_person(people):
     assert any(not p.roles for p in people)
 
 
-@pytest.mark.parametrize("administered", [False, True], ids=["seen", "administered"])
-def test_providers_in_reach_agree(db, people, administered):
+def test_providers_in_reach_agree(db, people):
     with db.transaction(write=False) as session:
         every = session.execute(select(Provider.id, Provider.group_id)).all()
         for principal in people:
             by_sql = set(session.scalars(select(Provider.id).where(
-                reach.provider_condition(principal, administered=administered))))
+                reach.provider_condition(principal))))
             by_python = {pid for pid, gid in every
-                         if reach.reaches_provider(principal, pid, gid, administered=administered)}
-            as_ids = reach.provider_ids(session, principal, administered=administered)
+                         if reach.reaches_provider(principal, pid, gid)}
+            as_ids = reach.provider_ids(session, principal)
             assert by_sql == by_python, principal.email
             assert by_sql == ({pid for pid, _ in every} if as_ids is None else as_ids), principal.email
 

@@ -182,7 +182,7 @@ def test_the_first_person_registers_the_group_and_becomes_its_admin(db, support,
         group.id, None, Role.PROVIDER_GROUP_ADMIN)
     assert (user.email, user.name, user.phone, user.status) == (
         "fran.first@clinic.example", "Fran First", "555-0100", "active")
-    assert (user.terms_accepted_at, user.terms_version) == (clock.now(), terms.current_version())
+    assert (user.terms_accepted_at, user.terms_version) == (clock.now(), terms.current_version(db))
     assert (code.used_at, code.group_id) == (clock.now(), group.id)
     [event] = _events(db, "provider_group.registered")
     assert (event.actor_user_id, event.actor_email, event.target_type, event.target_id) == (

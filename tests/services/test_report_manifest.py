@@ -269,10 +269,10 @@ def test_a_clean_batch_exits_0_and_running_it_again_reports_duplicates(db, comma
 def test_the_command_refuses_a_user_who_may_not_upload_with_a_message(db, command, folder, capsys):
     write_manifest(folder, [row("a.pdf")])
 
-    code, lines, err = command(capsys, str(folder), "--as", "staff_p1@x.test")
+    code, lines, err = command(capsys, str(folder), "--as", "client@x.test")
 
     assert (code, lines) == (2, [])
-    assert "staff_p1@x.test" in err   # a message naming the user, not a traceback
+    assert "client@x.test" in err   # a message naming the user, not a traceback
     assert reports(db) == []
 
 

@@ -8,17 +8,22 @@ whether the report belongs to someone else or does not exist.
 
 from __future__ import annotations
 
+import io
+import zipfile
+
 import pytest
 
-from services.errors import InvalidInput, PermissionDenied
-from services.reports import access, bundles, search
+from services.errors import InvalidInput, PermissionDenied, ReportWithdrawn
+from services.reports import access, bundle_links, search
 from services.reports.access import STAFF_PURPOSES
 from services.reports.search import ReportFilter
 from tests.services.report_world import (
     REPORTS,
     SPEC,
+    download_bundle,
     events,
     expect_denial,
+    listing,
     reads,
 )
 
@@ -30,15 +35,17 @@ VISIBLE = {
     "acme_user": ACME,
     "acme_user2": ACME,
     "globex_user": {"globex_ccf", "globex_referral", "globex_transcription"},
-    # The recheck reminder is routed to Payco too, but payors never receive that type.
-    "payco_user": {"acme_injury"},
+    # The recheck reminder was routed to Payco too: the routing decides, not today's set.
+    "payco_user": {"acme_injury", "acme_recheck"},
     # Likewise the first notice of injury routed to the TPA.
-    "tpa_user": {"globex_referral"},
+    "tpa_user": {"globex_referral", "acme_first_notice"},
     "acme_and_payco": ACME,
-    "staff_p1a": {"acme_ccf", "acme_recheck", "globex_referral"},
+    # The clinic keeps reading what it withdrew (Northside Main's no-show letter); archived
+    # reports stay with staff.
+    "staff_p1a": {"acme_ccf", "acme_recheck", "globex_referral", "acme_withdrawn"},
     "admin_p1b": {"acme_injury", "acme_first_notice"},
     "gadmin_north": {"acme_ccf", "acme_injury", "acme_recheck", "acme_first_notice",
-                     "globex_referral"},
+                     "globex_referral", "acme_withdrawn"},
     "staff_p2a": {"globex_ccf", "globex_transcription", "unrouted"},
     "support": ALL_KEYS,
     "account_rep": ALL_KEYS,
@@ -47,13 +54,31 @@ VISIBLE = {
 
 
 def _search_ids(world, user_key: str, report_filter: ReportFilter = ReportFilter()) -> set[int]:
-    page = search.search(world.db, world.principal(user_key), report_filter)
+    principal = world.principal(user_key)
+    page = search.search(world.db, principal, report_filter, purpose=listing(principal))
     assert page.next_cursor is None
     assert page.count == len(page.rows)
     return {row.id for row in page.rows}
 
 
 # --- what each user finds ------------------------------------------------------------------
+
+def _told_withdrawn(key: str, principal) -> bool:
+    """The withdrawn report was sent to Acme: its users are told it was withdrawn."""
+    return key == "acme_withdrawn" and any(link.account_name == "Acme Freight"
+                                           for link in principal.account_links)
+
+
+def _refused(world, principal, operation, report_id: int, *, told: bool) -> None:
+    if not told:
+        expect_denial(world.db, principal, operation, target_type="report", target_id=report_id)
+        return
+    before = len(events(world.db))
+    with pytest.raises(ReportWithdrawn, match=f"^Report {report_id} was withdrawn by the clinic"):
+        operation()
+    assert [(e.action, e.target_id) for e in events(world.db)[before:]] == [
+        ("permission.denied", str(report_id))]
+
 
 @pytest.mark.parametrize("user_key", sorted(VISIBLE))
 def test_search_lists_exactly_the_reports_in_scope(db, world, user_key):
@@ -67,10 +92,8 @@ def test_each_report_opens_only_for_those_who_can_see_it(db, world, user_key):
         if key in VISIBLE[user_key]:
             assert access.open_report(world.db, principal, report_id).id == report_id
         else:
-            expect_denial(world.db, principal,
-                          lambda report_id=report_id: access.open_report(
-                              world.db, principal, report_id),
-                          target_type="report", target_id=report_id)
+            _refused(world, principal, lambda report_id=report_id: access.open_report(
+                world.db, principal, report_id), report_id, told=_told_withdrawn(key, principal))
     opened = events(world.db, "report.opened")
     assert sorted(int(e.target_id) for e in opened) == sorted(world.ids(*VISIBLE[user_key]))
     assert {e.actor_user_id for e in opened} <= {principal.user_id}
@@ -86,17 +109,17 @@ def test_employer_never_finds_another_employers_or_hidden_reports(db, world):
     assert _search_ids(world, "acme_user", asked) == world.ids(*ACME)
 
 
-def test_payor_and_tpa_never_see_employer_letters_even_when_routed_to_them(db, world):
+def test_a_report_routed_to_a_payor_stays_in_its_view_whatever_its_type(db, world):
+    """Which types an account receives is decided when a report is posted; the routing row is
+    the record. A payor or TPA whose set does not hold the employer letters today still finds,
+    opens and downloads one routed to it, even filtering by that type."""
     for user_key, key in (("payco_user", "acme_recheck"), ("tpa_user", "acme_first_notice")):
         principal = world.principal(user_key)
         report_id = world.report[key]
-        assert report_id not in _search_ids(world, user_key)
-        assert report_id not in _search_ids(
-            world, user_key, ReportFilter(report_types=(SPEC[key].report_type,)))
-        expect_denial(world.db, principal,
-                      lambda principal=principal, report_id=report_id: access.pdf_bytes(
-                          world.db, principal, report_id, blob_store=world.store),
-                      target_type="report", target_id=report_id)
+        assert report_id in _search_ids(world, user_key)
+        assert _search_ids(world, user_key, ReportFilter(report_types=(SPEC[key].report_type,))) \
+            == {report_id}
+        assert access.pdf_bytes(world.db, principal, report_id, blob_store=world.store)
 
 
 def test_group_admin_sees_every_provider_of_the_group_but_not_another_group(db, world):
@@ -107,7 +130,8 @@ def test_group_admin_sees_every_provider_of_the_group_but_not_another_group(db, 
 
 
 def test_staff_see_every_status(db, world):
-    page = search.search(world.db, world.principal("support"), ReportFilter())
+    support = world.principal("support")
+    page = search.search(world.db, support, ReportFilter(), purpose=listing(support))
     assert {row.status for row in page.rows} == {"available", "archived", "withdrawn"}
     assert {row.id for row in page.rows} == set(world.report.values())
 
@@ -148,8 +172,8 @@ def _preview(world, principal, report_id):
 def _bundle(bundle_format):
     def build(world, principal, report_id):
         own = [world.report["acme_ccf"], world.report["acme_injury"]]
-        return bundles.build(world.db, principal, [own[0], report_id, own[1]],
-                                    bundle_format=bundle_format, blob_store=world.store)
+        return bundle_links.create(world.db, principal, [own[0], report_id, own[1]],
+                                   bundle_format=bundle_format)
     return build
 
 
@@ -164,8 +188,10 @@ MISSING_ID = 987_654
 def test_employer_cannot_reach_a_report_outside_their_scope(db, world, operation, target):
     principal = world.principal("acme_user")
     report_id = MISSING_ID if target == "missing" else world.report[target]
-    expect_denial(world.db, principal, lambda: OPERATIONS[operation](world, principal, report_id),
-                  target_type="report", target_id=report_id)
+    # One report at a time by id: the recipient of a withdrawn one is told so (still refused).
+    told = _told_withdrawn(target, principal) and operation in ("open", "download", "preview")
+    _refused(world, principal, lambda: OPERATIONS[operation](world, principal, report_id),
+             report_id, told=told)
     assert not [e for e in events(world.db) if e.action.startswith("report")]
     assert reads(world.db, principal.user_id) == set()
 
@@ -195,10 +221,9 @@ def test_own_reports_still_open_after_a_refusal(db, world):
     principal = world.principal("acme_user")
     with pytest.raises(PermissionDenied):
         _bundle("zip")(world, principal, world.report["globex_ccf"])
-    bundle = bundles.build(world.db, principal,
-                                  [world.report["acme_ccf"], world.report["acme_injury"]],
-                                  bundle_format="zip", blob_store=world.store)
-    assert bundle.report_count == 2
+    bundle = download_bundle(world, principal,
+                             [world.report["acme_ccf"], world.report["acme_injury"]])
+    assert len(zipfile.ZipFile(io.BytesIO(bundle.data)).infolist()) == 2
 
 
 # --- acceptance: tampered search filters ---------------------------------------------------
@@ -243,8 +268,7 @@ def test_staff_need_a_purpose_to_download_or_preview(db, world):
     for operation in (
         lambda: access.pdf_bytes(world.db, support, report_id, blob_store=world.store),
         lambda: access.first_page(world.db, support, report_id, blob_store=world.store),
-        lambda: bundles.build(world.db, support, [report_id], bundle_format="zip",
-                                     blob_store=world.store),
+        lambda: bundle_links.create(world.db, support, [report_id], bundle_format="zip"),
     ):
         with pytest.raises(InvalidInput, match="Choose why"):
             operation()
@@ -292,9 +316,8 @@ def test_a_valid_reference_is_trimmed_and_kept(db):
     assert access.purpose(STAFF_PURPOSES[4], "A" * 30).reference == "A" * 30
 
 
-def test_account_filter_lists_only_what_that_account_receives(db, world):
-    # acme_recheck is routed to Payco too, but payors do not receive recheck reminders: Payco's
-    # own users never see it (test_payor_and_tpa_never_see_...), so neither should the filter.
-    assert _search_ids(world, "payco_user") == world.ids("acme_injury")
+def test_account_filter_lists_what_is_routed_to_that_account(db, world):
+    # The account filter shows what the account's own users see: its routed reports.
+    assert _search_ids(world, "payco_user") == world.ids("acme_injury", "acme_recheck")
     assert _search_ids(world, "acme_and_payco", ReportFilter(account_id=world.account["payco"])) \
-        == world.ids("acme_injury")
+        == world.ids("acme_injury", "acme_recheck")

@@ -12,19 +12,19 @@ import pytest
 
 from db.models import (
     REPORT_STATUSES,
-    REPORT_TYPES,
     Account,
     Patient,
     Report,
     ReportRecipient,
 )
 from services.errors import InvalidInput
-from services.reports import access, routing, search
+from services.reports import access, report_types, search
 from services.reports.search import PAGE_SIZE, ReportFilter, ReportPage
 from tests.services.report_world import (
     SPEC,
     add_report,
     events,
+    listing,
     load_principal,
 )
 
@@ -32,7 +32,8 @@ UTC = timezone.utc
 
 
 def _keys(world, user_key: str, report_filter: ReportFilter = ReportFilter()) -> set[str]:
-    page = search.search(world.db, world.principal(user_key), report_filter)
+    principal = world.principal(user_key)
+    page = search.search(world.db, principal, report_filter, purpose=listing(principal))
     assert page.next_cursor is None
     assert page.count == len(page.rows) and not page.count_capped
     return {world.key_of(row.id) for row in page.rows}
@@ -61,8 +62,8 @@ def _keys(world, user_key: str, report_filter: ReportFilter = ReportFilter()) ->
     (ReportFilter(employee_id="E999"), set()),
     # Account (staff may pick any), provider, state (any case), injury.
     (ReportFilter(account_id="globex"), {"globex_ccf", "globex_referral", "globex_transcription"}),
-    # What the payor sees: the recheck reminder routed to it is an employer-only letter.
-    (ReportFilter(account_id="payco"), {"acme_injury"}),
+    # What the payor sees: what was routed to it, the recheck reminder included.
+    (ReportFilter(account_id="payco"), {"acme_injury", "acme_recheck"}),
     (ReportFilter(provider_id="p2a"), {"globex_ccf", "globex_transcription", "unrouted"}),
     (ReportFilter(provider_id="p1b"), {"acme_injury", "acme_first_notice"}),
     (ReportFilter(state="ok"), {"acme_injury", "acme_first_notice"}),
@@ -101,7 +102,8 @@ def test_filters_only_narrow_a_client_users_scope(db, world):
         "acme_ccf", "acme_injury", "acme_recheck", "acme_first_notice"}
     assert _keys(world, "acme_user", ReportFilter(posted_to=date(2026, 9, 30))) == set()  # archived
     assert _keys(world, "tpa_user", ReportFilter(report_types=("first_notice", "referral"))) == {
-        "globex_referral"}
+        "globex_referral", "acme_first_notice"}
+    assert _keys(world, "tpa_user", ReportFilter(report_types=("ccf",))) == set()
 
 
 @pytest.mark.parametrize("report_filter, message", [
@@ -114,7 +116,8 @@ def test_filters_only_narrow_a_client_users_scope(db, world):
 ])
 def test_invalid_filters_are_refused(db, world, report_filter, message):
     with pytest.raises(InvalidInput, match=message):
-        search.search(world.db, world.principal("support"), report_filter)
+        support = world.principal("support")
+        search.search(world.db, support, report_filter, purpose=listing(support))
 
 
 # --- report number: exact, and only inside one's scope ---------------------------------------
@@ -254,7 +257,7 @@ def test_read_state_follows_each_users_own_openings(db, world):
     assert _keys(world, "acme_user2", ReportFilter(read="opened")) == set()
     assert all(r.is_new for r in search.search(world.db, colleague, ReportFilter()).rows)
     # And the payor who shares one of those reports too.
-    assert _keys(world, "payco_user", ReportFilter(read="new")) == {"acme_injury"}
+    assert _keys(world, "payco_user", ReportFilter(read="new")) == {"acme_injury", "acme_recheck"}
     # Read state combines with other filters.
     assert _keys(world, "acme_user", ReportFilter(read="new", report_types=("first_notice",))) == {
         "acme_first_notice"}
@@ -263,11 +266,13 @@ def test_read_state_follows_each_users_own_openings(db, world):
 # --- rows and ordering -----------------------------------------------------------------------
 
 def test_rows_show_the_report_and_newest_posting_comes_first(db, world):
-    rows = search.search(world.db, world.principal("support"), ReportFilter()).rows
+    support = world.principal("support")
+    rows = search.search(world.db, support, ReportFilter(), purpose=listing(support)).rows
     expected = sorted(SPEC.values(), key=lambda s: (s.posted_at, world.report[s.key]), reverse=True)
     assert [row.id for row in rows] == [world.report[s.key] for s in expected]
     row = next(r for r in rows if r.id == world.report["acme_injury"])
-    assert (row.report_type, row.type_label) == ("injury_status", REPORT_TYPES["injury_status"])
+    assert (row.report_type, row.type_label) == (
+        "injury_status", report_types.names(world.db)["injury_status"])
     assert (row.patient_name, row.employee_id) == ("Smith, John", "E200")
     assert (row.service_date, row.posted_at) == (date(2026, 10, 3), SPEC["acme_injury"].posted_at)
     assert (row.provider_name, row.state, row.injury, row.status) == (
@@ -298,7 +303,7 @@ def many(db, world, make_user):
     slots = [datetime.combine(FIRST_DAY + timedelta(days=d), TIMES[n % len(TIMES)], tzinfo=UTC)
              for d in range(DAYS) for n in range(PER_DAY)]
     random.Random(20261102).shuffle(slots)
-    types = sorted(routing.EMPLOYER_REPORT_TYPES)
+    types = sorted(kind.code for kind in report_types.active_types(db) if kind.for_employers)
     patients = sorted(world.patient.values())
     with db.transaction() as session:
         account = Account(name="Initech", kind="employer", created_at=slots[0])
@@ -425,23 +430,32 @@ def test_count_label_formats_thousands(db):
 
 # --- filter choices ---------------------------------------------------------------------------
 
-PAYOR_TYPES = {key: label for key, label in REPORT_TYPES.items()
-               if key not in ("recheck_reminder", "first_notice")}
+# The two employer letters: payors and TPAs do not receive them by default.
+EMPLOYER_LETTERS = {"recheck_reminder", "first_notice"}
+EVERY = "every type"
+
+
+def _offered(db, types) -> dict[str, str]:
+    """The type choices expected: every type of the list, or those but the employer letters."""
+    names = report_types.names(db)
+    if types == EVERY:
+        return names
+    return {code: name for code, name in names.items() if code not in EMPLOYER_LETTERS} if types else {}
 
 
 @pytest.mark.parametrize("user_key, accounts, types", [
-    ("acme_user", {"acme": "Acme Freight (employer)"}, REPORT_TYPES),
-    ("globex_user", {"globex": "Globex Logistics (employer)"}, REPORT_TYPES),
-    ("payco_user", {"payco": "Payco Mutual (payor)"}, PAYOR_TYPES),
-    ("tpa_user", {"claimsco": "Claims Partners (TPA)"}, PAYOR_TYPES),
+    ("acme_user", {"acme": "Acme Freight (employer)"}, EVERY),
+    ("globex_user", {"globex": "Globex Logistics (employer)"}, EVERY),
+    ("payco_user", {"payco": "Payco Mutual (payor)"}, "payor"),
+    ("tpa_user", {"claimsco": "Claims Partners (TPA)"}, "payor"),
     ("acme_and_payco", {"acme": "Acme Freight (employer)", "payco": "Payco Mutual (payor)"},
-     REPORT_TYPES),
+     EVERY),
 ])
 def test_client_users_get_only_their_accounts_and_the_types_they_receive(db, world, user_key,
                                                                         accounts, types):
     choices = search.filter_choices(world.db, world.principal(user_key))
     assert choices.accounts == {world.account[k]: label for k, label in accounts.items()}
-    assert choices.report_types == dict(types)
+    assert choices.report_types == _offered(db, types)
     # Clients may narrow by any clinic (the scope still decides the rows, see below).
     assert choices.providers == {pid: name for pid, name in zip(
         [world.provider["p1b"], world.provider["p1a"], world.provider["p2a"]],
@@ -450,40 +464,42 @@ def test_client_users_get_only_their_accounts_and_the_types_they_receive(db, wor
 
 
 @pytest.mark.parametrize("user_key, types", [
-    ("acme_user", REPORT_TYPES),
-    ("payco_user", PAYOR_TYPES),
-    ("tpa_user", PAYOR_TYPES),
+    ("acme_user", EVERY),
+    ("payco_user", "payor"),
+    ("tpa_user", "payor"),
     # Several kinds of account: every type any of them receives.
-    ("acme_and_payco", REPORT_TYPES),
+    ("acme_and_payco", EVERY),
     # Provider users and staff search every type.
-    ("staff_p1a", REPORT_TYPES),
-    ("gadmin_north", REPORT_TYPES),
-    ("support", REPORT_TYPES),
+    ("staff_p1a", EVERY),
+    ("gadmin_north", EVERY),
+    ("support", EVERY),
     # No reports at all, so no type to search for.
-    ("manager", {}),
+    ("manager", None),
 ])
 def test_the_type_choices_are_the_types_the_users_accounts_receive(db, world, user_key, types):
     principal = world.principal(user_key)
-    assert search.type_choices(principal) == dict(types)
+    with db.transaction(write=False) as session:
+        assert search.type_choices(session, principal) == _offered(db, types)
     if types:
-        assert search.filter_choices(world.db, principal).report_types == dict(types)
+        assert search.filter_choices(world.db, principal).report_types == _offered(db, types)
 
 
-def test_a_payor_never_finds_a_report_of_a_type_it_is_not_offered(db, world):
-    """The employer letters routed (wrongly) to a payor and a TPA stay out of their view, and
-    the filter does not offer those types to search for."""
+def test_a_payor_is_not_offered_the_types_it_does_not_receive(db, world):
+    """The employer letters are not in a payor's or a TPA's set, so the filter does not offer
+    them (one routed to them while their set held it is still listed unfiltered)."""
     for user_key in ("payco_user", "tpa_user"):
-        offered = search.type_choices(world.principal(user_key))
-        assert not {"recheck_reminder", "first_notice"} & set(offered)
-        found = search.search(world.db, world.principal(user_key), ReportFilter()).rows
-        assert {row.report_type for row in found} <= set(offered)
+        with db.transaction(write=False) as session:
+            offered = search.type_choices(session, world.principal(user_key))
+        assert not EMPLOYER_LETTERS & set(offered)
 
 
 def test_a_client_filtering_by_any_clinic_still_sees_only_their_own_reports(db, world):
     assert _keys(world, "acme_user", ReportFilter(provider_id=world.provider["p1a"])) == {
         "acme_ccf", "acme_recheck"}
     assert _keys(world, "acme_user", ReportFilter(provider_id=world.provider["p2a"])) == set()
-    assert _keys(world, "tpa_user", ReportFilter(provider_id=world.provider["p1b"])) == set()
+    assert _keys(world, "tpa_user", ReportFilter(provider_id=world.provider["p1b"])) == {
+        "acme_first_notice"}
+    assert _keys(world, "tpa_user", ReportFilter(provider_id=world.provider["p2a"])) == set()
     assert _keys(world, "acme_user", ReportFilter(state="CA")) == set()
 
 
@@ -503,4 +519,4 @@ def test_staff_get_every_choice(db, world):
     assert set(choices.providers) == set(world.provider.values())
     assert choices.states == ["CA", "OK", "TX"]
     assert choices.statuses == REPORT_STATUSES
-    assert choices.report_types == REPORT_TYPES
+    assert choices.report_types == report_types.names(db)

@@ -19,7 +19,7 @@ from services.privacy import audit_review, incidents
 from services.privacy.audit_review import AuditFilter
 from services.reports import search
 from services.reports.search import ReportFilter
-from tests.services.report_world import add_report, events, load_principal
+from tests.services.report_world import add_report, events, listing, load_principal
 
 
 def _stored(db, user_id: int) -> str | None:
@@ -116,7 +116,8 @@ def test_posting_days_are_the_persons_own_calendar_days(db, world):
     on_the_20th = ReportFilter(posted_from=date(2026, 11, 20), posted_to=date(2026, 11, 20))
 
     def found(report_filter: ReportFilter) -> set[int]:
-        page = search.search(db, load_principal(db, support), report_filter)
+        principal = load_principal(db, support)
+        page = search.search(db, principal, report_filter, purpose=listing(principal))
         assert page.count == len(page.rows)
         return {row.id for row in page.rows}
 

@@ -133,7 +133,7 @@ def test_accepting_at_47_59_makes_the_invited_user_active_without_signing_them_i
 
     user = _user(db, user_id)
     assert user.status == "active"
-    assert user.terms_version == terms.current_version()
+    assert user.terms_version == terms.current_version(db)
     assert user.terms_accepted_at == clock.now()
     assert user.password_hash and NEW_PASSWORD not in user.password_hash
     assert _sessions_of(db, user_id) == []  # accepting signs nobody in
