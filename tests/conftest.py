@@ -28,6 +28,12 @@ from services.identity import passwords
 TEST_BLOB_KEY = "dGVzdC1vbmx5LXJlcG9ydC1maWxlLWtleS0zMmJ5dGU="
 os.environ.setdefault("RESULTSDESK_BLOB_KEY", TEST_BLOB_KEY)
 
+# The portal hashes at bcrypt cost 12, 0.2 s a check. Tests hash and check at bcrypt's lowest
+# cost: the same format and the same code, some 250 times faster. The tests of the cost itself
+# ask for `portal_bcrypt_cost`.
+PORTAL_BCRYPT_ROUNDS = passwords.ROUNDS
+passwords.ROUNDS = 4
+
 DEFAULT_PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 PASSWORD = "Correct-Horse-Battery-9!"
 START = datetime(2026, 11, 2, 9, 0, tzinfo=timezone.utc)
@@ -41,6 +47,15 @@ def _skip_or_fail(variable: str, reason: str) -> None:
     if _required(variable):
         pytest.fail(f"{reason} ({variable}=1 makes this a failure)")
     pytest.skip(reason)
+
+
+@pytest.fixture
+def portal_bcrypt_cost(monkeypatch):
+    """bcrypt at the portal's own cost, for the tests of that cost."""
+    monkeypatch.setattr(passwords, "ROUNDS", PORTAL_BCRYPT_ROUNDS)
+    passwords._decoy_hash.cache_clear()
+    yield PORTAL_BCRYPT_ROUNDS
+    passwords._decoy_hash.cache_clear()
 
 
 @pytest.fixture(scope="session")
@@ -112,11 +127,19 @@ def _rows_of(db: Database) -> dict[str, list[dict]]:
 
 
 def _empty_postgres(db: Database) -> None:
-    tables = ", ".join(table.name for table in Base.metadata.sorted_tables)
+    # DELETE rather than TRUNCATE: the tables a test fills hold a handful of rows, and TRUNCATE
+    # gives each of some fifty tables a new file on every test (about 55 ms against 6 ms).
+    tables = list(reversed(Base.metadata.sorted_tables))
+    statements = [
+        # The audit trail refuses DELETE by trigger; replica mode skips triggers (and the foreign
+        # key checks) for this reset only.
+        "SET LOCAL session_replication_role = replica",
+        *(f"DELETE FROM {table.name}" for table in tables),
+        "SELECT setval(oid, 1, false) FROM pg_class "
+        "WHERE relkind = 'S' AND relnamespace = 'public'::regnamespace",
+    ]
     with db.engine.begin() as connection:
-        # The audit trail refuses TRUNCATE by trigger; replica mode skips triggers for this reset only.
-        connection.execute(text("SET LOCAL session_replication_role = replica"))
-        connection.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+        connection.exec_driver_sql(";\n".join(statements))
         for table in Base.metadata.sorted_tables:
             rows = _MIGRATED_ROWS.get(table.name)
             if not rows:

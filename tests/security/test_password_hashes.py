@@ -11,8 +11,8 @@ from services.identity import passwords
 PASSWORD = "Correct-Horse-Battery-9!"
 
 
-@pytest.fixture(scope="module")
-def our_hash() -> str:
+@pytest.fixture
+def our_hash(portal_bcrypt_cost) -> str:
     return passwords.hash_password(PASSWORD)
 
 
@@ -28,6 +28,14 @@ def test_hasher_hash_verifies_with_our_verifier():
     assert theirs.startswith("$2b$12$")
     assert passwords.verify_password(PASSWORD, theirs) is True
     assert passwords.verify_password(PASSWORD.lower(), theirs) is False
+
+
+def test_an_unknown_email_is_checked_against_a_cost_12_decoy(portal_bcrypt_cost, monkeypatch):
+    checked = []
+    real_check = passwords.bcrypt.checkpw
+    monkeypatch.setattr(passwords.bcrypt, "checkpw", lambda pw, h: checked.append(h[:7]) or real_check(pw, h))
+    assert passwords.verify_password(PASSWORD, None) is False
+    assert checked == [b"$2b$12$"]
 
 
 def test_the_same_password_hashes_differently_each_time(our_hash):

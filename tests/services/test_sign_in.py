@@ -69,7 +69,8 @@ def test_unknown_user_costs_the_same_bcrypt_check(db, make_user, fake_clock, mon
     monkeypatch.setattr(passwords.bcrypt, "checkpw", lambda pw, h: checks.append(h[:7]) or real_check(pw, h))
     _refusal(db, "unknown@x.test", "whatever")
     _refusal(db, "known@x.test", "whatever")
-    assert len(checks) == 2 and checks[0] == checks[1] == b"$2b$12$"
+    # Both at the tests' cost; tests/security/test_password_hashes.py checks the decoy's cost 12.
+    assert len(checks) == 2 and checks[0] == checks[1] == f"$2b${passwords.ROUNDS:02d}$".encode()
 
 
 def test_three_failures_lock_then_the_right_password_is_refused_alike(db, make_user, fake_clock):
