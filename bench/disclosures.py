@@ -27,7 +27,7 @@ from datetime import date, datetime, timezone
 from sqlalchemy import select, text
 
 from bench import report_rows
-from bench.scratch_database import PG_URL, _saved_info
+from bench.scratch_database import scratch_postgres
 from bench.timing import p95
 from db.engine import Database
 from db.migrate import upgrade
@@ -42,22 +42,10 @@ _CHUNK = 200_000
 
 
 def _database(name: str, reports: int, events: int, reuse: bool) -> tuple[Database, dict]:
-    admin = Database(PG_URL)
-    url = PG_URL.rsplit("/", 1)[0] + f"/{name}"
-    try:
-        with admin.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
-            exists = connection.scalar(text("SELECT 1 FROM pg_database WHERE datname = :name"),
-                                       {"name": name})
-            if reuse and exists:
-                db = Database(url)
-                saved = _saved_info(db, reports)
-                if saved is not None and saved.get("audit_events_asked") == events:
-                    return db, {**saved, "reused": True}
-                db.dispose()
-            connection.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-            connection.execute(text(f"CREATE DATABASE {name}"))
-    finally:
-        admin.dispose()
+    url, kept = scratch_postgres(name, reports, reuse,
+                                 keeps=lambda saved: saved.get("audit_events_asked") == events)
+    if kept is not None:
+        return kept
     db = Database(url)
     upgrade(db)
     now = datetime.now(timezone.utc).replace(microsecond=0)

@@ -11,6 +11,7 @@ import json
 import os
 import random
 import time
+from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
@@ -45,8 +46,12 @@ def _activity(db: Database, info: dict, now: datetime) -> int:
     return len(rows)
 
 
-def postgres_filled(reports: int, reuse: bool, name: str) -> tuple[Database, dict] | None:
-    """A scratch PostgreSQL database `name` holding `reports` reports (kept with --reuse)."""
+def scratch_postgres(name: str, reports: int, reuse: bool,
+                     keeps: Callable[[dict], bool] = lambda saved: True,
+                     ) -> tuple[str, tuple[Database, dict] | None]:
+    """The URL of the scratch PostgreSQL database `name`, and with `reuse` the database kept
+    from an earlier run (with its saved info) when it holds `reports` reports and `keeps` accepts
+    it; otherwise the database is made anew, empty."""
     admin = Database(PG_URL)
     url = PG_URL.rsplit("/", 1)[0] + f"/{name}"
     try:
@@ -56,17 +61,24 @@ def postgres_filled(reports: int, reuse: bool, name: str) -> tuple[Database, dic
             if reuse and exists:
                 db = Database(url)
                 saved = _saved_info(db, reports)
-                if saved is not None:
-                    return db, {**saved, "reused": True}
+                if saved is not None and keeps(saved):
+                    return url, (db, {**saved, "reused": True})
                 db.dispose()
             connection.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
             connection.execute(text(f"CREATE DATABASE {name}"))
+    finally:
+        admin.dispose()
+    return url, None
+
+
+def postgres_filled(reports: int, reuse: bool, name: str) -> tuple[Database, dict] | None:
+    """A scratch PostgreSQL database `name` holding `reports` reports (kept with --reuse)."""
+    try:
+        url, kept = scratch_postgres(name, reports, reuse)
     except Exception as error:  # noqa: BLE001 - any failure means "not reachable here"
         print(f"PostgreSQL skipped: {error.__class__.__name__}")
         return None
-    finally:
-        admin.dispose()
-    return filled(url, reports)
+    return kept or filled(url, reports)
 
 
 def sqlite_filled(path: Path, reports: int, reuse: bool) -> tuple[Database, dict]:
