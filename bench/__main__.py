@@ -12,7 +12,10 @@ loaded into pandas, or the raw GROUP BY the Dashboard's rollup replaces). It pri
 and writes it with a plot of latency against the number of reports into docs/performance.md.
 --reuse keeps PostgreSQL databases that already hold the asked number of reports.
 Then, once, a whole search of 1,000 scan-sized reports downloaded from the real server as one
-streamed ZIP (bench.bundle_download; --no-bundle skips it).
+streamed ZIP (bench.bundle_download; --no-bundle skips it). With --disclosures, last, one
+patient's accounting of disclosures at 10,000,000 reports and 50,000,000 audit events on
+PostgreSQL (bench.disclosures, in its own kept database: about 25 GB of disk and 35 minutes for
+the first fill; `make bench-disclosures` runs it alone).
 """
 
 from __future__ import annotations
@@ -24,7 +27,7 @@ import time
 from datetime import datetime, timezone
 from pathlib import Path
 
-from bench import bundle_download, dashboard, reports
+from bench import bundle_download, dashboard, disclosures, reports
 from bench.latency_plot import PLOT, plot
 from bench.performance_doc import PAGE, write_section
 from bench.scratch_database import filled, postgres_filled
@@ -99,6 +102,8 @@ def main() -> None:
     parser.add_argument("--no-docs", action="store_true", help="print only")
     parser.add_argument("--no-bundle", action="store_true",
                         help="skip the streamed download of 1,000 reports over HTTP")
+    parser.add_argument("--disclosures", action="store_true",
+                        help="also the accounting of disclosures at 10M reports and 50M events")
     args = parser.parse_args()
     started = time.perf_counter()
     random.seed(1)
@@ -129,6 +134,8 @@ def main() -> None:
         print(f"\nwrote docs/performance.md and {PLOT.relative_to(PLOT.parents[1])}")
     if not args.no_bundle:
         bundle_download.run(reports=1000, megabytes=1.0, rounds=3, docs=not args.no_docs)
+    if args.disclosures:
+        disclosures.main(["--reuse"])
 
 
 if __name__ == "__main__":
