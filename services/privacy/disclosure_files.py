@@ -9,7 +9,10 @@ from __future__ import annotations
 
 from datetime import date, timezone
 from datetime import datetime as _datetime
+from functools import lru_cache
+from pathlib import Path
 
+from fontTools.ttLib import TTFont
 from fpdf import FPDF
 
 from db.engine import Database
@@ -24,6 +27,12 @@ FORMATS = {"pdf": "application/pdf", "csv": "text/csv"}
 # Like every export of the portal, the CSV's times are UTC, ISO 8601 (docs/privacy.md).
 CSV_HEADER = ("When (UTC)", "Report number", "Report", "What", "Account", "Person", "Email",
               "Note")
+# DejaVu Sans (fonts/, its licence beside it), embedded in each PDF: patients' and people's
+# names in any Latin, Greek or Cyrillic letters print as written. PDF's built-in fonts are
+# Latin-1 only and turned "Łukasz" or "Nguyễn" into "?", in a record given to the patient.
+# Letters the font lacks (Chinese, Japanese, Korean) print as "?"; the CSV has every name.
+_FONT_FOLDER = Path(__file__).with_name("fonts")
+FONT = "DejaVuSans"
 # Columns of the PDF's table (mm on a landscape Letter page, 259 mm between the margins).
 _PDF_COLUMNS = (("When", 34), ("Report", 62), ("What", 34), ("Account", 45), ("Person", 50),
                 ("Note", 34))
@@ -41,6 +50,17 @@ def person_words(line: disclosures.Line) -> str:
     if line.person and line.email:
         return f"{line.person} ({line.email})"
     return line.person or line.email
+
+
+@lru_cache(maxsize=1)
+def _printable_letters() -> frozenset[int]:
+    return frozenset(TTFont(_FONT_FOLDER / "DejaVuSans.ttf").getBestCmap())
+
+
+def _printable(text: object) -> str:
+    """The text as the PDF's font can print it: a letter it lacks shows as "?", not as nothing."""
+    letters = _printable_letters()
+    return "".join(c if ord(c) in letters or c in "\n\t" else "?" for c in str(text or ""))
 
 
 def file_name(patient_id: int, start: date, end: date, file_format: str) -> str:
@@ -67,15 +87,12 @@ def csv_bytes(accounting: Accounting) -> bytes:
          line.account, line.person, line.email, line.note) for line in accounting.lines])
 
 
-def _latin(text: object) -> str:
-    # The PDF's core font is Latin-1: other letters show as "?", never as an error.
-    return str(text).encode("latin-1", "replace").decode("latin-1")
-
-
 class _AccountingPdf(FPDF):
     def __init__(self, accounting: Accounting) -> None:
         super().__init__(orientation="landscape", unit="mm", format="letter")
         self.accounting = accounting
+        self.add_font(FONT, "", _FONT_FOLDER / "DejaVuSans.ttf")
+        self.add_font(FONT, "B", _FONT_FOLDER / "DejaVuSans-Bold.ttf")
         self.set_margins(10, 12, 10)
         self.set_auto_page_break(auto=True, margin=14)
         self.set_title(f"{PORTAL}: {TITLE}")
@@ -83,17 +100,17 @@ class _AccountingPdf(FPDF):
         self.set_creation_date(accounting.produced_at)
 
     def header(self) -> None:
-        self.set_font("Helvetica", "B", 9)
-        self.cell(0, 5, _latin(f"{PORTAL}  |  {TITLE}  |  patient {self.accounting.patient_id}"),
+        self.set_font(FONT, "B", 9)
+        self.cell(0, 5, f"{PORTAL}  |  {TITLE}  |  patient {self.accounting.patient_id}",
                   new_x="LMARGIN", new_y="NEXT")
         self.ln(1)
 
     def footer(self) -> None:
         self.set_y(-11)
-        self.set_font("Helvetica", "", 8)
+        self.set_font(FONT, "", 8)
         produced = f"{self.accounting.local(self.accounting.produced_at):%Y-%m-%d %H:%M} " \
                    f"({self.accounting.zone})"
-        self.cell(0, 5, _latin(f"Produced {produced}"), align="L")
+        self.cell(0, 5, f"Produced {produced}", align="L")
         self.set_x(self.l_margin)
         self.cell(0, 5, f"Page {self.page_no()} of {{nb}}", align="R")
 
@@ -103,9 +120,9 @@ def pdf_bytes(accounting: Accounting) -> bytes:
     pdf = _AccountingPdf(accounting)
     pdf.alias_nb_pages()
     pdf.add_page()
-    pdf.set_font("Helvetica", "B", 14)
-    pdf.cell(0, 8, _latin(f"{PORTAL}: {TITLE}"), new_x="LMARGIN", new_y="NEXT")
-    pdf.set_font("Helvetica", "", 10)
+    pdf.set_font(FONT, "B", 14)
+    pdf.cell(0, 8, f"{PORTAL}: {TITLE}", new_x="LMARGIN", new_y="NEXT")
+    pdf.set_font(FONT, "", 10)
     zone = str(accounting.zone)
     for label, value in (
             ("Patient", f"{accounting.patient_name} (patient {accounting.patient_id})"),
@@ -116,16 +133,16 @@ def pdf_bytes(accounting: Accounting) -> bytes:
                          f"{accounting.produced_by}"),
             ("Reports", f"{accounting.reports}; {len(accounting.lines)} "
                         f"line{'' if len(accounting.lines) == 1 else 's'} in the period")):
-        pdf.set_font("Helvetica", "B", 10)
-        pdf.cell(32, 6, _latin(label + ":"))
-        pdf.set_font("Helvetica", "", 10)
-        pdf.cell(0, 6, _latin(value), new_x="LMARGIN", new_y="NEXT")
+        pdf.set_font(FONT, "B", 10)
+        pdf.cell(32, 6, label + ":")
+        pdf.set_font(FONT, "", 10)
+        pdf.cell(0, 6, _printable(value), new_x="LMARGIN", new_y="NEXT")
     pdf.ln(3)
     if not accounting.lines:
         pdf.cell(0, 6, "Nothing was delivered, opened or downloaded in this period.",
                  new_x="LMARGIN", new_y="NEXT")
         return bytes(pdf.output())
-    pdf.set_font("Helvetica", "", 8)
+    pdf.set_font(FONT, "", 8)
     with pdf.table(col_widths=tuple(width for _, width in _PDF_COLUMNS), text_align="LEFT",
                    line_height=4, first_row_as_headings=True, repeat_headings=1) as table:
         heading = table.row()
@@ -135,5 +152,5 @@ def pdf_bytes(accounting: Accounting) -> bytes:
             row = table.row()
             for value in (when(accounting, line.at), report_words(line), line.what, line.account,
                           person_words(line), line.note):
-                row.cell(_latin(value))
+                row.cell(_printable(value))
     return bytes(pdf.output())

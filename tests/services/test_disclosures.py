@@ -12,6 +12,7 @@ from datetime import date, datetime, timedelta, timezone
 import pytest
 from pypdf import PdfReader
 
+from db.models import Patient
 from services.errors import InvalidInput
 from services.privacy import audit_words, disclosure_files, disclosures, incidents
 from services.reports import access, corrections
@@ -266,3 +267,16 @@ def test_finding_a_patient_by_name_birth_date_or_employee_id(db, world):
     assert disclosures.find_patients(db, officer, name="smith", employee_id="E400") == []
     with pytest.raises(InvalidInput, match="name, date of birth or employee ID"):
         disclosures.find_patients(db, officer)
+
+
+def test_the_pdf_prints_names_in_other_alphabets_as_written(db, world):
+    with world.db.transaction() as session:
+        patient = session.get(Patient, world.patient["john"])
+        patient.last_name, patient.first_name = "Nguyễn-Wróbel", "Łukasz Ελένη"
+    _, data = disclosure_files.download(db, world.principal("privacy"),
+                                        patient_id=world.patient["john"], start=None, end=None,
+                                        file_format="pdf")
+    text = "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(data)).pages)
+    assert "Nguyễn-Wróbel, Łukasz Ελένη" in text
+    # A letter the embedded font lacks shows as "?", never as nothing.
+    assert disclosure_files._printable("山田 Ana") == "?? Ana"
