@@ -9,10 +9,8 @@ from __future__ import annotations
 
 from datetime import date, timezone
 from datetime import datetime as _datetime
-from functools import lru_cache
 from pathlib import Path
 
-from fontTools.ttLib import TTFont
 from fpdf import FPDF
 
 from db.engine import Database
@@ -52,17 +50,6 @@ def person_words(line: disclosures.Line) -> str:
     return line.person or line.email
 
 
-@lru_cache(maxsize=1)
-def _printable_letters() -> frozenset[int]:
-    return frozenset(TTFont(_FONT_FOLDER / "DejaVuSans.ttf").getBestCmap())
-
-
-def _printable(text: object) -> str:
-    """The text as the PDF's font can print it: a letter it lacks shows as "?", not as nothing."""
-    letters = _printable_letters()
-    return "".join(c if ord(c) in letters or c in "\n\t" else "?" for c in str(text or ""))
-
-
 def file_name(patient_id: int, start: date, end: date, file_format: str) -> str:
     """The patient's id and the period, never a name."""
     return (f"accounting-of-disclosures_patient-{patient_id}_"
@@ -98,6 +85,11 @@ class _AccountingPdf(FPDF):
         self.set_title(f"{PORTAL}: {TITLE}")
         self.set_creator(PORTAL)
         self.set_creation_date(accounting.produced_at)
+
+    def printable(self, text: object) -> str:
+        """The text as the font can print it: a letter it lacks shows as "?", not as nothing."""
+        letters = self.fonts[FONT.lower()].cmap  # the embedded font's own character map
+        return "".join(c if ord(c) in letters or c in "\n\t" else "?" for c in str(text or ""))
 
     def header(self) -> None:
         self.set_font(FONT, "B", 9)
@@ -136,7 +128,7 @@ def pdf_bytes(accounting: Accounting) -> bytes:
         pdf.set_font(FONT, "B", 10)
         pdf.cell(32, 6, label + ":")
         pdf.set_font(FONT, "", 10)
-        pdf.cell(0, 6, _printable(value), new_x="LMARGIN", new_y="NEXT")
+        pdf.cell(0, 6, pdf.printable(value), new_x="LMARGIN", new_y="NEXT")
     pdf.ln(3)
     if not accounting.lines:
         pdf.cell(0, 6, "Nothing was delivered, opened or downloaded in this period.",
@@ -152,5 +144,5 @@ def pdf_bytes(accounting: Accounting) -> bytes:
             row = table.row()
             for value in (when(accounting, line.at), report_words(line), line.what, line.account,
                           person_words(line), line.note):
-                row.cell(_printable(value))
+                row.cell(pdf.printable(value))
     return bytes(pdf.output())
