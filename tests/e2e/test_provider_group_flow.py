@@ -162,19 +162,28 @@ def test_group_admin_registers_a_location_adds_people_and_it_takes_reports(group
     expect(page.get_by_test_id("stException")).to_have_count(0)
 
 
-def _post_for_austin(page: Page, tmp_path) -> None:
-    (tmp_path / "austin-visit.pdf").write_bytes(valid_pdf(1))
-    (tmp_path / "austin.csv").write_text("\n".join([
-        COLUMNS, f"austin-visit.pdf,ccf,{AUSTIN_NPI},2026-11-02,Lonestar,Lee,1988-03-04,EAU001,"
-                 f"{seed._EMPLOYERS[0]},no,,"]) + "\n")
+def _start_upload(page: Page, tmp_path, stem: str, npi: str, patient: str) -> None:
+    """Write one PDF and a manifest naming it for `npi` (patient "Last,First,born,employee ID"),
+    open Upload reports and choose the PDF; the manifest waits at tmp_path/<stem>.csv."""
+    (tmp_path / f"{stem}.pdf").write_bytes(valid_pdf(1))
+    (tmp_path / f"{stem}.csv").write_text("\n".join([
+        COLUMNS, f"{stem}.pdf,ccf,{npi},2026-11-02,{patient},{seed._EMPLOYERS[0]},no,,"]) + "\n")
     page.get_by_test_id("stSidebarNav").get_by_role("link", name="Upload reports").click()
     expect(page.get_by_role("heading", name="Upload reports")).to_be_visible()
     page.get_by_role("region", name="Report PDFs").locator("input[type=file]").set_input_files(
-        tmp_path / "austin-visit.pdf")
-    expect(page.get_by_test_id("stDataFrame")).to_be_visible()
+        tmp_path / f"{stem}.pdf")
+
+
+def _add_manifest(page: Page, tmp_path, stem: str) -> None:
     manifest = page.get_by_role("region", name="Details from a CSV manifest (optional)")
-    manifest.locator("input[type=file]").set_input_files(tmp_path / "austin.csv")
-    expect(page.get_by_text("austin.csv")).to_be_visible()
+    manifest.locator("input[type=file]").set_input_files(tmp_path / f"{stem}.csv")
+    expect(page.get_by_text(f"{stem}.csv")).to_be_visible()
+
+
+def _post_for_austin(page: Page, tmp_path) -> None:
+    _start_upload(page, tmp_path, "austin-visit", AUSTIN_NPI, "Lonestar,Lee,1988-03-04,EAU001")
+    expect(page.get_by_test_id("stDataFrame")).to_be_visible()
+    _add_manifest(page, tmp_path, "austin-visit")
     expect(page.get_by_test_id("stDataFrame")).to_have_count(0)
     page.get_by_role("button", name="Post 1 report").click()
     expect(page.get_by_role("heading", name="Last upload")).to_be_visible()
@@ -276,14 +285,7 @@ def test_a_deactivated_provider_leaves_the_upload_form(groups_portal, context, t
     assert deactivated_at is not None
 
     # The upload form no longer lists Dallas, and a manifest naming it is refused with the reason.
-    (tmp_path / "dallas.pdf").write_bytes(valid_pdf(1))
-    (tmp_path / "dallas.csv").write_text("\n".join([
-        COLUMNS, f"dallas.pdf,ccf,{dallas_npi},2026-11-02,Closedown,Dana,1985-03-04,EDA001,"
-                 f"{seed._EMPLOYERS[0]},no,,"]) + "\n")
-    page.get_by_test_id("stSidebarNav").get_by_role("link", name="Upload reports").click()
-    expect(page.get_by_role("heading", name="Upload reports")).to_be_visible()
-    page.get_by_role("region", name="Report PDFs").locator("input[type=file]").set_input_files(
-        tmp_path / "dallas.pdf")
+    _start_upload(page, tmp_path, "dallas", dallas_npi, "Closedown,Dana,1985-03-04,EDA001")
     expect(page.get_by_text("Your providers (NPI):")).to_be_visible()
     expect(page.get_by_text("Sunbelt Occupational Medicine - Houston (", exact=False)).to_be_visible()
     # Dallas is listed only among the deactivated providers, which the form says take no uploads.
@@ -292,9 +294,7 @@ def test_a_deactivated_provider_leaves_the_upload_form(groups_portal, context, t
     expect(lists.last).to_have_text(f"Sunbelt Occupational Medicine - Dallas ({dallas_npi})")
     expect(page.get_by_text("Deactivated, so they take no uploads", exact=False)).to_be_visible()
     expect(lists.first).not_to_contain_text(dallas_npi)
-    manifest = page.get_by_role("region", name="Details from a CSV manifest (optional)")
-    manifest.locator("input[type=file]").set_input_files(tmp_path / "dallas.csv")
-    expect(page.get_by_text("dallas.csv")).to_be_visible()
+    _add_manifest(page, tmp_path, "dallas")
     page.get_by_role("button", name="Post 1 report").click()
     expect(page.get_by_role("heading", name="Last upload")).to_be_visible()
     expect(page.get_by_text("This provider is deactivated: reports can no longer be posted",
