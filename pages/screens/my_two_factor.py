@@ -53,7 +53,7 @@ def render(principal: Principal) -> None:
                           if now.required else
                           "Turn it on to sign in with your password and a code from an app on "
                           "your phone."))
-    pending = two_factor.pending_own(runtime.database(), principal)
+    pending = now.pending
     if pending is None:
         st.button("Turn on two-factor sign-in", key="my_2fa_start", on_click=_start)
         return

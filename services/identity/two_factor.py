@@ -77,6 +77,7 @@ class Status:
     enrolled: bool
     required: bool
     recovery_codes_left: int
+    pending: Enrolment | None = None  # a set-up started and not yet confirmed
 
 
 @dataclass(frozen=True)
@@ -254,10 +255,14 @@ def _me(session: Session, principal: Principal) -> User:
 
 
 def status(db: Database, principal: Principal) -> Status:
+    """Whether it is on, required, how many recovery codes are left, and a set-up waiting for
+    its first code, read together."""
     with transaction(db, write=False) as session:
         user = _me(session, principal)
-        return Status(enrolled=enrolled(session, user.id), required=required(session, user),
-                      recovery_codes_left=codes_left(session, user.id))
+        on = enrolled(session, user.id)
+        return Status(enrolled=on, required=required(session, user),
+                      recovery_codes_left=codes_left(session, user.id),
+                      pending=None if on else _pending(session, user))
 
 
 def start_own(db: Database, principal: Principal) -> Enrolment:
@@ -271,14 +276,11 @@ def start_own(db: Database, principal: Principal) -> Enrolment:
         return enrolment_for(session, user)
 
 
-def pending_own(db: Database, principal: Principal) -> Enrolment | None:
-    """The secret waiting for its first code, if the person started setting up."""
-    with transaction(db, write=False) as session:
-        user = _me(session, principal)
-        try:
-            return enrolment_for(session, user)
-        except ChallengeEnded:
-            return None
+def _pending(session: Session, user: User) -> Enrolment | None:
+    try:
+        return enrolment_for(session, user)
+    except ChallengeEnded:
+        return None
 
 
 def confirm_own(db: Database, principal: Principal, *, code: str) -> list[str]:

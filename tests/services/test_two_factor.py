@@ -212,7 +212,7 @@ def test_anyone_may_turn_it_on_in_my_account_but_a_required_role_cannot_turn_it_
     clerk = principal_of(db, "clerk@acme.test")
     assert two_factor.status(db, clerk) == two_factor.Status(False, False, 0)
     shown = two_factor.start_own(db, clerk)
-    assert two_factor.pending_own(db, clerk).secret == shown.secret
+    assert two_factor.status(db, clerk).pending.secret == shown.secret
     with pytest.raises(InvalidInput):
         two_factor.confirm_own(db, clerk, code="12345")
     codes = two_factor.confirm_own(db, clerk, code=_code(shown.secret, fake_clock))
