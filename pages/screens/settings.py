@@ -102,8 +102,7 @@ def _terms(principal: Principal) -> None:
         "Version": v.version,
         "Published": components.local_time(v.published_at, principal),
         "By": v.published_by,
-        "Accepted by": (terms.accepted_by(runtime.database(), principal, version_id=v.id)
-                        if v.id is not None else 0),
+        "Accepted by": v.accepted,
         "": "current" if index == 0 else ""} for index, v in enumerate(versions)]),
         hide_index=True, width="stretch")
     if len(versions) > 1:

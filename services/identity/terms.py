@@ -10,7 +10,7 @@ that version's label, which is what the sign-in gate compares.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from sqlalchemy import func, select
@@ -40,6 +40,7 @@ class Terms:
     text: str
     published_at: datetime
     published_by: str  # the publisher's name, "" when unknown
+    accepted: int = 0  # how many people accepted it (filled by `history` only)
 
 
 def _newest(session: Session) -> TermsVersion:
@@ -103,21 +104,18 @@ def accept(db: Database, principal: Principal, *, version: str | None = None) ->
 
 
 def history(db: Database, principal: Principal) -> list[Terms]:
-    """Every published text, newest (the current one) first, with who published it."""
+    """Every published text, newest (the current one) first, with who published it and how
+    many people accepted it."""
     with transaction(db, write=False) as session:
         principal.require(Action.MANAGE_SETTINGS, target_type="terms")
-        rows = session.execute(select(TermsVersion, User.name)
+        accepted = (select(TermsAcceptance.terms_version_id, func.count().label("people"))
+                    .group_by(TermsAcceptance.terms_version_id).subquery())
+        rows = session.execute(select(TermsVersion, User.name, accepted.c.people)
                                .outerjoin(User, User.id == TermsVersion.published_by)
+                               .outerjoin(accepted, accepted.c.terms_version_id == TermsVersion.id)
                                .order_by(TermsVersion.id.desc())).all()
-        return [_terms(row, name or "") for row, name in rows]
-
-
-def accepted_by(db: Database, principal: Principal, *, version_id: int) -> int:
-    """How many people accepted one version (for the version history)."""
-    with transaction(db, write=False) as session:
-        principal.require(Action.MANAGE_SETTINGS, target_type="terms")
-        return session.scalar(select(func.count()).select_from(TermsAcceptance)
-                              .where(TermsAcceptance.terms_version_id == version_id))
+        return [replace(_terms(row, name or ""), accepted=people or 0)
+                for row, name, people in rows]
 
 
 def publish(db: Database, principal: Principal, *, version: str, text: str) -> Terms:
