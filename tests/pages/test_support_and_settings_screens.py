@@ -4,9 +4,9 @@ then asks the publisher to accept)."""
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
-from db.models import OutboxMessage, PortalSetting, TermsVersion, User
+from db.models import OutboxMessage, PortalSetting, TermsAcceptance, TermsVersion, User
 from services.mail import support_contact
 from tests.pages.conftest import literal_texts, open_screen, sign_in, titles
 
@@ -96,6 +96,10 @@ def test_settings_refuse_a_bad_phone_and_save_a_good_one(app, demo_db, fake_cloc
 def test_publishing_needs_a_label_asks_first_and_then_the_publisher_accepts(app, demo_db, fake_clock_app):
     sign_in(app, "admin@demo.test")
     open_screen(app, "settings")
+    [history] = [frame.value for frame in app.dataframe if "Accepted by" in frame.value.columns]
+    with demo_db.transaction(write=False) as session:
+        accepted = session.scalar(select(func.count()).select_from(TermsAcceptance))
+    assert accepted > 0 and history[["Version", "Accepted by"]].values.tolist() == [["2026-11", accepted]]
     app.button(key="FormSubmitter:settings_terms-Publish…").click().run()
     assert any("version label first" in e.value for e in app.error)
     next(t for t in app.text_input if t.label == "Version label").input("2027-01")
